@@ -1,0 +1,87 @@
+# One entry point. Everything builds into build/<board>/; see docs/build.md.
+#   make [BOARD=name]   build one board (default host)
+#   make test           install deps, build every board, run every test
+#   make demo | run | deps | size | bench | fuzz
+BOARD ?= host
+BOARDS := host armhf-linux aarch64-linux lm3s6965evb mps2-an385
+B := build/$(BOARD)
+GEN := build/gen
+PYGEN := build/py
+
+include boards/$(BOARD)/board.mk
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
+  -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
+  $(DEPS_CFLAGS)
+LDFLAGS := $(BOARD_LDFLAGS)
+
+RPC_COMMON := rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
+RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
+RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c
+FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c
+FC_MAIN := firmware-client/src/main.c
+PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
+GW_SRC := $(wildcard gateway/src/*.c)
+ST_SRC := $(wildcard storage/src/*.c)
+PB_SRC := $(GEN)/api.pb.c
+
+obj = $(patsubst %,$(B)/obj/%.o,$(1))
+
+CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
+GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) $(PB_SRC))
+ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC))
+
+.PHONY: all deps test demo run size bench fuzz clean format boards
+all: $(BOARD_PROGRAMS)
+
+$(GEN)/api.pb.c $(GEN)/api.pb.h: proto/api.proto proto/api.options
+	@mkdir -p $(GEN)
+	nanopb_generator.py -q -I proto -D $(GEN) proto/api.proto
+
+$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/bin/firmware-client$(EXE): $(CLIENT_OBJ) $(DEPS_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(CLIENT_LIBS) $(BOARD_LIBS)
+
+$(B)/bin/gateway: $(GW_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid $(BOARD_LIBS)
+
+$(B)/bin/storage: $(ST_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(BOARD_LIBS)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include mk/*.mk
+
+deps:
+	bash tools/deps.sh
+
+boards:
+	for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
+
+test: deps
+	$(MAKE) --no-print-directory boards
+	$(MAKE) --no-print-directory BOARD=host-asan
+	bash tests/run.sh
+
+demo: deps
+	$(MAKE) --no-print-directory BOARD=host
+	bash tools/demo.sh
+
+run: all
+	bash tools/run.sh
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,24 @@
+/*
+ * TI Stellaris LM3S6965 (QEMU lm3s6965evb): 256 KB flash, 64 KB SRAM.
+ * RAM budget (docs/footprint.md, tests/qemu/test_footprint_budget.sh): 48 KB
+ * for .data + .bss + stack, of which the arena takes half.
+ */
+#ifndef BOARD_CONFIG_H
+#define BOARD_CONFIG_H
+
+/* nghttp2's whole session (HPACK tables, stream, frame buffers) lives here. */
+#define FC_ARENA_SIZE (24u * 1024u)
+
+/* Core clock: QEMU runs the LM3S6965 at 12.5 MHz out of reset (RCC SYSDIV /16
+ * of the 200 MHz PLL); a real board that raises it must change this. */
+#define PORT_CPU_HZ 12500000u
+#define PORT_STACK_SIZE (6u * 1024u)
+
+/* gRPC goes over UART0, a PL011. */
+#define PORT_UART port_uart_pl011
+#define PORT_UART_BASE 0x4000C000u
+
+/* No TRNG on this board: the port's test-only generator (port/cortex-m/entropy.c). */
+#define PORT_ENTROPY_TEST_ONLY 1
+
+#endif

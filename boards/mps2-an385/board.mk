@@ -1,0 +1,18 @@
+# ARM MPS2 board with the AN385 FPGA image (Cortex-M3, 4 MB code and 4 MB data RAM),
+# bare metal, as QEMU's mps2-an385 emulates it: gRPC over UART0, the console
+# and the command line over semihosting, newlib-nano without its heap.
+CC := arm-none-eabi-gcc
+PORT := cortex-m
+CPU_FLAGS := -mcpu=cortex-m3 -mthumb
+BOARD_CFLAGS := $(CPU_FLAGS) -Os -g -ffunction-sections -fdata-sections
+BOARD_LDFLAGS := $(CPU_FLAGS) --specs=nano.specs -nostartfiles -T boards/$(BOARD)/link.ld \
+  -Wl,--gc-sections -Wl,-Map=$(B)/firmware-client.map
+EXE := .elf
+BOARD_PROGRAMS := $(B)/bin/firmware-client$(EXE)
+# The command line goes after "arg=": the test appends ",arg=getprods,arg=aws..."
+# and "-serial tcp:HOST:PORT -kernel IMAGE".
+RUNNER := qemu-system-arm -M mps2-an385 -nographic -monitor none \
+  -semihosting-config enable=on,target=native,arg=firmware-client
+# nghttp2 and nanopb compiled for this board from Debian's sources.
+DEPS_FROM_SOURCE := yes
+include mk/deps.mk

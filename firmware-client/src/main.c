@@ -1,0 +1,99 @@
+/* main.c - the firmware-client CLI, the same on every board: the article's
+ * client commands, its output lines and its error line. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fc_arena.h"
+#include "fc_client.h"
+#include "port.h"
+#include "rpc.h"
+
+#define FC_DEFAULT_ADDR "127.0.0.1:8080"
+#define FC_DEFAULT_TIMEOUT_MS 4000u /* the article's 4 s deadline */
+
+/* Formats into a static line buffer and writes it to the port's console. */
+static void say(int stream, const char *fmt, ...) {
+  static char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof(line)) n = (int)sizeof(line) - 1;
+  port_console_write(stream, line, (size_t)n);
+}
+
+static int usage(void) {
+  say(2, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
+         "getprodtypes VENDOR | getprods VENDOR TYPE\n");
+  return 2;
+}
+
+/* Seconds, with an optional fraction ("4", "0.5"), into milliseconds. */
+static int parse_timeout(const char *s, uint32_t *ms) {
+  uint32_t whole = 0, frac = 0, scale = 1000;
+  const char *p = s;
+  if (!*p) return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    whole = whole * 10u + (uint32_t)(*p - '0');
+    if (whole > 4000000u) return -1;
+  }
+  if (*p == '.') {
+    for (p++; *p >= '0' && *p <= '9'; p++) {
+      if (scale > 1) {
+        scale /= 10u;
+        frac += (uint32_t)(*p - '0') * scale;
+      }
+    }
+  }
+  if (*p) return -1;
+  *ms = whole * 1000u + frac;
+  return 0;
+}
+
+static void print_product(void *arg, const api_ProdsPrep *p) {
+  (void)arg;
+  say(1, "Title: %s, Url: %s,  ShortUrl: %s\n", p->title, p->url, p->shortUrl);
+}
+
+static void print_error(const char *what, const fc_status_t *st) {
+  say(2, "rpc error: code = %s desc = %s%s\n", rpc_code_name(st->code), what, st->message);
+}
+
+int main(int argc, char **argv) {
+  fc_cfg_t cfg = {FC_DEFAULT_ADDR, FC_DEFAULT_TIMEOUT_MS};
+  int stats = 0, i = 1;
+  for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {
+      cfg.addr = argv[++i];
+    } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+      if (parse_timeout(argv[++i], &cfg.timeout_ms) != 0) return usage();
+    } else if (strcmp(argv[i], "--arena-stats") == 0) {
+      stats = 1;
+    } else {
+      return usage();
+    }
+  }
+  if (i >= argc) return usage();
+  const char *cmd = argv[i];
+  int n = argc - i - 1, rc;
+  fc_status_t st;
+  if (strcmp(cmd, "getprodtypes") == 0 && n == 1) {
+    static char types[api_ClientResponseType_size];
+    rc = fc_get_prod_types(&cfg, argv[i + 1], types, sizeof(types), &st);
+    if (rc == 0)
+      say(1, "%s cloud products type are: %s\n", argv[i + 1], types);
+    else
+      print_error("error while calling client.GetVendorProdTypes() method: ", &st);
+  } else if (strcmp(cmd, "getprods") == 0 && n == 2) {
+    rc = fc_get_prods(&cfg, argv[i + 1], argv[i + 2], print_product, NULL, &st);
+    if (rc != 0) print_error("error while receiving the stream for client.GetVendorProds: ", &st);
+  } else {
+    return usage();
+  }
+  if (stats)
+    say(2, "arena: high-water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
+        (unsigned long)fc_arena_size());
+  return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,289 @@
+/*
+ * gw_prod_service.c - ProdService.
+ * GetVendorProdTypes answers from the vendor table. GetVendorProds asks
+ * storage (the client's remaining deadline forwarded), adds a ShortUrl to
+ * each product and streams them; a client cancel or deadline cancels the
+ * storage call, and storage's status reaches the client.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <uuid/uuid.h>
+
+#include "api.pb.h"
+#include "gw_prod_service.h"
+#include "rpc_log.h"
+
+#define STORAGE_PATH "/api.StorageService/GetProdsDetail"
+#define STORAGE_MAX_MSG (64u << 20) /* 100,000 products fit with room */
+
+static const char *const vendors[] = {"google", "aws", "oracle"};
+static const char vendor_types[] = " compute storage"; /* the article's value */
+
+static void lower_copy(char *dst, const char *src, size_t cap) {
+  size_t i = 0;
+  for (; src[i] && i + 1 < cap; i++) dst[i] = (char)tolower((unsigned char)src[i]);
+  dst[i] = '\0';
+}
+
+static int decode_req(rpc_scall_t *call, const uint8_t *req, size_t len, const pb_msgdesc_t *f,
+                      void *dst) {
+  pb_istream_t in = pb_istream_from_buffer(req, len);
+  if (pb_decode(&in, f, dst)) return 0;
+  char m[128];
+  snprintf(m, sizeof(m), "grpc: error unmarshalling request: %s", PB_GET_ERROR(&in));
+  rpc_log("%s", m);
+  rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, m);
+  return -1;
+}
+
+/* --- GetVendorProdTypes ------------------------------------------------ */
+
+static void prod_types(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+  (void)ud;
+  api_ClientRequestType in = api_ClientRequestType_init_zero;
+  if (decode_req(call, req, len, api_ClientRequestType_fields, &in)) return;
+  char vendor[sizeof(in.vendor)];
+  lower_copy(vendor, in.vendor, sizeof(vendor));
+  rpc_log("have received a request for -> %s <- as vendor", vendor);
+  for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
+    if (strcmp(vendor, vendors[i]) != 0) continue;
+    api_ClientResponseType out = api_ClientResponseType_init_zero;
+    uint8_t buf[api_ClientResponseType_size];
+    memcpy(out.productType, vendor_types, sizeof(vendor_types));
+    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
+    pb_encode(&os, api_ClientResponseType_fields, &out);
+    rpc_scall_send(call, buf, os.bytes_written);
+    rpc_scall_finish(call, RPC_CODE_OK, NULL);
+    return;
+  }
+  rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT,
+                   "wrong vendor, select between google, aws, oracle");
+}
+
+/* --- GetVendorProds ---------------------------------------------------- */
+
+typedef struct gw_prods {
+  gw_service_t *svc;
+  rpc_scall_t *scall;     /* NULL once the client's call has ended */
+  rpc_call_t storage;     /* the call to storage */
+  int storage_open;       /* its on_close has not run yet */
+  int storage_ok;         /* storage answered OK */
+  uint8_t req[api_StorageRequest_size];
+  uint8_t *resp;          /* storage's response, kept while streaming slowly */
+  size_t resp_len, resp_cap;
+  pb_istream_t cursor;    /* the next product in resp */
+  int sent;
+  int pooled;
+  rpc_timer_t timer;
+  struct gw_prods *next;  /* free list */
+} gw_prods_t;
+
+static gw_prods_t *prods_get(gw_service_t *svc) {
+  gw_prods_t *p = svc->pool;
+  if (p) {
+    svc->pool = p->next;
+    uint8_t *resp = p->resp;
+    size_t cap = p->resp_cap;
+    memset(p, 0, sizeof(*p));
+    p->resp = resp;
+    p->resp_cap = cap;
+  } else if (!(p = calloc(1, sizeof(*p)))) {
+    return NULL;
+  }
+  p->svc = svc;
+  p->timer.arg = p;
+  return p;
+}
+
+/* Back to the pool once neither the client's call nor storage's needs it. */
+static void prods_maybe_put(gw_prods_t *p) {
+  if (p->pooled || p->scall || p->storage_open) return;
+  p->pooled = 1;
+  rpc_timer_stop(p->svc->loop, &p->timer);
+  if (p->resp_cap > (1u << 20)) { /* keep only small buffers pooled */
+    free(p->resp);
+    p->resp = NULL;
+    p->resp_cap = 0;
+  }
+  p->next = p->svc->pool;
+  p->svc->pool = p;
+}
+
+/* The client's call is over (finished by us or ended by the server). */
+static void prods_done(gw_prods_t *p, int code, const char *msg) {
+  if (!p->scall) return;
+  rpc_scall_set_user(p->scall, NULL);
+  rpc_scall_finish(p->scall, code, msg);
+  p->scall = NULL;
+  rpc_timer_stop(p->svc->loop, &p->timer);
+}
+
+/* Decodes the next product at the cursor; 1 when one was read, 0 at the end,
+ * -1 if storage sent something we cannot read. */
+static int next_product(gw_prods_t *p, api_Product *out) {
+  pb_wire_type_t wt;
+  uint32_t tag;
+  bool eof;
+  while (pb_decode_tag(&p->cursor, &wt, &tag, &eof)) {
+    if (tag == api_StorageResponse_prodDetail_tag && wt == PB_WT_STRING) {
+      pb_istream_t sub;
+      if (!pb_make_string_substream(&p->cursor, &sub)) return -1;
+      memset(out, 0, sizeof(*out));
+      bool ok = pb_decode(&sub, api_Product_fields, out);
+      if (!pb_close_string_substream(&p->cursor, &sub) || !ok) return -1;
+      return 1;
+    }
+    if (!pb_skip_field(&p->cursor, wt)) return -1;
+  }
+  return eof ? 0 : -1;
+}
+
+static void send_product(gw_prods_t *p, const api_Product *prod) {
+  api_ClientResponseProds out = api_ClientResponseProds_init_zero;
+  uuid_t id;
+  char ids[37];
+  uint8_t buf[api_ClientResponseProds_size];
+  uuid_generate_random(id);
+  uuid_unparse_lower(id, ids);
+  out.has_product = true;
+  memcpy(out.product.title, prod->title, sizeof(prod->title));
+  memcpy(out.product.url, prod->url, sizeof(prod->url));
+  snprintf(out.product.shortUrl, sizeof(out.product.shortUrl), "https://made-up-url.com/%.6s",
+           ids);
+  pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
+  if (pb_encode(&os, api_ClientResponseProds_fields, &out))
+    rpc_scall_send(p->scall, buf, os.bytes_written);
+  p->sent++;
+}
+
+/* Streams what is left at the cursor: all at once, or one per timer tick. */
+static void pump_products(gw_prods_t *p) {
+  api_Product prod;
+  for (;;) {
+    if (!p->scall) return;
+    int r = next_product(p, &prod);
+    if (r < 0) {
+      rpc_log("storage sent a product this gateway cannot read");
+      prods_done(p, RPC_CODE_INTERNAL, "storage sent a product over the wire bounds");
+      return;
+    }
+    if (r == 0) {
+      rpc_log("the response was sent to client");
+      prods_done(p, RPC_CODE_OK, NULL);
+      return;
+    }
+    send_product(p, &prod);
+    if (p->svc->stream_delay_ms) {
+      rpc_timer_start(p->svc->loop, &p->timer, p->svc->stream_delay_ms);
+      return;
+    }
+  }
+}
+
+static void on_stream_tick(rpc_timer_t *t) {
+  gw_prods_t *p = t->arg;
+  pump_products(p);
+  prods_maybe_put(p);
+}
+
+static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
+  gw_prods_t *p = call->user;
+  if (len > p->resp_cap) {
+    uint8_t *b = realloc(p->resp, len);
+    if (!b) return 1;
+    p->resp = b;
+    p->resp_cap = len;
+  }
+  memcpy(p->resp, msg, len);
+  p->resp_len = len;
+  return 0;
+}
+
+static void on_storage_close(rpc_call_t *call) {
+  gw_prods_t *p = call->user;
+  p->storage_open = 0;
+  rpc_deframer_free(&call->deframer);
+  if (p->scall) {
+    if (call->code == RPC_CODE_OK) {
+      p->cursor = pb_istream_from_buffer(p->resp, p->resp_len);
+      pump_products(p);
+    } else {
+      char m[RPC_CLIENT_MSG_LEN + 64];
+      snprintf(m, sizeof(m), "error while calling client.GetProdsDetail() method: %s",
+               call->message);
+      rpc_log("%s", m);
+      /* an expired deadline reads the same whichever tier saw it first */
+      prods_done(p, call->code, call->code == RPC_CODE_DEADLINE_EXCEEDED ? RPC_MSG_DEADLINE : m);
+    }
+  }
+  prods_maybe_put(p);
+}
+
+static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+  gw_service_t *svc = ud;
+  api_ClientRequestProds in = api_ClientRequestProds_init_zero;
+  if (decode_req(call, req, len, api_ClientRequestProds_fields, &in)) return;
+  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor",
+          in.productType, in.vendor);
+  gw_prods_t *p = prods_get(svc);
+  if (!p) {
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  api_StorageRequest sreq = api_StorageRequest_init_zero;
+  memcpy(sreq.vendor, in.vendor, sizeof(sreq.vendor));
+  memcpy(sreq.productType, in.productType, sizeof(sreq.productType));
+  pb_ostream_t os = pb_ostream_from_buffer(p->req, sizeof(p->req));
+  pb_encode(&os, api_StorageRequest_fields, &sreq);
+  p->scall = call;
+  p->timer.fn = on_stream_tick;
+  p->storage.cbs.on_message = on_storage_msg;
+  p->storage.cbs.on_close = on_storage_close;
+  p->storage.user = p;
+  rpc_deframer_init(&p->storage.deframer, NULL, 0, STORAGE_MAX_MSG, rpc_heap_grow);
+  rpc_scall_set_user(call, p);
+  int64_t left = rpc_scall_remaining_ms(call);
+  uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
+  int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
+  if (r != RPC_OK) {
+    rpc_log("error while calling client.GetProdsDetail() method: storage is unreachable");
+    prods_done(p, RPC_CODE_UNAVAILABLE,
+               "error while calling client.GetProdsDetail() method: storage is unreachable");
+    prods_maybe_put(p);
+    return;
+  }
+  p->storage_open = 1;
+}
+
+static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
+  (void)ud;
+  gw_prods_t *p = rpc_scall_user(call);
+  if (!p) return;
+  rpc_log(why == RPC_END_DEADLINE ? "deadline has exceeded, stopping server side operation"
+                                  : "the user has canceled the request, stopping server side "
+                                    "operation");
+  p->scall = NULL; /* the server ends the call itself */
+  rpc_timer_stop(p->svc->loop, &p->timer);
+  if (p->storage_open) rpc_channel_cancel(p->svc->storage, &p->storage);
+  prods_maybe_put(p);
+}
+
+void gw_service_methods(gw_service_t *svc, rpc_method_t *out, size_t *n) {
+  out[0] = (rpc_method_t){"/api.ProdService/GetVendorProdTypes", prod_types, NULL, svc};
+  out[1] = (rpc_method_t){"/api.ProdService/GetVendorProds", prods, prods_end, svc};
+  *n = 2;
+}
+
+void gw_service_free(gw_service_t *svc) {
+  while (svc->pool) {
+    gw_prods_t *p = svc->pool;
+    svc->pool = p->next;
+    free(p->resp);
+    free(p);
+  }
+}

@@ -1,0 +1,103 @@
+# Cross boards: nghttp2 and nanopb's runtime, compiled with the board's compiler
+# and flags from Debian's source packages (fetched into build/src/ by
+# tools/deps-src.sh, the same versions as the host's -dev packages) into
+#   build/<board>/deps/include/   nghttp2/nghttp2.h, nghttp2/nghttp2ver.h, pb*.h
+#   build/<board>/deps/lib/       libnghttp2.a, libnanopb.a
+#
+# A cross board.mk sets DEPS_FROM_SOURCE := yes and includes this file, because
+# the Makefile expands DEPS_CFLAGS, DEPS_STAMP and DEPS_LIBS as soon as it reads
+# them, before its own -include mk/*.mk; that second inclusion does nothing.
+# Host boards never set DEPS_FROM_SOURCE: they use the system libraries.
+ifeq ($(DEPS_FROM_SOURCE)$(deps_mk_read),yes)
+deps_mk_read := yes
+# Read before the Makefile's "all": keep our targets from becoming the default.
+deps_goal := $(.DEFAULT_GOAL)
+
+DEPS_DIR := $(B)/deps
+DEPS_CFLAGS := -isystem $(DEPS_DIR)/include
+DEPS_LIBS := $(DEPS_DIR)/lib/libnghttp2.a $(DEPS_DIR)/lib/libnanopb.a
+DEPS_STAMP := $(DEPS_DIR)/stamp
+CLIENT_LIBS := $(DEPS_LIBS)
+
+# The source trees are named after the upstream version of the host packages.
+deps_ver = $(shell dpkg-query -W -f='$${Version}' $(1) 2>/dev/null | sed 's/^[0-9]*://; s/-[^-]*$$//')
+NGHTTP2_VERSION := $(call deps_ver,libnghttp2-dev)
+NGHTTP2_SRC := build/src/nghttp2-$(NGHTTP2_VERSION)
+NANOPB_SRC := build/src/nanopb-$(call deps_ver,nanopb)
+
+# The whole library but nghttp2_queue.c (unused by the session); the linker's
+# --gc-sections keeps what the client really calls.
+NGHTTP2_C := $(patsubst %,$(NGHTTP2_SRC)/lib/nghttp2_%.c,buf callbacks debug extpri frame hd \
+  hd_huffman hd_huffman_data helper http map mem npn option outbound_item pq priority_spec \
+  ratelim rcbuf session stream submit time version)
+NANOPB_C := $(patsubst %,$(NANOPB_SRC)/%.c,pb_common pb_encode pb_decode)
+NANOPB_H := $(patsubst %,$(DEPS_DIR)/include/%.h,pb pb_common pb_encode pb_decode)
+NGHTTP2_H := $(DEPS_DIR)/include/nghttp2/nghttp2.h $(DEPS_DIR)/include/nghttp2/nghttp2ver.h
+
+# Third-party code: the board's CPU and optimisation flags, not our warnings.
+DEPS_CC_FLAGS := $(BOARD_CFLAGS) -w -I$(DEPS_DIR)/include
+NGHTTP2_FLAGS := -DHAVE_CONFIG_H -DBUILDING_NGHTTP2 -I$(DEPS_DIR)/nghttp2 -I$(NGHTTP2_SRC)/lib
+NGHTTP2_OBJ := $(patsubst $(NGHTTP2_SRC)/lib/%.c,$(DEPS_DIR)/obj/%.o,$(NGHTTP2_C))
+NGHTTP2_FIXUP := true
+ifeq ($(PORT),cortex-m)
+# No heap and no stdio: nghttp2's own calls to the libc allocator go to a small
+# pool (mk/deps/nghttp2_noheap.c), and assert() would pull in fprintf.
+NGHTTP2_FLAGS += -DNDEBUG
+NGHTTP2_OBJ += $(DEPS_DIR)/obj/nghttp2_noheap.o
+NGHTTP2_FIXUP := $(patsubst %gcc,%objcopy,$(CC)) \
+  $(foreach f,malloc calloc realloc free,--redefine-sym $(f)=nghttp2_noheap_$(f))
+endif
+NANOPB_OBJ := $(patsubst $(NANOPB_SRC)/%.c,$(DEPS_DIR)/obj/%.o,$(NANOPB_C))
+DEPS_AR := $(patsubst %gcc,%ar,$(CC))
+
+$(DEPS_STAMP): $(DEPS_LIBS) $(NGHTTP2_H) $(NANOPB_H)
+	touch $@
+
+# A missing source tree is fetched (as root; otherwise the script says how).
+$(NGHTTP2_SRC)/% $(NANOPB_SRC)/%:
+	bash tools/deps-src.sh
+
+$(DEPS_DIR)/include/nghttp2/nghttp2.h: $(NGHTTP2_SRC)/lib/includes/nghttp2/nghttp2.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# configure's work for nghttp2ver.h: the version as text and as 0xMMmmpp.
+$(DEPS_DIR)/include/nghttp2/nghttp2ver.h: $(NGHTTP2_SRC)/lib/includes/nghttp2/nghttp2ver.h.in
+	@mkdir -p $(dir $@)
+	sed -e 's/@PACKAGE_VERSION@/$(NGHTTP2_VERSION)/' \
+	  -e "s/@PACKAGE_VERSION_NUM@/$$(printf '0x%02x%02x%02x' $(subst ., ,$(NGHTTP2_VERSION)))/" $< > $@
+
+$(DEPS_DIR)/nghttp2/config.h: mk/deps/nghttp2-config-$(PORT).h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(DEPS_DIR)/include/%.h: $(NANOPB_SRC)/%.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(DEPS_DIR)/obj/nghttp2_%.o: $(NGHTTP2_SRC)/lib/nghttp2_%.c $(DEPS_DIR)/nghttp2/config.h $(NGHTTP2_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(DEPS_CC_FLAGS) $(NGHTTP2_FLAGS) -c $< -o $@
+	$(NGHTTP2_FIXUP) $@
+
+$(DEPS_DIR)/obj/nghttp2_noheap.o: mk/deps/nghttp2_noheap.c
+	@mkdir -p $(dir $@)
+	$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
+
+$(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
+
+$(DEPS_DIR)/lib/libnghttp2.a: $(NGHTTP2_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(DEPS_AR) rcs $@ $^
+
+$(DEPS_DIR)/lib/libnanopb.a: $(NANOPB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(DEPS_AR) rcs $@ $^
+
+.PHONY: deps-build
+deps-build: $(DEPS_STAMP)
+
+.DEFAULT_GOAL := $(deps_goal)
+endif

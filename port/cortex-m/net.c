@@ -1,0 +1,80 @@
+/*
+ * net.c - the transport over the board's UART: the serial line is the
+ * connection (QEMU's -serial tcp: carries it to the gateway), so the address
+ * is ignored and "opening" only sets the UART up.
+ */
+#include "port.h"
+#include "port_cm.h"
+
+struct port_net {
+  const port_uart_t *uart;
+  uintptr_t base;
+};
+
+static port_net_t uart_net;
+
+/* Blocks until every byte is in the UART: it drains by itself. */
+static int32_t uart_send(port_net_t *net, const uint8_t *buf, size_t len) {
+  if (!buf) return PORT_ERR_ARG;
+  if (len > INT32_MAX) len = INT32_MAX;
+  for (size_t i = 0; i < len; i++) {
+    while (net->uart->tx_full(net->base)) {
+    }
+    net->uart->tx(net->base, buf[i]);
+  }
+  return (int32_t)len;
+}
+
+/* Busy-waits for the first byte, then takes what has already arrived. No
+ * interrupt and no WFI: the CMSDK UART holds one byte, and sleeping until the
+ * next tick between bytes would cap the line at 1 KB/s. */
+static int32_t uart_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms) {
+  uint32_t start = port_time_ms();
+  size_t n = 0;
+
+  if (!buf) return PORT_ERR_ARG;
+  if (len > INT32_MAX) len = INT32_MAX;
+  while (!net->uart->rx_ready(net->base)) {
+    if (port_time_ms() - start >= timeout_ms) return 0;
+  }
+  while (n < len && net->uart->rx_ready(net->base)) buf[n++] = net->uart->rx(net->base);
+  return (int32_t)n;
+}
+
+int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms) {
+  (void)addr;
+  (void)timeout_ms;
+  if (!t) return PORT_ERR_ARG;
+  uart_net.uart = &PORT_UART;
+  uart_net.base = PORT_UART_BASE;
+  uart_net.uart->init(uart_net.base);
+  t->net = &uart_net;
+  t->send = uart_send;
+  t->recv = uart_recv;
+  return PORT_OK;
+}
+
+void port_net_close(port_transport_t *t) {
+  if (t) t->net = NULL;
+}
+
+const char *port_strerror(int err) {
+  switch (err) {
+  case PORT_OK:
+    return "ok";
+  case PORT_ERR_ARG:
+    return "invalid argument";
+  case PORT_ERR_RESOLVE:
+    return "unknown host";
+  case PORT_ERR_REFUSED:
+    return "connection refused";
+  case PORT_ERR_TIMEOUT:
+    return "connection timed out";
+  case PORT_ERR_IO:
+    return "serial line error";
+  case PORT_ERR_CLOSED:
+    return "connection closed";
+  default:
+    return "unknown error";
+  }
+}

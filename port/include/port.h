@@ -1,0 +1,61 @@
+/*
+ * port.h - the firmware client's only way to the platform.
+ *
+ * A board links exactly one implementation (port/posix, port/cortex-m, ...).
+ * Nothing in rpc/ client code or firmware-client/ calls the OS: it calls these.
+ *
+ * Transport contract (coreMQTT's): >0 bytes moved, 0 nothing moved yet (try
+ * again), <0 an error (PORT_ERR_*).
+ */
+#ifndef PORT_H
+#define PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Status codes of the port layer: 0 success, negative errors. */
+enum {
+  PORT_OK = 0,
+  PORT_ERR_ARG = -1,     /* bad argument (address syntax, NULL) */
+  PORT_ERR_RESOLVE = -2, /* host name not found */
+  PORT_ERR_REFUSED = -3, /* nobody listens there */
+  PORT_ERR_TIMEOUT = -4, /* connect did not complete in time */
+  PORT_ERR_IO = -5,      /* the stream failed */
+  PORT_ERR_CLOSED = -6,  /* the peer closed the stream */
+};
+
+/* A port's network context; defined by each port, opaque to its users. */
+typedef struct port_net port_net_t;
+
+/* A byte-stream transport: a context and two functions over it. */
+typedef struct port_transport {
+  port_net_t *net;
+  /* Sends up to len bytes; returns bytes sent, 0 if none could be, <0 error. */
+  int32_t (*send)(port_net_t *net, const uint8_t *buf, size_t len);
+  /* Waits at most timeout_ms for bytes; returns bytes read, 0 on timeout,
+   * <0 on error or when the peer closed (PORT_ERR_CLOSED). */
+  int32_t (*recv)(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms);
+} port_transport_t;
+
+/* Opens the byte stream to addr ("HOST:PORT"; serial ports ignore it) and
+ * fills *t. The port owns the context (one stream at a time).
+ * Returns PORT_OK or a PORT_ERR_* code. */
+int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms);
+
+/* Closes the stream opened by port_net_open. */
+void port_net_close(port_transport_t *t);
+
+/* Monotonic milliseconds since an arbitrary origin; wraps, so compare by
+ * difference: (int32_t)(a - b). */
+uint32_t port_time_ms(void);
+
+/* Fills buf with len random bytes. Returns PORT_OK or PORT_ERR_IO. */
+int port_entropy(uint8_t *buf, size_t len);
+
+/* Writes n bytes to the console: stream 1 is standard output, 2 is errors. */
+void port_console_write(int stream, const char *s, size_t n);
+
+/* Describes a PORT_ERR_* code in a few words ("connection refused"). */
+const char *port_strerror(int err);
+
+#endif /* PORT_H */

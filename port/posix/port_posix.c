@@ -1,0 +1,162 @@
+/* port_posix.c - the port on Linux (host and the Linux boards): a TCP socket,
+ * CLOCK_MONOTONIC and getrandom(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "port.h"
+
+struct port_net {
+  int fd;
+};
+
+static port_net_t the_net = {-1};
+
+static int32_t net_send(port_net_t *n, const uint8_t *buf, size_t len) {
+  ssize_t w = send(n->fd, buf, len, MSG_NOSIGNAL);
+  if (w >= 0) return (int32_t)w;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    struct pollfd p = {n->fd, POLLOUT, 0};
+    poll(&p, 1, 100);
+    return 0;
+  }
+  return PORT_ERR_IO;
+}
+
+static int32_t net_recv(port_net_t *n, uint8_t *buf, size_t len, uint32_t timeout_ms) {
+  struct pollfd p = {n->fd, POLLIN, 0};
+  int r = poll(&p, 1, (int)timeout_ms);
+  if (r == 0 || (r < 0 && errno == EINTR)) return 0;
+  if (r < 0) return PORT_ERR_IO;
+  ssize_t got = recv(n->fd, buf, len > INT32_MAX ? INT32_MAX : len, 0);
+  if (got > 0) return (int32_t)got;
+  if (got == 0) return PORT_ERR_CLOSED;
+  if (errno == EAGAIN || errno == EINTR) return 0;
+  return PORT_ERR_IO;
+}
+
+static int split_addr(const char *addr, char *host, size_t hcap, const char **port) {
+  const char *colon = strrchr(addr, ':');
+  if (!colon || colon == addr || !colon[1]) return PORT_ERR_ARG;
+  size_t hl = (size_t)(colon - addr);
+  if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') { /* [::1]:8080 */
+    addr++;
+    hl -= 2;
+  }
+  if (hl >= hcap) return PORT_ERR_ARG;
+  memcpy(host, addr, hl);
+  host[hl] = '\0';
+  *port = colon + 1;
+  return PORT_OK;
+}
+
+static int connect_one(const struct addrinfo *ai, uint32_t timeout_ms) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+  if (fd < 0) return PORT_ERR_IO;
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    if (errno != EINPROGRESS) {
+      int e = errno;
+      close(fd);
+      return e == ECONNREFUSED ? PORT_ERR_REFUSED : PORT_ERR_IO;
+    }
+    struct pollfd p = {fd, POLLOUT, 0};
+    int r = poll(&p, 1, (int)timeout_ms);
+    int err = 0;
+    socklen_t el = sizeof(err);
+    if (r <= 0) {
+      close(fd);
+      return PORT_ERR_TIMEOUT;
+    }
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (err) {
+      close(fd);
+      return err == ECONNREFUSED ? PORT_ERR_REFUSED : PORT_ERR_IO;
+    }
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms) {
+  char host[256];
+  const char *port;
+  struct addrinfo hints, *res = NULL;
+  if (!t || !addr || split_addr(addr, host, sizeof(host), &port) != PORT_OK) return PORT_ERR_ARG;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host, port, &hints, &res) != 0 || !res) return PORT_ERR_RESOLVE;
+  int fd = PORT_ERR_RESOLVE;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = connect_one(ai, timeout_ms);
+    if (fd >= 0) break;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) return fd;
+  the_net.fd = fd;
+  t->net = &the_net;
+  t->send = net_send;
+  t->recv = net_recv;
+  return PORT_OK;
+}
+
+void port_net_close(port_transport_t *t) {
+  if (t && t->net && t->net->fd >= 0) {
+    close(t->net->fd);
+    t->net->fd = -1;
+  }
+}
+
+uint32_t port_time_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+int port_entropy(uint8_t *buf, size_t len) {
+  while (len) {
+    ssize_t n = getrandom(buf, len, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return PORT_ERR_IO;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return PORT_OK;
+}
+
+void port_console_write(int stream, const char *s, size_t n) {
+  int fd = stream == 2 ? 2 : 1;
+  while (n) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+const char *port_strerror(int err) {
+  switch (err) {
+  case PORT_OK: return "ok";
+  case PORT_ERR_ARG: return "bad address";
+  case PORT_ERR_RESOLVE: return "no such host";
+  case PORT_ERR_REFUSED: return "connection refused";
+  case PORT_ERR_TIMEOUT: return "connection timed out";
+  case PORT_ERR_CLOSED: return "connection closed by the server";
+  default: return "transport error";
+  }
+}

@@ -1,0 +1,32 @@
+/*
+ * rpc_channel.h - a client connection driven by the host's event loop: one
+ * persistent, multiplexed HTTP/2 connection to a server, opened on first use
+ * and opened again by the next call after it is lost. The rpc client core
+ * does the protocol; the channel moves its bytes and its clock.
+ */
+#ifndef RPC_CHANNEL_H
+#define RPC_CHANNEL_H
+
+#include "rpc_client.h"
+#include "rpc_loop.h"
+
+typedef struct rpc_channel rpc_channel_t;
+
+/* A channel to addr "HOST:PORT"; nothing is dialled yet. NULL: no memory. */
+rpc_channel_t *rpc_channel_new(rpc_loop_t *loop, const char *addr);
+void rpc_channel_free(rpc_channel_t *ch);
+
+/* Starts a call as rpc_client_start does (the caller sets call->cbs, user
+ * and deframer). If the server cannot be reached the call fails: at once
+ * with a negative return (on_close does not run) when that is known now,
+ * else later through on_close with Unavailable. Returns RPC_OK or RPC_ERR_*. */
+int rpc_channel_start(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
+                      size_t len, uint32_t timeout_ms);
+
+/* Cancels a call (RST_STREAM CANCEL); on_close runs with Canceled. */
+void rpc_channel_cancel(rpc_channel_t *ch, rpc_call_t *call);
+
+/* True while the connection is up. */
+int rpc_channel_connected(const rpc_channel_t *ch);
+
+#endif /* RPC_CHANNEL_H */

@@ -1,0 +1,118 @@
+/*
+ * rpc_client.h - the I/O-free gRPC client core on nghttp2.
+ *
+ * Bytes in (rpc_client_recv), bytes out (rpc_client_send), time in
+ * (rpc_client_tick). It never touches a socket or a clock: a blocking pump
+ * drives it on a board (rpc_pump.h), the gateway's event loop on the host
+ * (rpc_channel.h), a test or a fuzzer directly.
+ *
+ * Memory: nghttp2 allocates through the nghttp2_mem the caller passes (a fixed
+ * arena on boards). Calls (rpc_call_t) are caller-owned and must stay put until
+ * their on_close has run.
+ */
+#ifndef RPC_CLIENT_H
+#define RPC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "rpc.h"
+
+#ifndef RPC_CLIENT_MSG_LEN
+#define RPC_CLIENT_MSG_LEN 128 /* bytes kept of a status message */
+#endif
+
+typedef struct rpc_call rpc_call_t;
+typedef struct rpc_client rpc_client_t;
+
+/* What a call reports to its owner. */
+typedef struct rpc_call_cbs {
+  /* One whole response message. Return 0, or non-zero to cancel the call. */
+  int (*on_message)(rpc_call_t *call, const uint8_t *msg, size_t len);
+  /* The call is over: call->code and call->message hold the status. */
+  void (*on_close)(rpc_call_t *call);
+} rpc_call_cbs_t;
+
+/* One call. Zero it (or leave it as the last on_close left it) before start. */
+struct rpc_call {
+  rpc_call_cbs_t cbs;
+  void *user;
+  rpc_deframer_t deframer;
+  int32_t stream_id;
+  uint32_t deadline_ms; /* absolute, in the driver's clock */
+  uint8_t has_deadline;
+  uint8_t done;
+  uint8_t got_status;
+  uint8_t got_headers;
+  int http_status;
+  int code;                          /* grpc status, valid in on_close */
+  char message[RPC_CLIENT_MSG_LEN]; /* decoded grpc-message */
+  rpc_client_t *client;
+  rpc_call_t *next; /* the client's list of live calls */
+  /* request body, sent from the caller's buffer: it must live until close */
+  const uint8_t *req;
+  size_t req_len;
+  size_t req_off;
+  uint8_t prefix[5];
+  char timeout_hdr[12]; /* grpc-timeout value, referenced until sent */
+};
+
+/* A client connection. Caller-owned; opaque fields. */
+struct rpc_client {
+  nghttp2_session *session;
+  rpc_call_t *calls;
+  const char *authority;
+  uint32_t now_ms;
+  int failed; /* the connection is unusable; every call has been closed */
+};
+
+/* Settings a board tunes to its memory. Zero fields take the defaults. */
+typedef struct rpc_client_cfg {
+  const char *authority;        /* :authority, e.g. "127.0.0.1:8080" */
+  const nghttp2_mem *mem;       /* allocator for nghttp2; NULL = libc */
+  uint32_t header_table_size;   /* HPACK decoder table (default 4096) */
+  uint32_t initial_window_size; /* per-stream receive window (default 65535) */
+} rpc_client_cfg_t;
+
+/* Creates the HTTP/2 session and queues the preface and SETTINGS.
+ * Returns RPC_OK or RPC_ERR_NOMEM. */
+int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg);
+
+/* Frees the session; calls still open are closed with Cancelled first. */
+void rpc_client_free(rpc_client_t *c);
+
+/* Starts a call: path is "/package.Service/Method"; req[len] is the encoded
+ * request message (without the 5-byte prefix) and must stay valid until the
+ * call closes. timeout_ms 0 means no deadline. now_ms is the driver's clock.
+ * The response deframer must be set on call->deframer by the caller first.
+ * Returns RPC_OK, or RPC_ERR_* (the call is then not started and on_close
+ * will not run). */
+int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
+                     size_t len, uint32_t timeout_ms, uint32_t now_ms);
+
+/* Cancels a call (RST_STREAM CANCEL); its on_close runs with code. */
+void rpc_client_cancel(rpc_client_t *c, rpc_call_t *call, int code, const char *message);
+
+/* Feeds bytes received from the server. Returns RPC_OK, or RPC_ERR_PROTO when
+ * the connection is broken (every call has then been closed). */
+int rpc_client_recv(rpc_client_t *c, const uint8_t *in, size_t len);
+
+/* Points *out at the next bytes to write to the server. Returns their count,
+ * 0 when there is nothing to send, or RPC_ERR_* if the session failed. The
+ * bytes stay valid until the next call into the client. */
+long rpc_client_send(rpc_client_t *c, const uint8_t **out);
+
+/* Advances the clock: calls past their deadline are cancelled and closed with
+ * DeadlineExceeded. Returns ms until the nearest deadline (UINT32_MAX: none). */
+uint32_t rpc_client_tick(rpc_client_t *c, uint32_t now_ms);
+
+/* Closes every open call with code/message (the transport is gone) and marks
+ * the client failed. */
+void rpc_client_fail(rpc_client_t *c, int code, const char *message);
+
+/* True while calls are open or bytes wait to be sent. */
+int rpc_client_busy(const rpc_client_t *c);
+
+#endif /* RPC_CLIENT_H */

@@ -1,0 +1,74 @@
+/*
+ * rpc_loop.h - the host's event loop (epoll): file descriptors, timers and
+ * deferred work, all caller-owned so that nothing is allocated per event.
+ * Single-threaded: every callback runs on the loop's thread.
+ */
+#ifndef RPC_LOOP_H
+#define RPC_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rpc_loop rpc_loop_t;
+
+/* A watched file descriptor; events are EPOLLIN/EPOLLOUT/... bits. */
+typedef struct rpc_io {
+  int fd;
+  void (*fn)(struct rpc_io *io, uint32_t events);
+  void *arg;
+} rpc_io_t;
+
+/* A one-shot timer; zero it before first use. */
+typedef struct rpc_timer {
+  uint64_t at; /* loop time (ms) when it fires */
+  void (*fn)(struct rpc_timer *t);
+  void *arg;
+  size_t slot; /* position in the loop's heap, 0 when not armed */
+} rpc_timer_t;
+
+/* Work run once at the end of the current loop iteration (write coalescing:
+ * a connection flushes once however many messages were queued). */
+typedef struct rpc_defer {
+  void (*fn)(struct rpc_defer *d);
+  void *arg;
+  struct rpc_defer *next;
+  int queued;
+} rpc_defer_t;
+
+/* Creates a loop; NULL on failure. SIGINT and SIGTERM stop it. */
+rpc_loop_t *rpc_loop_new(void);
+void rpc_loop_free(rpc_loop_t *l);
+
+/* Watches io->fd for events. Returns 0 or -1 (errno set). */
+int rpc_loop_add(rpc_loop_t *l, rpc_io_t *io, uint32_t events);
+int rpc_loop_mod(rpc_loop_t *l, rpc_io_t *io, uint32_t events);
+void rpc_loop_del(rpc_loop_t *l, rpc_io_t *io);
+
+/* Arms t to fire after ms (re-arming moves it). Returns 0 or -1 (no memory). */
+int rpc_timer_start(rpc_loop_t *l, rpc_timer_t *t, uint64_t ms);
+/* Disarms t; harmless when not armed. */
+void rpc_timer_stop(rpc_loop_t *l, rpc_timer_t *t);
+
+/* Queues d for the end of this iteration; queuing twice runs it once. */
+void rpc_loop_defer(rpc_loop_t *l, rpc_defer_t *d);
+/* Takes d off the queue (before freeing its owner). */
+void rpc_loop_undefer(rpc_loop_t *l, rpc_defer_t *d);
+
+/* The loop's clock: monotonic milliseconds, read once per iteration. */
+uint64_t rpc_loop_now(rpc_loop_t *l);
+/* Re-reads the clock. */
+uint64_t rpc_loop_update_now(rpc_loop_t *l);
+
+/* Runs until rpc_loop_stop or a signal. Returns the signal number (0 if
+ * stopped by a call). */
+int rpc_loop_run(rpc_loop_t *l);
+void rpc_loop_stop(rpc_loop_t *l);
+
+/* A deframer grow hook over the C heap (host only): realloc, or free when
+ * n is 0. */
+void *rpc_heap_grow(void *old, size_t n);
+
+/* Monotonic milliseconds, for code off the loop. */
+uint64_t rpc_now_ms(void);
+
+#endif /* RPC_LOOP_H */

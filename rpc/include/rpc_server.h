@@ -1,0 +1,73 @@
+/*
+ * rpc_server.h - a gRPC server on nghttp2 and the event loop: many
+ * connections, many streams each, nothing blocking. Handlers are called with
+ * the whole request message and answer now or later (from a timer, or when
+ * another call completes): a call stays open until the handler finishes it
+ * or the server ends it (peer cancel, deadline, connection lost).
+ */
+#ifndef RPC_SERVER_H
+#define RPC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpc.h"
+#include "rpc_loop.h"
+
+typedef struct rpc_server rpc_server_t;
+typedef struct rpc_scall rpc_scall_t;
+
+/* Why the server ended a call the handler had not finished. */
+typedef enum {
+  RPC_END_CANCELLED = 1, /* the client reset the stream or went away */
+  RPC_END_DEADLINE = 2   /* grpc-timeout passed; the server sends DeadlineExceeded */
+} rpc_end_t;
+
+typedef struct rpc_method {
+  const char *path; /* "/api.ProdService/GetVendorProds" */
+  /* The request arrived. Answer with rpc_scall_send / rpc_scall_finish. */
+  void (*on_call)(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud);
+  /* The call ended before the handler finished it: release what it holds;
+   * the call must not be used after this returns. May be NULL. */
+  void (*on_end)(rpc_scall_t *call, rpc_end_t why, void *ud);
+  void *ud;
+} rpc_method_t;
+
+/* Limits; zero fields take the defaults in brackets. */
+typedef struct rpc_server_limits {
+  uint32_t max_connections;      /* [1024] */
+  uint32_t max_streams;          /* per connection [100] */
+  uint32_t max_recv_msg;         /* request size [4 MiB] */
+  uint32_t max_header_list;      /* [16 KiB] */
+  uint32_t idle_timeout_ms;      /* a connection with no stream [300000] */
+} rpc_server_limits_t;
+
+/* Listens on "HOST:PORT" and serves methods[n] (kept by reference). Returns
+ * the server or NULL (the reason is logged). */
+rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_method_t *methods,
+                             size_t n, const rpc_server_limits_t *limits);
+
+/* Closes the listener and every connection. */
+void rpc_server_free(rpc_server_t *s);
+
+/* Queues one response message (copied). Returns RPC_OK or RPC_ERR_NOMEM. */
+int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len);
+
+/* Ends the call with a status; message may be NULL. The handler must not use
+ * the call afterwards. Returns RPC_OK. */
+int rpc_scall_finish(rpc_scall_t *call, int code, const char *message);
+
+/* Milliseconds left before the call's deadline; -1 when it has none. */
+int64_t rpc_scall_remaining_ms(const rpc_scall_t *call);
+
+/* The handler's own pointer for this call. */
+void rpc_scall_set_user(rpc_scall_t *call, void *user);
+void *rpc_scall_user(const rpc_scall_t *call);
+
+/* The peer's address, as grpc prints it ("ipv4:127.0.0.1:46092"). */
+const char *rpc_scall_peer(const rpc_scall_t *call);
+
+/* The loop the call runs on. */
+rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call);
+
+#endif /* RPC_SERVER_H */

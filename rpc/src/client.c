@@ -1,0 +1,290 @@
+/*
+ * client.c - the I/O-free gRPC client core: requests out, responses in,
+ * statuses from headers, trailers or stream resets. See rpc_client.h.
+ */
+#include <stdio.h>
+#include <sys/types.h>
+#include <string.h>
+
+#include "rpc_client.h"
+
+#define MAKE_NV(n, v, vl)                                                                          \
+  {                                                                                                \
+    (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vl),                                           \
+        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE                               \
+  }
+
+static void set_status(rpc_call_t *call, int code, const char *msg) {
+  call->code = code;
+  snprintf(call->message, sizeof(call->message), "%s", msg);
+}
+
+/* Unlinks the call and reports it; the caller may reuse it from then on. */
+static void finish(rpc_call_t *call) {
+  rpc_client_t *c = call->client;
+  if (call->done) return;
+  call->done = 1;
+  for (rpc_call_t **p = &c->calls; *p; p = &(*p)->next) {
+    if (*p == call) {
+      *p = call->next;
+      break;
+    }
+  }
+  call->next = NULL;
+  if (call->stream_id > 0 && c->session)
+    nghttp2_session_set_stream_user_data(c->session, call->stream_id, NULL);
+  if (call->cbs.on_close) call->cbs.on_close(call);
+}
+
+void rpc_client_cancel(rpc_client_t *c, rpc_call_t *call, int code, const char *message) {
+  if (call->done) return;
+  if (call->stream_id > 0 && c->session)
+    nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, call->stream_id, NGHTTP2_CANCEL);
+  set_status(call, code, message);
+  finish(call);
+}
+
+static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
+  (void)s, (void)f, (void)ud;
+  return 0;
+}
+
+static int hdr_is(const uint8_t *name, size_t len, const char *want) {
+  return len == strlen(want) && memcmp(name, want, len) == 0;
+}
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen, uint8_t flags, void *ud) {
+  (void)flags, (void)ud;
+  rpc_call_t *call = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+  if (!call || call->done) return 0;
+  if (hdr_is(name, nlen, ":status")) {
+    int st = 0;
+    for (size_t i = 0; i < vlen && i < 3; i++) st = st * 10 + (value[i] - '0');
+    call->http_status = st;
+    call->got_headers = 1;
+  } else if (hdr_is(name, nlen, "grpc-status")) {
+    call->code = rpc_code_parse((const char *)value, vlen);
+    call->got_status = 1;
+  } else if (hdr_is(name, nlen, "grpc-message")) {
+    rpc_msg_decode((const char *)value, vlen, call->message, sizeof(call->message));
+  }
+  return 0;
+}
+
+static int on_msg(void *arg, const uint8_t *msg, size_t len) {
+  rpc_call_t *call = arg;
+  if (call->cbs.on_message && call->cbs.on_message(call, msg, len) != 0) return 1;
+  return 0;
+}
+
+static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t *data,
+                         size_t len, void *ud) {
+  (void)flags;
+  rpc_client_t *c = ud;
+  rpc_call_t *call = nghttp2_session_get_stream_user_data(s, sid);
+  if (!call || call->done) return 0;
+  int r = rpc_deframer_feed(&call->deframer, data, len, on_msg, call);
+  if (call->done) return 0; /* the owner cancelled it from on_message */
+  switch (r) {
+  case RPC_OK: break;
+  case RPC_ERR_TOO_LARGE: {
+    char m[80];
+    snprintf(m, sizeof(m), "grpc: received message larger than max (%lu)",
+             (unsigned long)call->deframer.max);
+    rpc_client_cancel(c, call, RPC_CODE_RESOURCE_EXHAUSTED, m);
+    break;
+  }
+  case RPC_ERR_COMPRESSED:
+    rpc_client_cancel(c, call, RPC_CODE_INTERNAL, "compressed message without grpc-encoding");
+    break;
+  case RPC_ERR_NOMEM:
+    rpc_client_cancel(c, call, RPC_CODE_RESOURCE_EXHAUSTED, "no memory for the message");
+    break;
+  default: /* the owner refused a message it could not decode */
+    rpc_client_cancel(c, call, RPC_CODE_INTERNAL, "grpc: failed to unmarshal the response");
+    break;
+  }
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *ud) {
+  (void)ud;
+  rpc_call_t *call = nghttp2_session_get_stream_user_data(s, sid);
+  if (!call || call->done) return 0;
+  if (call->got_status) {
+    if (call->code == RPC_CODE_OK && !rpc_deframer_idle(&call->deframer))
+      set_status(call, RPC_CODE_INTERNAL, "stream ended inside a message");
+  } else if (err != NGHTTP2_NO_ERROR) {
+    char m[64];
+    snprintf(m, sizeof(m), "stream terminated by RST_STREAM with error code: %u", (unsigned)err);
+    set_status(call, rpc_code_from_h2(err), m);
+  } else if (call->http_status != 200 && call->http_status != 0) {
+    char m[64];
+    snprintf(m, sizeof(m), "unexpected HTTP status code received from server: %d",
+             call->http_status);
+    set_status(call, rpc_code_from_http(call->http_status), m);
+  } else {
+    set_status(call, RPC_CODE_INTERNAL, "server closed the stream without sending trailers");
+  }
+  finish(call);
+  return 0;
+}
+
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len,
+                                      uint32_t *flags, nghttp2_data_source *src, void *ud);
+
+int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg) {
+  nghttp2_session_callbacks *cbs;
+  nghttp2_option *opt;
+  memset(c, 0, sizeof(*c));
+  c->authority = cfg->authority ? cfg->authority : "localhost";
+  if (nghttp2_session_callbacks_new(&cbs) != 0) return RPC_ERR_NOMEM;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  if (nghttp2_option_new(&opt) != 0) {
+    nghttp2_session_callbacks_del(cbs);
+    return RPC_ERR_NOMEM;
+  }
+  uint32_t table = cfg->header_table_size ? cfg->header_table_size : 4096u;
+  /* our encoder's table: requests repeat the same few headers */
+  nghttp2_option_set_max_deflate_dynamic_table_size(opt, table);
+  nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
+  int rv = nghttp2_session_client_new3(&c->session, cbs, c, opt, (nghttp2_mem *)cfg->mem);
+  nghttp2_session_callbacks_del(cbs);
+  nghttp2_option_del(opt);
+  if (rv != 0) return RPC_ERR_NOMEM;
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, table},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+       cfg->initial_window_size ? cfg->initial_window_size : 65535u},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 16384u},
+  };
+  if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])))
+    return RPC_ERR_NOMEM;
+  return RPC_OK;
+}
+
+void rpc_client_fail(rpc_client_t *c, int code, const char *message) {
+  c->failed = 1;
+  while (c->calls) {
+    rpc_call_t *call = c->calls;
+    set_status(call, code, message);
+    finish(call);
+  }
+}
+
+void rpc_client_free(rpc_client_t *c) {
+  rpc_client_fail(c, RPC_CODE_CANCELLED, "the client connection is closing");
+  if (c->session) nghttp2_session_del(c->session);
+  c->session = NULL;
+}
+
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len,
+                                      uint32_t *flags, nghttp2_data_source *src, void *ud) {
+  (void)s, (void)sid, (void)ud;
+  rpc_call_t *call = src->ptr;
+  size_t total = 5 + call->req_len, n = 0;
+  while (n < len && call->req_off < total) {
+    size_t off = call->req_off, k;
+    if (off < 5) {
+      k = 5 - off;
+      if (k > len - n) k = len - n;
+      memcpy(buf + n, call->prefix + off, k);
+    } else {
+      k = total - off;
+      if (k > len - n) k = len - n;
+      memcpy(buf + n, call->req + (off - 5), k);
+    }
+    n += k;
+    call->req_off += k;
+  }
+  if (call->req_off == total) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return (ssize_t)n;
+}
+
+int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
+                     size_t len, uint32_t timeout_ms, uint32_t now_ms) {
+  if (!c->session || c->failed || len > 0x7fffffffu) return RPC_ERR_ARG;
+  char *tmo = call->timeout_hdr; /* NO_COPY: must outlive the HEADERS frame */
+  size_t tlen = 0;
+  call->client = c;
+  call->done = call->got_status = call->got_headers = 0;
+  call->http_status = 0;
+  call->code = RPC_CODE_UNKNOWN;
+  call->message[0] = '\0';
+  call->req = req;
+  call->req_len = len;
+  call->req_off = 0;
+  rpc_frame_prefix(call->prefix, (uint32_t)len);
+  call->has_deadline = timeout_ms != 0;
+  call->deadline_ms = now_ms + timeout_ms;
+  c->now_ms = now_ms;
+  if (timeout_ms) tlen = rpc_timeout_encode(timeout_ms, tmo);
+  nghttp2_nv nva[] = {
+      MAKE_NV(":method", "POST", 4),
+      MAKE_NV(":scheme", "http", 4),
+      MAKE_NV(":path", path, strlen(path)),
+      MAKE_NV(":authority", c->authority, strlen(c->authority)),
+      MAKE_NV("te", "trailers", 8),
+      MAKE_NV("content-type", "application/grpc", 16),
+      MAKE_NV("user-agent", "grpc-c-embedded/0.1", 19),
+      MAKE_NV("grpc-timeout", tmo, tlen),
+  };
+  nghttp2_data_provider prd;
+  prd.source.ptr = call;
+  prd.read_callback = read_body;
+  /* grpc-timeout goes last and is left out when there is no deadline */
+  size_t n = sizeof(nva) / sizeof(nva[0]) - (timeout_ms ? 0 : 1);
+  int32_t sid = nghttp2_submit_request(c->session, NULL, nva, n, &prd, call);
+  if (sid < 0) return sid == NGHTTP2_ERR_NOMEM ? RPC_ERR_NOMEM : RPC_ERR_ARG;
+  call->stream_id = sid;
+  call->next = c->calls;
+  c->calls = call;
+  return RPC_OK;
+}
+
+int rpc_client_recv(rpc_client_t *c, const uint8_t *in, size_t len) {
+  if (!c->session || c->failed) return RPC_ERR_PROTO;
+  ssize_t r = nghttp2_session_mem_recv(c->session, in, len);
+  if (r < 0) {
+    rpc_client_fail(c, RPC_CODE_INTERNAL, nghttp2_strerror((int)r));
+    return RPC_ERR_PROTO;
+  }
+  return RPC_OK;
+}
+
+long rpc_client_send(rpc_client_t *c, const uint8_t **out) {
+  if (!c->session) return RPC_ERR_PROTO;
+  ssize_t r = nghttp2_session_mem_send(c->session, out);
+  if (r < 0) {
+    rpc_client_fail(c, RPC_CODE_INTERNAL, nghttp2_strerror((int)r));
+    return RPC_ERR_PROTO;
+  }
+  return (long)r;
+}
+
+uint32_t rpc_client_tick(rpc_client_t *c, uint32_t now_ms) {
+  uint32_t next = UINT32_MAX;
+  c->now_ms = now_ms;
+  for (rpc_call_t *call = c->calls, *nx; call; call = nx) {
+    nx = call->next;
+    if (!call->has_deadline) continue;
+    int32_t left = (int32_t)(call->deadline_ms - now_ms);
+    if (left <= 0) {
+      rpc_client_cancel(c, call, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+      nx = c->calls; /* the list changed under us: rescan */
+    } else if ((uint32_t)left < next) {
+      next = (uint32_t)left;
+    }
+  }
+  return next;
+}
+
+int rpc_client_busy(const rpc_client_t *c) {
+  if (!c->session) return 0;
+  return c->calls != NULL || nghttp2_session_want_write(c->session);
+}

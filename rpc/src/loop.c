@@ -1,0 +1,222 @@
+/* loop.c - epoll, a binary min-heap of caller-owned timers, a deferred-work
+ * list, and signalfd for SIGINT/SIGTERM. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rpc_loop.h"
+
+struct rpc_loop {
+  int ep;
+  int stop;
+  int signo;
+  uint64_t now;
+  rpc_timer_t **heap; /* 1-based */
+  size_t n, cap;
+  rpc_defer_t *defer_head, **defer_tail;
+  rpc_io_t sig;
+};
+
+uint64_t rpc_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void *rpc_heap_grow(void *old, size_t n) {
+  if (n == 0) {
+    free(old);
+    return NULL;
+  }
+  return realloc(old, n);
+}
+
+static void on_signal(rpc_io_t *io, uint32_t ev) {
+  (void)ev;
+  rpc_loop_t *l = io->arg;
+  struct signalfd_siginfo si;
+  if (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    l->signo = (int)si.ssi_signo;
+    l->stop = 1;
+  }
+}
+
+rpc_loop_t *rpc_loop_new(void) {
+  rpc_loop_t *l = calloc(1, sizeof(*l));
+  if (!l) return NULL;
+  l->ep = epoll_create1(EPOLL_CLOEXEC);
+  l->defer_tail = &l->defer_head;
+  l->now = rpc_now_ms();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  l->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  l->sig.fn = on_signal;
+  l->sig.arg = l;
+  if (l->ep < 0 || l->sig.fd < 0 || rpc_loop_add(l, &l->sig, EPOLLIN) != 0) {
+    rpc_loop_free(l);
+    return NULL;
+  }
+  return l;
+}
+
+static void run_deferred(rpc_loop_t *l);
+
+void rpc_loop_free(rpc_loop_t *l) {
+  if (!l) return;
+  run_deferred(l); /* deferred frees of closed connections */
+  if (l->sig.fd >= 0) close(l->sig.fd);
+  if (l->ep >= 0) close(l->ep);
+  free(l->heap);
+  free(l);
+}
+
+int rpc_loop_add(rpc_loop_t *l, rpc_io_t *io, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.ptr = io};
+  return epoll_ctl(l->ep, EPOLL_CTL_ADD, io->fd, &ev);
+}
+
+int rpc_loop_mod(rpc_loop_t *l, rpc_io_t *io, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.ptr = io};
+  return epoll_ctl(l->ep, EPOLL_CTL_MOD, io->fd, &ev);
+}
+
+void rpc_loop_del(rpc_loop_t *l, rpc_io_t *io) {
+  epoll_ctl(l->ep, EPOLL_CTL_DEL, io->fd, NULL);
+}
+
+/* --- timers: a min-heap on 'at' ------------------------------------------ */
+
+static void heap_set(rpc_loop_t *l, size_t i, rpc_timer_t *t) {
+  l->heap[i] = t;
+  t->slot = i;
+}
+
+static void sift_up(rpc_loop_t *l, size_t i) {
+  rpc_timer_t *t = l->heap[i];
+  while (i > 1 && l->heap[i / 2]->at > t->at) {
+    heap_set(l, i, l->heap[i / 2]);
+    i /= 2;
+  }
+  heap_set(l, i, t);
+}
+
+static void sift_down(rpc_loop_t *l, size_t i) {
+  rpc_timer_t *t = l->heap[i];
+  for (;;) {
+    size_t c = 2 * i;
+    if (c > l->n) break;
+    if (c + 1 <= l->n && l->heap[c + 1]->at < l->heap[c]->at) c++;
+    if (l->heap[c]->at >= t->at) break;
+    heap_set(l, i, l->heap[c]);
+    i = c;
+  }
+  heap_set(l, i, t);
+}
+
+void rpc_timer_stop(rpc_loop_t *l, rpc_timer_t *t) {
+  size_t i = t->slot;
+  if (!i) return;
+  t->slot = 0;
+  rpc_timer_t *last = l->heap[l->n--];
+  if (i <= l->n) {
+    heap_set(l, i, last);
+    sift_up(l, i);
+    sift_down(l, last->slot);
+  }
+}
+
+int rpc_timer_start(rpc_loop_t *l, rpc_timer_t *t, uint64_t ms) {
+  rpc_timer_stop(l, t);
+  if (l->n + 1 >= l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    rpc_timer_t **h = realloc(l->heap, cap * sizeof(*h));
+    if (!h) return -1;
+    l->heap = h;
+    l->cap = cap;
+  }
+  t->at = l->now + ms;
+  heap_set(l, ++l->n, t);
+  sift_up(l, l->n);
+  return 0;
+}
+
+/* --- deferred work --------------------------------------------------------- */
+
+void rpc_loop_defer(rpc_loop_t *l, rpc_defer_t *d) {
+  if (d->queued) return;
+  d->queued = 1;
+  d->next = NULL;
+  *l->defer_tail = d;
+  l->defer_tail = &d->next;
+}
+
+void rpc_loop_undefer(rpc_loop_t *l, rpc_defer_t *d) {
+  if (!d->queued) return;
+  for (rpc_defer_t **p = &l->defer_head; *p; p = &(*p)->next) {
+    if (*p == d) {
+      *p = d->next;
+      if (l->defer_tail == &d->next) l->defer_tail = p;
+      break;
+    }
+  }
+  d->queued = 0;
+}
+
+static void run_deferred(rpc_loop_t *l) {
+  while (l->defer_head) {
+    rpc_defer_t *d = l->defer_head;
+    l->defer_head = d->next;
+    if (!l->defer_head) l->defer_tail = &l->defer_head;
+    d->queued = 0;
+    d->fn(d);
+  }
+}
+
+uint64_t rpc_loop_now(rpc_loop_t *l) {
+  return l->now;
+}
+
+uint64_t rpc_loop_update_now(rpc_loop_t *l) {
+  return l->now = rpc_now_ms();
+}
+
+void rpc_loop_stop(rpc_loop_t *l) {
+  l->stop = 1;
+}
+
+int rpc_loop_run(rpc_loop_t *l) {
+  struct epoll_event evs[64];
+  l->stop = 0;
+  while (!l->stop) {
+    int wait = -1;
+    if (l->defer_head) {
+      wait = 0;
+    } else if (l->n) {
+      uint64_t at = l->heap[1]->at;
+      wait = at <= l->now ? 0 : (int)(at - l->now > 60000 ? 60000 : at - l->now);
+    }
+    int n = epoll_wait(l->ep, evs, 64, wait);
+    if (n < 0 && errno != EINTR) return -1;
+    rpc_loop_update_now(l);
+    for (int i = 0; i < n; i++) {
+      rpc_io_t *io = evs[i].data.ptr;
+      io->fn(io, evs[i].events);
+    }
+    while (l->n && l->heap[1]->at <= l->now) {
+      rpc_timer_t *t = l->heap[1];
+      rpc_timer_stop(l, t);
+      t->fn(t);
+    }
+    run_deferred(l);
+  }
+  return l->signo;
+}

@@ -1,0 +1,46 @@
+/* pump.c - the board's blocking loop: flush what the core wants to send,
+ * wait for bytes no longer than the nearest deadline, feed them in. */
+#include "rpc_pump.h"
+
+#ifndef RPC_PUMP_RX_LEN
+#define RPC_PUMP_RX_LEN 1024
+#endif
+#define RPC_PUMP_POLL_MS 50u /* upper bound on one wait, so deadlines stay sharp */
+
+static int flush(rpc_client_t *c, port_transport_t *t) {
+  const uint8_t *out;
+  long n;
+  while ((n = rpc_client_send(c, &out)) > 0) {
+    size_t off = 0;
+    while (off < (size_t)n) {
+      int32_t w = t->send(t->net, out + off, (size_t)n - off);
+      if (w < 0) return w;
+      off += (size_t)w; /* 0: the port's buffer is full; try again */
+    }
+  }
+  return n < 0 ? RPC_ERR_PROTO : RPC_OK;
+}
+
+int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
+  static uint8_t rx[RPC_PUMP_RX_LEN];
+  while (c->calls) {
+    int r = flush(c, t);
+    if (r < 0) {
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, port_strerror(r));
+      return RPC_ERR_PROTO;
+    }
+    uint32_t wait = rpc_client_tick(c, port_time_ms());
+    if (!c->calls) break;
+    if (wait > RPC_PUMP_POLL_MS) wait = RPC_PUMP_POLL_MS;
+    int32_t n = t->recv(t->net, rx, sizeof(rx), wait);
+    if (n < 0) {
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE,
+                      n == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(n));
+      return RPC_ERR_PROTO;
+    }
+    if (n > 0 && rpc_client_recv(c, rx, (size_t)n) != RPC_OK) return RPC_ERR_PROTO;
+  }
+  /* let RST_STREAMs and WINDOW_UPDATEs of the last call go out */
+  (void)flush(c, t);
+  return RPC_OK;
+}

@@ -1,0 +1,707 @@
+/*
+ * server.c - the gRPC server: accept, one nghttp2 session per connection,
+ * request validation (PROTOCOL-HTTP2.md), dispatch by :path, deadlines,
+ * responses as DATA plus trailers (or trailers-only), coalesced writes.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "rpc_log.h"
+#include "rpc_server.h"
+
+#define WBUF_HIGH (256u * 1024u) /* stop pulling frames once this much waits */
+#define READ_CHUNK (16u * 1024u)
+#define PATH_MAX_LEN 128
+#define STATUS_MSG_LEN 256
+
+typedef struct rpc_conn rpc_conn_t;
+
+struct rpc_scall {
+  rpc_conn_t *conn;
+  int32_t sid;
+  const rpc_method_t *method;
+  rpc_deframer_t df;
+  uint32_t nmsgs;
+  uint32_t req_len;
+  uint8_t post, grpc_ct, bad_encoding, bad_timeout;
+  uint8_t dispatched, live, finished, headers_sent, closed_remote, rejected;
+  uint32_t timeout_ms;
+  uint8_t has_timeout;
+  char path[PATH_MAX_LEN];
+  int code;
+  char message[STATUS_MSG_LEN];
+  uint8_t *out; /* prefixed response messages not yet taken by nghttp2 */
+  size_t out_len, out_off, out_cap;
+  rpc_timer_t deadline;
+  uint64_t deadline_at;
+  void *user;
+  rpc_scall_t *prev, *next; /* the connection's calls, or the free pool */
+};
+
+struct rpc_conn {
+  rpc_server_t *srv;
+  rpc_io_t io;
+  nghttp2_session *session;
+  rpc_defer_t flush;
+  uint8_t *wbuf;
+  size_t wlen, woff, wcap;
+  int epollout;
+  int dead;
+  char peer[64];
+  rpc_scall_t *calls;
+  rpc_conn_t *prev, *next;
+};
+
+struct rpc_server {
+  rpc_loop_t *loop;
+  rpc_io_t lio;
+  const rpc_method_t *methods;
+  size_t nmethods;
+  rpc_server_limits_t lim;
+  nghttp2_session_callbacks *cbs;
+  nghttp2_option *opt;
+  rpc_conn_t *conns;
+  uint32_t nconns;
+  rpc_scall_t *pool;
+};
+
+static void conn_close(rpc_conn_t *c);
+static void conn_schedule(rpc_conn_t *c);
+
+/* --- calls ------------------------------------------------------------- */
+
+static rpc_scall_t *call_new(rpc_conn_t *c, int32_t sid) {
+  rpc_server_t *s = c->srv;
+  rpc_scall_t *call = s->pool;
+  if (call) {
+    s->pool = call->next;
+    /* keep the buffers, reset the rest */
+    uint8_t *out = call->out, *dbuf = call->df.buf;
+    size_t out_cap = call->out_cap, dcap = call->df.cap;
+    memset(call, 0, sizeof(*call));
+    call->out = out;
+    call->out_cap = out_cap;
+    rpc_deframer_init(&call->df, dbuf, dcap, s->lim.max_recv_msg, rpc_heap_grow);
+  } else {
+    call = calloc(1, sizeof(*call));
+    if (!call) return NULL;
+    rpc_deframer_init(&call->df, NULL, 0, s->lim.max_recv_msg, rpc_heap_grow);
+  }
+  call->conn = c;
+  call->sid = sid;
+  call->deadline.arg = call;
+  call->next = c->calls;
+  if (c->calls) c->calls->prev = call;
+  c->calls = call;
+  return call;
+}
+
+static void call_release(rpc_scall_t *call) {
+  rpc_conn_t *c = call->conn;
+  rpc_server_t *s = c->srv;
+  rpc_timer_stop(s->loop, &call->deadline);
+  if (call->prev)
+    call->prev->next = call->next;
+  else
+    c->calls = call->next;
+  if (call->next) call->next->prev = call->prev;
+  /* big buffers go back to the heap; small ones stay with the pooled call */
+  if (call->out_cap > 64u * 1024u) {
+    free(call->out);
+    call->out = NULL;
+    call->out_cap = 0;
+  }
+  if (call->df.cap > 64u * 1024u) rpc_deframer_free(&call->df);
+  call->prev = NULL;
+  call->next = s->pool;
+  s->pool = call;
+}
+
+/* The server ends a call the handler still holds. */
+static void call_end(rpc_scall_t *call, rpc_end_t why) {
+  if (!call->live) return;
+  call->live = 0;
+  if (call->method && call->method->on_end) call->method->on_end(call, why, call->method->ud);
+}
+
+static int out_append(rpc_scall_t *call, const uint8_t *msg, size_t len) {
+  size_t need = call->out_len + 5 + len;
+  if (need > call->out_cap) {
+    size_t cap = call->out_cap ? call->out_cap : 512;
+    while (cap < need) cap *= 2;
+    uint8_t *p = realloc(call->out, cap);
+    if (!p) return RPC_ERR_NOMEM;
+    call->out = p;
+    call->out_cap = cap;
+  }
+  rpc_frame_prefix(call->out + call->out_len, (uint32_t)len);
+  if (len) memcpy(call->out + call->out_len + 5, msg, len);
+  call->out_len = need;
+  return RPC_OK;
+}
+
+#define NV_STATIC(n, v)                                                                            \
+  {                                                                                                \
+    (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1,                                  \
+        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE                               \
+  }
+#define NV_NAME(n, v, vl)                                                                          \
+  { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NO_COPY_NAME }
+
+/* Fills the grpc-status / grpc-message pair; returns how many entries. */
+static size_t status_nv(rpc_scall_t *call, nghttp2_nv *nv, char *code, char *msg, size_t msgcap) {
+  snprintf(code, 4, "%d", call->code);
+  nv[0] = (nghttp2_nv)NV_NAME("grpc-status", code, strlen(code));
+  if (!call->message[0]) return 1;
+  size_t ml = rpc_msg_encode(call->message, strlen(call->message), msg, msgcap);
+  nv[1] = (nghttp2_nv)NV_NAME("grpc-message", msg, ml);
+  return 2;
+}
+
+static ssize_t read_out(nghttp2_session *sess, int32_t sid, uint8_t *buf, size_t len,
+                        uint32_t *flags, nghttp2_data_source *src, void *ud) {
+  (void)ud;
+  rpc_scall_t *call = src->ptr;
+  size_t avail = call->out_len - call->out_off;
+  size_t n = avail < len ? avail : len;
+  if (n) memcpy(buf, call->out + call->out_off, n);
+  call->out_off += n;
+  if (call->out_off == call->out_len) call->out_off = call->out_len = 0;
+  if (call->out_len == 0 && call->finished) {
+    char code[4], msg[STATUS_MSG_LEN * 3];
+    nghttp2_nv nv[2];
+    size_t k = status_nv(call, nv, code, msg, sizeof(msg));
+    *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    if (nghttp2_submit_trailer(sess, sid, nv, k) != 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return (ssize_t)n;
+  }
+  return n ? (ssize_t)n : NGHTTP2_ERR_DEFERRED;
+}
+
+static int send_headers(rpc_scall_t *call) {
+  static const nghttp2_nv hdrs[] = {NV_STATIC(":status", "200"),
+                                    NV_STATIC("content-type", "application/grpc"),
+                                    NV_STATIC("grpc-accept-encoding", "identity")};
+  nghttp2_data_provider prd;
+  prd.source.ptr = call;
+  prd.read_callback = read_out;
+  call->headers_sent = 1;
+  return nghttp2_submit_response(call->conn->session, call->sid, hdrs, 3, &prd);
+}
+
+/* Trailers-only: one HEADERS frame with the status and END_STREAM. */
+static void send_trailers_only(rpc_scall_t *call, const char *http_status) {
+  char code[4], msg[STATUS_MSG_LEN * 3];
+  nghttp2_nv nv[5] = {NV_NAME(":status", http_status, strlen(http_status)),
+                      NV_STATIC("content-type", "application/grpc"),
+                      NV_STATIC("grpc-accept-encoding", "identity")};
+  size_t k = status_nv(call, nv + 3, code, msg, sizeof(msg));
+  call->headers_sent = 1;
+  nghttp2_submit_response(call->conn->session, call->sid, nv, 3 + k, NULL);
+  /* the client may still be sending: tell it we are done reading */
+  if (!call->closed_remote)
+    nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->sid,
+                              NGHTTP2_NO_ERROR);
+}
+
+static void finish_http(rpc_scall_t *call, int code, const char *message, const char *http) {
+  if (call->finished) return;
+  call->finished = 1;
+  call->live = 0;
+  call->code = code;
+  snprintf(call->message, sizeof(call->message), "%s", message ? message : "");
+  if (!call->headers_sent && call->out_len == 0)
+    send_trailers_only(call, http);
+  else if (!call->headers_sent)
+    send_headers(call);
+  else
+    nghttp2_session_resume_data(call->conn->session, call->sid);
+  conn_schedule(call->conn);
+}
+
+int rpc_scall_finish(rpc_scall_t *call, int code, const char *message) {
+  finish_http(call, code, message, "200");
+  return RPC_OK;
+}
+
+int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len) {
+  if (call->finished) return RPC_ERR_ARG;
+  if (out_append(call, msg, len) != RPC_OK) return RPC_ERR_NOMEM;
+  if (!call->headers_sent)
+    send_headers(call);
+  else
+    nghttp2_session_resume_data(call->conn->session, call->sid);
+  conn_schedule(call->conn);
+  return RPC_OK;
+}
+
+int64_t rpc_scall_remaining_ms(const rpc_scall_t *call) {
+  if (!call->has_timeout) return -1;
+  uint64_t now = rpc_loop_update_now(call->conn->srv->loop);
+  return call->deadline_at > now ? (int64_t)(call->deadline_at - now) : 0;
+}
+
+void rpc_scall_set_user(rpc_scall_t *call, void *user) {
+  call->user = user;
+}
+
+void *rpc_scall_user(const rpc_scall_t *call) {
+  return call->user;
+}
+
+const char *rpc_scall_peer(const rpc_scall_t *call) {
+  return call->conn->peer;
+}
+
+rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call) {
+  return call->conn->srv->loop;
+}
+
+static void on_deadline(rpc_timer_t *t) {
+  rpc_scall_t *call = t->arg;
+  if (call->finished) return;
+  call_end(call, RPC_END_DEADLINE);
+  rpc_scall_finish(call, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+}
+
+/* --- nghttp2 callbacks -------------------------------------------------- */
+
+static int cb_begin_headers(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
+  rpc_conn_t *c = ud;
+  if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  rpc_scall_t *call = call_new(c, f->hd.stream_id);
+  if (!call) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+  nghttp2_session_set_stream_user_data(sess, f->hd.stream_id, call);
+  return 0;
+}
+
+static int is(const uint8_t *s, size_t n, const char *lit) {
+  return n == strlen(lit) && memcmp(s, lit, n) == 0;
+}
+
+static int cb_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_t *name,
+                     size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *ud) {
+  (void)flags, (void)ud;
+  if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
+  if (!call) return 0;
+  if (is(name, nlen, ":method")) {
+    call->post = is(value, vlen, "POST");
+  } else if (is(name, nlen, ":path")) {
+    size_t n = vlen < PATH_MAX_LEN - 1 ? vlen : PATH_MAX_LEN - 1;
+    memcpy(call->path, value, n);
+    call->path[n] = '\0';
+  } else if (is(name, nlen, "content-type")) {
+    /* "application/grpc", "application/grpc+proto", "application/grpc;..." */
+    call->grpc_ct = vlen >= 16 && memcmp(value, "application/grpc", 16) == 0 &&
+                    (vlen == 16 || value[16] == '+' || value[16] == ';');
+  } else if (is(name, nlen, "grpc-timeout")) {
+    call->has_timeout = rpc_timeout_decode((const char *)value, vlen, &call->timeout_ms) == 0;
+    call->bad_timeout = !call->has_timeout;
+  } else if (is(name, nlen, "grpc-encoding")) {
+    call->bad_encoding = !is(value, vlen, "identity");
+  }
+  return 0;
+}
+
+static int cb_error(nghttp2_session *sess, int code, const char *msg, size_t len, void *ud) {
+  (void)sess, (void)code, (void)ud;
+  rpc_log("http2: %.*s", (int)len, msg);
+  return 0;
+}
+
+static const rpc_method_t *find_method(rpc_server_t *s, const char *path) {
+  for (size_t i = 0; i < s->nmethods; i++)
+    if (strcmp(s->methods[i].path, path) == 0) return &s->methods[i];
+  return NULL;
+}
+
+/* Unimplemented, worded as grpc-go words it. */
+static void reject_unknown(rpc_scall_t *call) {
+  rpc_server_t *s = call->conn->srv;
+  char m[STATUS_MSG_LEN];
+  const char *slash = strrchr(call->path, '/');
+  size_t svc_len = slash && call->path[0] == '/' ? (size_t)(slash - call->path) : 0;
+  int known = 0;
+  for (size_t i = 0; i < s->nmethods && svc_len; i++)
+    known |= strncmp(s->methods[i].path, call->path, svc_len + 1) == 0;
+  if (known)
+    snprintf(m, sizeof(m), "unknown method %s for service %.*s", slash + 1, (int)svc_len - 1,
+             call->path + 1);
+  else if (svc_len)
+    snprintf(m, sizeof(m), "unknown service %.*s", (int)svc_len - 1, call->path + 1);
+  else
+    snprintf(m, sizeof(m), "malformed method name: \"%s\"", call->path);
+  rpc_scall_finish(call, RPC_CODE_UNIMPLEMENTED, m);
+}
+
+/* The request headers are complete: check them before any body. */
+static void check_headers(rpc_scall_t *call) {
+  rpc_server_t *s = call->conn->srv;
+  if (!call->post) {
+    finish_http(call, RPC_CODE_INTERNAL, "gRPC requires POST", "405");
+  } else if (!call->grpc_ct) {
+    finish_http(call, RPC_CODE_INTERNAL, "invalid gRPC request content-type", "415");
+  } else if (call->bad_encoding) {
+    rpc_scall_finish(call, RPC_CODE_UNIMPLEMENTED, "grpc: unsupported grpc-encoding");
+  } else if (call->bad_timeout) {
+    rpc_scall_finish(call, RPC_CODE_INTERNAL, "malformed grpc-timeout");
+  } else if (!(call->method = find_method(s, call->path))) {
+    reject_unknown(call);
+  } else if (call->has_timeout) {
+    call->deadline_at = rpc_loop_now(s->loop) + call->timeout_ms;
+    call->deadline.fn = on_deadline;
+    rpc_timer_start(s->loop, &call->deadline, call->timeout_ms);
+  }
+}
+
+static int on_req_msg(void *arg, const uint8_t *msg, size_t len) {
+  rpc_scall_t *call = arg;
+  (void)msg;
+  if (++call->nmsgs > 1) return 1; /* unary request side: one message only */
+  call->req_len = (uint32_t)len;
+  return 0;
+}
+
+static int cb_data(nghttp2_session *sess, uint8_t flags, int32_t sid, const uint8_t *data,
+                   size_t len, void *ud) {
+  (void)flags, (void)ud;
+  rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, sid);
+  if (!call || call->finished || call->rejected) return 0;
+  int r = rpc_deframer_feed(&call->df, data, len, on_req_msg, call);
+  if (r == RPC_OK) return 0;
+  call->rejected = 1;
+  char m[96];
+  switch (r) {
+  case RPC_ERR_TOO_LARGE:
+    snprintf(m, sizeof(m), "grpc: received message larger than max (%u vs. %u)", call->df.need,
+             (unsigned)call->df.max);
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, m);
+    break;
+  case RPC_ERR_COMPRESSED:
+    rpc_scall_finish(call, RPC_CODE_INTERNAL,
+                     "grpc: compressed flag set with identity or empty encoding");
+    break;
+  case RPC_ERR_NOMEM: rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory"); break;
+  default:
+    rpc_scall_finish(call, RPC_CODE_UNIMPLEMENTED, "more than one request message on a unary call");
+  }
+  return 0;
+}
+
+static void dispatch(rpc_scall_t *call) {
+  if (call->finished || call->rejected || call->dispatched) return;
+  call->dispatched = 1;
+  if (call->nmsgs != 1 || !rpc_deframer_idle(&call->df)) {
+    rpc_scall_finish(call, RPC_CODE_INTERNAL,
+                     call->nmsgs ? "request ended inside a message" : "missing request message");
+    return;
+  }
+  call->live = 1;
+  call->method->on_call(call, call->df.buf, call->req_len, call->method->ud);
+}
+
+static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
+  (void)ud;
+  if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
+  rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
+  if (!call) return 0;
+  if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) check_headers(call);
+  if (f->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+    call->closed_remote = 1;
+    dispatch(call);
+  }
+  return 0;
+}
+
+static int cb_stream_close(nghttp2_session *sess, int32_t sid, uint32_t err, void *ud) {
+  (void)err, (void)ud;
+  rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, sid);
+  if (!call) return 0;
+  nghttp2_session_set_stream_user_data(sess, sid, NULL);
+  call_end(call, RPC_END_CANCELLED);
+  call_release(call);
+  return 0;
+}
+
+/* --- connections ------------------------------------------------------- */
+
+static void conn_flush(rpc_conn_t *c) {
+  if (c->dead) return;
+  for (;;) {
+    while (c->wlen - c->woff < WBUF_HIGH) {
+      const uint8_t *p;
+      ssize_t n = nghttp2_session_mem_send(c->session, &p);
+      if (n < 0) {
+        conn_close(c);
+        return;
+      }
+      if (n == 0) break;
+      if (c->wlen + (size_t)n > c->wcap) {
+        if (c->woff) { /* slide unsent bytes to the front first */
+          memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+          c->wlen -= c->woff;
+          c->woff = 0;
+        }
+        if (c->wlen + (size_t)n > c->wcap) {
+          size_t cap = c->wcap ? c->wcap : 16384;
+          while (cap < c->wlen + (size_t)n) cap *= 2;
+          uint8_t *b = realloc(c->wbuf, cap);
+          if (!b) {
+            conn_close(c);
+            return;
+          }
+          c->wbuf = b;
+          c->wcap = cap;
+        }
+      }
+      memcpy(c->wbuf + c->wlen, p, (size_t)n);
+      c->wlen += (size_t)n;
+    }
+    if (c->wlen == c->woff) break;
+    ssize_t w = send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) {
+        conn_close(c);
+        return;
+      }
+      break;
+    }
+    c->woff += (size_t)w;
+    if (c->woff == c->wlen) c->woff = c->wlen = 0;
+  }
+  int pending = c->wlen > c->woff;
+  if (pending != c->epollout) {
+    c->epollout = pending;
+    rpc_loop_mod(c->srv->loop, &c->io, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0));
+  }
+  if (!pending && !nghttp2_session_want_read(c->session) &&
+      !nghttp2_session_want_write(c->session))
+    conn_close(c);
+}
+
+static void on_flush(rpc_defer_t *d) {
+  conn_flush(d->arg);
+}
+
+static void conn_schedule(rpc_conn_t *c) {
+  if (!c->dead) rpc_loop_defer(c->srv->loop, &c->flush);
+}
+
+static void conn_free(rpc_defer_t *d) {
+  rpc_conn_t *c = d->arg;
+  free(c->wbuf);
+  free(c);
+}
+
+static void conn_close(rpc_conn_t *c) {
+  if (c->dead) return;
+  rpc_server_t *s = c->srv;
+  c->dead = 1;
+  /* the session goes without calling on_stream_close: end the calls here */
+  while (c->calls) {
+    rpc_scall_t *call = c->calls;
+    call_end(call, RPC_END_CANCELLED);
+    call->finished = 1;
+    call_release(call);
+  }
+  rpc_loop_del(s->loop, &c->io);
+  close(c->io.fd);
+  nghttp2_session_del(c->session);
+  c->session = NULL;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->nconns--;
+  /* freed at the end of the iteration: callers up the stack may hold it */
+  rpc_loop_undefer(s->loop, &c->flush);
+  c->flush.fn = conn_free;
+  rpc_loop_defer(s->loop, &c->flush);
+}
+
+static void on_conn_io(rpc_io_t *io, uint32_t ev) {
+  rpc_conn_t *c = io->arg;
+  if (ev & EPOLLIN) {
+    uint8_t buf[READ_CHUNK];
+    for (;;) {
+      ssize_t n = recv(io->fd, buf, sizeof(buf), 0);
+      if (n > 0) {
+        ssize_t r = nghttp2_session_mem_recv(c->session, buf, (size_t)n);
+        if (r < 0) {
+          /* a broken peer: tell it why (GOAWAY) if we can, then close */
+          if (r != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+            nghttp2_session_terminate_session(c->session, NGHTTP2_PROTOCOL_ERROR);
+          conn_flush(c);
+          conn_close(c);
+          return;
+        }
+        if (c->dead) return;
+        if ((size_t)n < sizeof(buf)) break;
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      conn_close(c); /* EOF or error */
+      return;
+    }
+  } else if (ev & (EPOLLHUP | EPOLLERR)) {
+    conn_close(c);
+    return;
+  }
+  conn_flush(c);
+}
+
+static void peer_name(const struct sockaddr_storage *sa, char *out, size_t cap) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (sa->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const void *)sa;
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+    snprintf(out, cap, "ipv4:%s:%u", host, ntohs(a->sin_port));
+  } else {
+    const struct sockaddr_in6 *a = (const void *)sa;
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+    snprintf(out, cap, "ipv6:[%s]:%u", host, ntohs(a->sin6_port));
+  }
+}
+
+static void on_accept(rpc_io_t *io, uint32_t ev) {
+  (void)ev;
+  rpc_server_t *s = io->arg;
+  for (;;) {
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof(sa);
+    int fd = accept4(io->fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    if (s->nconns >= s->lim.max_connections) {
+      close(fd); /* over the limit: refuse rather than degrade everyone */
+      continue;
+    }
+    rpc_conn_t *c = calloc(1, sizeof(*c));
+    if (!c || nghttp2_session_server_new2(&c->session, s->cbs, c, s->opt) != 0) {
+      free(c);
+      close(fd);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->srv = s;
+    c->io.fd = fd;
+    c->io.fn = on_conn_io;
+    c->io.arg = c;
+    c->flush.fn = on_flush;
+    c->flush.arg = c;
+    peer_name(&sa, c->peer, sizeof(c->peer));
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->lim.max_streams},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, s->lim.max_header_list},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20},
+    };
+    nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3);
+    nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 1 << 24);
+    if (rpc_loop_add(s->loop, &c->io, EPOLLIN | EPOLLRDHUP) != 0) {
+      nghttp2_session_del(c->session);
+      free(c);
+      close(fd);
+      continue;
+    }
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    conn_schedule(c);
+  }
+}
+
+static int listen_on(const char *addr) {
+  char host[256];
+  const char *colon = strrchr(addr, ':');
+  if (!colon || (size_t)(colon - addr) >= sizeof(host)) return -1;
+  memcpy(host, addr, (size_t)(colon - addr));
+  host[colon - addr] = '\0';
+  char *h = host;
+  if (h[0] == '[') { /* [::1]:8080 */
+    h++;
+    h[strlen(h) - 1] = '\0';
+  }
+  struct addrinfo hints = {0}, *res;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  if (getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res) != 0) return -1;
+  int fd = -1;
+  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_method_t *methods,
+                             size_t n, const rpc_server_limits_t *limits) {
+  rpc_server_t *s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->loop = loop;
+  s->methods = methods;
+  s->nmethods = n;
+  if (limits) s->lim = *limits;
+  if (!s->lim.max_connections) s->lim.max_connections = 1024;
+  if (!s->lim.max_streams) s->lim.max_streams = 100;
+  if (!s->lim.max_recv_msg) s->lim.max_recv_msg = 4u << 20;
+  if (!s->lim.max_header_list) s->lim.max_header_list = 16u << 10;
+  s->lio.fd = listen_on(listen);
+  if (s->lio.fd < 0) {
+    rpc_log("cannot listen on %s: %s", listen, strerror(errno));
+    free(s);
+    return NULL;
+  }
+  nghttp2_session_callbacks_new(&s->cbs);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(s->cbs, cb_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(s->cbs, cb_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(s->cbs, cb_data);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(s->cbs, cb_frame_recv);
+  nghttp2_session_callbacks_set_on_stream_close_callback(s->cbs, cb_stream_close);
+  nghttp2_session_callbacks_set_error_callback2(s->cbs, cb_error);
+  nghttp2_option_new(&s->opt);
+  nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 4096);
+  s->lio.fn = on_accept;
+  s->lio.arg = s;
+  rpc_loop_add(loop, &s->lio, EPOLLIN);
+  return s;
+}
+
+void rpc_server_free(rpc_server_t *s) {
+  if (!s) return;
+  while (s->conns) conn_close(s->conns);
+  rpc_loop_del(s->loop, &s->lio);
+  close(s->lio.fd);
+  while (s->pool) {
+    rpc_scall_t *c = s->pool;
+    s->pool = c->next;
+    free(c->out);
+    rpc_deframer_free(&c->df);
+    free(c);
+  }
+  nghttp2_session_callbacks_del(s->cbs);
+  nghttp2_option_del(s->opt);
+  free(s);
+}

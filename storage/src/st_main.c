@@ -1,0 +1,55 @@
+/* st_main.c - the storage daemon's command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_log.h"
+#include "rpc_server.h"
+#include "st_service.h"
+
+static int usage(void) {
+  fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N]\n");
+  return 2;
+}
+
+static int parse_u32(const char *s, uint32_t *out) {
+  char *end;
+  unsigned long v = strtoul(s, &end, 10);
+  if (!*s || *end || v > 86400000ul) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
+  st_service_t svc = {0};
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+      listen = argv[++i];
+    else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+      db_path = argv[++i];
+    else if (strcmp(argv[i], "--delay-ms") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], &svc.delay_ms)) return usage();
+    } else
+      return usage();
+  }
+  svc.db = st_db_open(db_path);
+  if (!svc.db) return 1;
+  rpc_loop_t *loop = rpc_loop_new();
+  rpc_method_t methods[1];
+  size_t n;
+  st_service_methods(&svc, methods, &n);
+  rpc_server_t *srv = loop ? rpc_server_new(loop, listen, methods, n, NULL) : NULL;
+  if (!srv) {
+    st_db_close(svc.db);
+    rpc_loop_free(loop);
+    return 1;
+  }
+  rpc_log("Listening on %s..", listen);
+  int sig = rpc_loop_run(loop);
+  rpc_log("stopping (signal %d)", sig);
+  rpc_server_free(srv);
+  rpc_loop_free(loop);
+  st_db_close(svc.db);
+  return 0;
+}

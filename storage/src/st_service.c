@@ -1,0 +1,166 @@
+/* st_service.c - GetProdsDetail: validate, wait --delay-ms on a timer (never
+ * blocking the loop), read the catalogue, answer or drop the call. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "api.pb.h"
+#include "rpc_log.h"
+#include "st_service.h"
+
+typedef struct st_call {
+  rpc_timer_t timer;
+  rpc_scall_t *call;
+  st_service_t *svc;
+  api_StorageRequest req;
+} st_call_t;
+
+/* A growable output for nanopb: the response can hold any number of rows. */
+typedef struct {
+  uint8_t *p;
+  size_t len, cap;
+} st_buf_t;
+
+static bool buf_write(pb_ostream_t *s, const pb_byte_t *data, size_t n) {
+  st_buf_t *b = s->state;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + n) cap *= 2;
+    uint8_t *np = realloc(b->p, cap);
+    if (!np) return false;
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, data, n);
+  b->len += n;
+  return true;
+}
+
+typedef struct {
+  pb_ostream_t *os;
+  const pb_field_iter_t *field;
+  int ok;
+} st_rows_t;
+
+static int put_row(void *arg, const char *title, const char *url) {
+  st_rows_t *r = arg;
+  api_Product p = api_Product_init_zero;
+  /* rows over the wire bounds are cut, never overrun */
+  strncpy(p.title, title ? title : "", sizeof(p.title) - 1);
+  strncpy(p.url, url ? url : "", sizeof(p.url) - 1);
+  r->ok = pb_encode_tag_for_field(r->os, r->field) &&
+          pb_encode_submessage(r->os, api_Product_fields, &p);
+  return r->ok ? 0 : 1;
+}
+
+typedef struct {
+  st_call_t *sc;
+  int count;
+} st_enc_t;
+
+static bool encode_products(pb_ostream_t *os, const pb_field_iter_t *field, void *const *arg) {
+  st_enc_t *e = *arg;
+  st_rows_t rows = {os, field, 1};
+  e->count = st_db_each_product(e->sc->svc->db, e->sc->req.vendor, e->sc->req.productType,
+                                put_row, &rows);
+  return e->count >= 0 && rows.ok;
+}
+
+static void lower(char *s) {
+  for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+}
+
+static void answer(st_call_t *sc) {
+  rpc_scall_t *call = sc->call;
+  api_StorageRequest *req = &sc->req;
+  char msg[128];
+  int has = st_db_has_vendor(sc->svc->db, req->vendor);
+  if (has == 0) {
+    snprintf(msg, sizeof(msg), "Invalid Vendor: %s", req->vendor);
+    rpc_log("%s", msg);
+    rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
+    return;
+  }
+  st_enc_t enc = {sc, 0};
+  api_StorageResponse resp = api_StorageResponse_init_zero;
+  resp.prodDetail.funcs.encode = encode_products;
+  resp.prodDetail.arg = &enc;
+  st_buf_t buf = {0};
+  pb_ostream_t os = {buf_write, &buf, SIZE_MAX, 0, NULL};
+  if (has < 0 || !pb_encode(&os, api_StorageResponse_fields, &resp)) {
+    rpc_log("cannot read the catalogue");
+    rpc_scall_finish(call, RPC_CODE_INTERNAL, "cannot read the catalogue");
+  } else if (enc.count == 0) {
+    snprintf(msg, sizeof(msg), "Invalid ProductType: %s", req->productType);
+    rpc_log("%s", msg);
+    rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
+  } else if (rpc_scall_send(call, buf.p, buf.len) != RPC_OK) {
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
+  } else {
+    rpc_log("a number of %d products were sent to client", enc.count);
+    rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  }
+  free(buf.p);
+}
+
+static void on_delay(rpc_timer_t *t) {
+  st_call_t *sc = t->arg;
+  rpc_scall_set_user(sc->call, NULL);
+  answer(sc);
+  free(sc);
+}
+
+static void on_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+  st_service_t *svc = ud;
+  st_call_t *sc = calloc(1, sizeof(*sc));
+  if (!sc) {
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  sc->call = call;
+  sc->svc = svc;
+  pb_istream_t in = pb_istream_from_buffer(req, len);
+  if (!pb_decode(&in, api_StorageRequest_fields, &sc->req)) {
+    char m[128];
+    snprintf(m, sizeof(m), "grpc: error unmarshalling request: %s", PB_GET_ERROR(&in));
+    rpc_log("%s", m);
+    rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, m);
+    free(sc);
+    return;
+  }
+  lower(sc->req.vendor);
+  lower(sc->req.productType);
+  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor",
+          sc->req.productType, sc->req.vendor);
+  if (svc->delay_ms == 0) {
+    answer(sc);
+    free(sc);
+    return;
+  }
+  sc->timer.fn = on_delay;
+  sc->timer.arg = sc;
+  rpc_scall_set_user(call, sc);
+  rpc_timer_start(rpc_scall_loop(call), &sc->timer, svc->delay_ms);
+}
+
+static void on_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
+  (void)ud;
+  st_call_t *sc = rpc_scall_user(call);
+  rpc_log("the connection to %s has dropped (%s): the call was dropped", rpc_scall_peer(call),
+          why == RPC_END_DEADLINE ? "deadline exceeded" : "cancelled by the client");
+  if (!sc) return;
+  rpc_timer_stop(rpc_scall_loop(call), &sc->timer);
+  free(sc);
+}
+
+void st_service_methods(st_service_t *svc, rpc_method_t *out, size_t *n) {
+  out[0].path = "/api.StorageService/GetProdsDetail";
+  out[0].on_call = on_call;
+  out[0].on_end = on_end;
+  out[0].ud = svc;
+  *n = 1;
+}

@@ -1,0 +1,18 @@
+/* st_service.h - StorageService.GetProdsDetail on the rpc server. */
+#ifndef ST_SERVICE_H
+#define ST_SERVICE_H
+
+#include <stdint.h>
+
+#include "rpc_server.h"
+#include "st_db.h"
+
+typedef struct st_service {
+  st_db_t *db;
+  uint32_t delay_ms; /* the article's "heavy processing", as a timer */
+} st_service_t;
+
+/* The method table entries for svc (kept by reference). */
+void st_service_methods(st_service_t *svc, rpc_method_t *out, size_t *n);
+
+#endif /* ST_SERVICE_H */

@@ -1,0 +1,114 @@
+#!/bin/bash
+# The test runner behind `make test` (run after the builds): runs every
+# executable tests/*/test_* (shell or python) and every executable unit test in
+# build/host-asan/tests/, each under a timeout, and prints one line per test:
+#
+#   PASS integration/test_happy_path.sh (3s)
+#   FAIL integration/test_storage_down.sh (2s)
+#       ...the failing checks and the test's last output lines...
+#   12 passed, 1 failed
+#
+# Exits non-zero if any test failed. Every test's full output is kept in
+# build/test-logs/.
+#
+#   tests/run.sh [PATTERN...]   only the tests whose name contains a PATTERN
+# Environment: TEST_JOBS (parallel tests, default 2), TEST_TIMEOUT (seconds per
+# test, default 300), TEST_BIN_DIR (the binaries under test, default
+# build/host-asan/bin), TEST_UNIT_DIR (default build/host-asan/tests).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+JOBS=${TEST_JOBS:-2}
+LIMIT=${TEST_TIMEOUT:-300}
+UNIT_DIR=${TEST_UNIT_DIR:-build/host-asan/tests}
+LOGS=build/test-logs
+mkdir -p "$LOGS"
+RES=$(mktemp -d "${TMPDIR:-/tmp}/fwrun.XXXXXX")
+trap 'rm -rf "$RES"' EXIT
+# On ^C or SIGTERM: stop the running tests. Each runs under timeout(1), which
+# puts the test and its daemons in a process group of their own and passes
+# the signal on to that group.
+stop_all() {
+  local f
+  for f in "$RES"/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
+  wait
+  exit 130
+}
+trap stop_all INT TERM
+
+# The python stubs, once, before tests run in parallel.
+tools/pygen.sh || echo "run: tools/pygen.sh failed; the python tests will fail" >&2
+
+# name<TAB>path for every test, sorted by name.
+list() {
+  local f
+  for f in tests/*/test_*; do
+    [ -f "$f" ] && [ -x "$f" ] || continue
+    printf '%s\t%s\n' "${f#tests/}" "$f"
+  done
+  if [ -d "$UNIT_DIR" ]; then
+    for f in "$UNIT_DIR"/*; do
+      [ -f "$f" ] && [ -x "$f" ] || continue
+      printf 'unit/%s\t%s\n' "$(basename "$f")" "$f"
+    done
+  fi
+}
+
+selected() {
+  local name=$1 p
+  [ ${#PATTERNS[@]} -eq 0 ] && return 0
+  for p in "${PATTERNS[@]}"; do
+    case "$name" in *"$p"*) return 0 ;; esac
+  done
+  return 1
+}
+PATTERNS=("$@")
+
+# run_one NAME PATH: runs the test, prints its verdict under a lock.
+run_one() {
+  local name=$1 path=$2 log t0 t1 rc secs verdict
+  local id pid
+  id=$(printf '%s' "$name" | tr '/' '_')
+  log="$LOGS/$id.log"
+  t0=$(date +%s)
+  timeout -k 10 "$LIMIT" "$path" >"$log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$RES/$id.pid"
+  wait "$pid"
+  rc=$?
+  rm -f "$RES/$id.pid"
+  t1=$(date +%s)
+  secs=$((t1 - t0))
+  {
+    flock 9
+    if [ "$rc" -eq 0 ]; then
+      echo "PASS $name (${secs}s)"
+      echo pass >"$RES/$id.res"
+    else
+      echo "FAIL $name (${secs}s)"
+      echo fail >"$RES/$id.res"
+      [ "$rc" -eq 124 ] && echo "    (timed out after ${LIMIT}s)"
+      if grep -q '^not ok' "$log"; then
+        echo "    failed checks:"
+        grep '^not ok' "$log" | head -30 | sed 's/^/      /'
+      fi
+      echo "    last output lines (exit status $rc; full log: $log):"
+      tail -40 "$log" | sed 's/^/      /'
+    fi
+  } 9>"$RES/lock"
+}
+
+n=0
+while IFS=$'\t' read -r name path; do
+  selected "$name" || continue
+  n=$((n + 1))
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+  run_one "$name" "$path" &
+done < <(list | sort)
+wait
+
+passed=$(find "$RES" -name '*.res' -exec cat {} + 2>/dev/null | grep -c '^pass$')
+failed=$(find "$RES" -name '*.res' -exec cat {} + 2>/dev/null | grep -c '^fail$')
+[ "$n" -eq 0 ] && echo "run: no test matched" >&2
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$n" -gt 0 ]

@@ -1,0 +1,25 @@
+#!/bin/bash
+# make deps: installs the Debian packages the project needs (as root), or
+# prints the apt-get line to run. Quick when everything is already there.
+set -euo pipefail
+PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev libmbedtls-dev uuid-dev libsqlite3-dev sqlite3
+ python3-grpcio python3-grpc-tools python3-protobuf nghttp2-client dpkg-dev
+ gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
+ binutils-arm-none-eabi qemu-user qemu-system-arm valgrind"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: run as root: apt-get install -y$missing" >&2
+    exit 1
+  fi
+  echo "deps: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q $missing
+fi
+# Source packages for the cross builds (see mk/deps.mk).
+[ -x tools/deps-src.sh ] && bash tools/deps-src.sh
+echo "deps: ok"
