@@ -32,7 +32,7 @@ CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT
 GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) $(PB_SRC))
 ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC))
 
-.PHONY: all deps test demo run size bench fuzz clean format boards
+.PHONY: unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)
 
 $(GEN)/api.pb.c $(GEN)/api.pb.h: proto/api.proto proto/api.options
@@ -70,7 +70,7 @@ boards:
 
 test: deps
 	$(MAKE) --no-print-directory boards
-	$(MAKE) --no-print-directory BOARD=host-asan
+	$(MAKE) --no-print-directory BOARD=host-asan all unit
 	bash tests/run.sh
 
 demo: deps
@@ -85,3 +85,12 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Unit tests: host boards only, one binary per tests/unit/test_*.c.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNIT_LIB_OBJ := $(call obj,$(RPC_COMMON) firmware-client/src/fc_arena.c)
+unit: $(UNIT_BINS)
+$(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(BOARD_LIBS)

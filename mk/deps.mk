@@ -40,12 +40,14 @@ NGHTTP2_FLAGS := -DHAVE_CONFIG_H -DBUILDING_NGHTTP2 -I$(DEPS_DIR)/nghttp2 -I$(NG
 NGHTTP2_OBJ := $(patsubst $(NGHTTP2_SRC)/lib/%.c,$(DEPS_DIR)/obj/%.o,$(NGHTTP2_C))
 NGHTTP2_FIXUP := true
 ifeq ($(PORT),cortex-m)
-# No heap and no stdio: nghttp2's own calls to the libc allocator go to a small
-# pool (mk/deps/nghttp2_noheap.c), and assert() would pull in fprintf.
+# No heap and no stdio. nghttp2 calls the libc allocator directly for its
+# callbacks and options objects and for its default nghttp2_mem: those calls
+# are renamed in the objects to the firmware client's arena (fc_arena.h), so
+# that no nghttp2 source is touched and the image links no malloc. NDEBUG as
+# in a release build: nghttp2's asserts check its own invariants and cost flash.
 NGHTTP2_FLAGS += -DNDEBUG
-NGHTTP2_OBJ += $(DEPS_DIR)/obj/nghttp2_noheap.o
 NGHTTP2_FIXUP := $(patsubst %gcc,%objcopy,$(CC)) \
-  $(foreach f,malloc calloc realloc free,--redefine-sym $(f)=nghttp2_noheap_$(f))
+  $(foreach f,malloc calloc realloc free,--redefine-sym $(f)=fc_arena_$(f))
 endif
 NANOPB_OBJ := $(patsubst $(NANOPB_SRC)/%.c,$(DEPS_DIR)/obj/%.o,$(NANOPB_C))
 DEPS_AR := $(patsubst %gcc,%ar,$(CC))
@@ -75,16 +77,13 @@ $(DEPS_DIR)/include/%.h: $(NANOPB_SRC)/%.h
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(DEPS_DIR)/obj/nghttp2_%.o: $(NGHTTP2_SRC)/lib/nghttp2_%.c $(DEPS_DIR)/nghttp2/config.h $(NGHTTP2_H)
+$(DEPS_DIR)/obj/nghttp2_%.o: $(NGHTTP2_SRC)/lib/nghttp2_%.c $(DEPS_DIR)/nghttp2/config.h $(NGHTTP2_H) \
+  mk/deps.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(DEPS_CC_FLAGS) $(NGHTTP2_FLAGS) -c $< -o $@
 	$(NGHTTP2_FIXUP) $@
 
-$(DEPS_DIR)/obj/nghttp2_noheap.o: mk/deps/nghttp2_noheap.c
-	@mkdir -p $(dir $@)
-	$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
-
-$(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H)
+$(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H) mk/deps.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
 

@@ -1,0 +1,126 @@
+/* test_codecs.c - grpc-timeout, grpc-message, status names, the deframer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc.h"
+#include "tap.h"
+
+static void timeouts(void) {
+  char b[12];
+  uint32_t ms = 0;
+  CHECK(rpc_timeout_encode(4000, b) == 5 && strcmp(b, "4000m") == 0);
+  CHECK(rpc_timeout_encode(0, b) == 2 && strcmp(b, "0m") == 0);
+  rpc_timeout_encode(UINT32_MAX, b);
+  CHECK(strlen(b) <= 9 && b[strlen(b) - 1] == 'S');
+  CHECK(rpc_timeout_decode("4000m", 5, &ms) == RPC_OK && ms == 4000);
+  CHECK(rpc_timeout_decode("2S", 2, &ms) == RPC_OK && ms == 2000);
+  CHECK(rpc_timeout_decode("1H", 2, &ms) == RPC_OK && ms == 3600000);
+  CHECK(rpc_timeout_decode("1M", 2, &ms) == RPC_OK && ms == 60000);
+  CHECK(rpc_timeout_decode("1500u", 5, &ms) == RPC_OK && ms == 2); /* rounded up */
+  CHECK(rpc_timeout_decode("1n", 2, &ms) == RPC_OK && ms == 1);
+  CHECK(rpc_timeout_decode("99999999H", 9, &ms) == RPC_OK && ms == UINT32_MAX);
+  CHECK(rpc_timeout_decode("123456789m", 10, &ms) == RPC_ERR_ARG); /* 9 digits */
+  CHECK(rpc_timeout_decode("m", 1, &ms) == RPC_ERR_ARG);
+  CHECK(rpc_timeout_decode("12x", 3, &ms) == RPC_ERR_ARG);
+  CHECK(rpc_timeout_decode("-1S", 3, &ms) == RPC_ERR_ARG);
+}
+
+static void messages(void) {
+  char enc[64], dec[64];
+  const char *m = "a%b\n\xc3\xa9 z";
+  size_t n = rpc_msg_encode(m, strlen(m), enc, sizeof(enc));
+  CHECK(strcmp(enc, "a%25b%0A%C3%A9 z") == 0 && n == strlen(enc));
+  rpc_msg_decode(enc, n, dec, sizeof(dec));
+  CHECK(strcmp(dec, m) == 0);
+  rpc_msg_decode("bad %zz and %4", 14, dec, sizeof(dec)); /* invalid escapes kept */
+  CHECK(strcmp(dec, "bad %zz and %4") == 0);
+  rpc_msg_encode("\n\n\n\n", 4, enc, 8); /* truncates on a whole escape */
+  CHECK(strcmp(enc, "%0A%0A") == 0);
+}
+
+static void codes(void) {
+  CHECK(strcmp(rpc_code_name(3), "InvalidArgument") == 0);
+  CHECK(strcmp(rpc_code_name(1), "Canceled") == 0);
+  CHECK(strcmp(rpc_code_name(99), "Unknown") == 0);
+  CHECK(rpc_code_parse("14", 2) == RPC_CODE_UNAVAILABLE);
+  CHECK(rpc_code_parse("x", 1) == RPC_CODE_UNKNOWN);
+  CHECK(rpc_code_parse("17", 2) == RPC_CODE_UNKNOWN);
+  CHECK(rpc_code_from_http(404) == RPC_CODE_UNIMPLEMENTED);
+  CHECK(rpc_code_from_http(503) == RPC_CODE_UNAVAILABLE);
+  CHECK(rpc_code_from_h2(0x8) == RPC_CODE_CANCELLED);
+  CHECK(rpc_code_from_h2(0x7) == RPC_CODE_UNAVAILABLE);
+}
+
+typedef struct {
+  int n;
+  size_t lens[8];
+  char first[16];
+} got_t;
+
+static int on_msg(void *arg, const uint8_t *m, size_t len) {
+  got_t *g = arg;
+  if (g->n == 0) memcpy(g->first, m, len < 15 ? len : 15);
+  g->lens[g->n++ & 7] = len;
+  return 0;
+}
+
+static void *grow(void *old, size_t n) {
+  if (!n) {
+    free(old);
+    return NULL;
+  }
+  return realloc(old, n);
+}
+
+static void deframer(void) {
+  uint8_t wire[64], buf[32];
+  size_t w = 0;
+  /* three messages back to back: "hello", "", "xy" */
+  rpc_frame_prefix(wire + w, 5);
+  memcpy(wire + w + 5, "hello", 5);
+  w += 10;
+  rpc_frame_prefix(wire + w, 0);
+  w += 5;
+  rpc_frame_prefix(wire + w, 2);
+  memcpy(wire + w + 5, "xy", 2);
+  w += 7;
+  rpc_deframer_t d;
+  got_t g = {0};
+  /* all in one piece */
+  rpc_deframer_init(&d, buf, sizeof(buf), sizeof(buf), NULL);
+  CHECK(rpc_deframer_feed(&d, wire, w, on_msg, &g) == RPC_OK);
+  CHECK(g.n == 3 && g.lens[0] == 5 && g.lens[1] == 0 && g.lens[2] == 2);
+  CHECK(strcmp(g.first, "hello") == 0 && rpc_deframer_idle(&d));
+  /* one byte at a time */
+  memset(&g, 0, sizeof(g));
+  rpc_deframer_init(&d, buf, sizeof(buf), sizeof(buf), NULL);
+  for (size_t i = 0; i < w; i++) CHECK(rpc_deframer_feed(&d, wire + i, 1, on_msg, &g) == RPC_OK);
+  CHECK(g.n == 3 && strcmp(g.first, "hello") == 0);
+  /* over the limit, and compressed */
+  uint8_t big[5];
+  rpc_frame_prefix(big, 33);
+  rpc_deframer_init(&d, buf, sizeof(buf), sizeof(buf), NULL);
+  CHECK(rpc_deframer_feed(&d, big, 5, on_msg, &g) == RPC_ERR_TOO_LARGE);
+  big[0] = 1;
+  rpc_frame_prefix(big + 0, 1);
+  big[0] = 1;
+  rpc_deframer_init(&d, buf, sizeof(buf), sizeof(buf), NULL);
+  CHECK(rpc_deframer_feed(&d, big, 5, on_msg, &g) == RPC_ERR_COMPRESSED);
+  /* a fixed buffer smaller than max cannot grow */
+  rpc_frame_prefix(big, 20);
+  rpc_deframer_init(&d, buf, 8, 64, NULL);
+  CHECK(rpc_deframer_feed(&d, big, 5, on_msg, &g) == RPC_ERR_NOMEM);
+  /* a growing buffer */
+  memset(&g, 0, sizeof(g));
+  rpc_deframer_init(&d, NULL, 0, 1 << 20, grow);
+  CHECK(rpc_deframer_feed(&d, wire, w, on_msg, &g) == RPC_OK && g.n == 3);
+  rpc_deframer_free(&d);
+}
+
+int main(void) {
+  timeouts();
+  messages();
+  codes();
+  deframer();
+  return tap_done("test_codecs");
+}
