@@ -41,7 +41,8 @@ $(GEN)/api.pb.c $(GEN)/api.pb.h: proto/api.proto proto/api.options
 
 $(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)

@@ -6,8 +6,9 @@
 #ifndef BOARD_CONFIG_H
 #define BOARD_CONFIG_H
 
-/* nghttp2's whole session (HPACK tables, stream, frame buffers) lives here. */
-#define FC_ARENA_SIZE (24u * 1024u)
+/* nghttp2's whole session lives here. Its outbound frame buffer alone takes
+ * 16 KB; a call peaks at about 23.5 KB (firmware-client --arena-stats). */
+#define FC_ARENA_SIZE (28u * 1024u)
 
 /* Core clock: the AN385 FPGA image runs at 25 MHz (QEMU's too). */
 #define PORT_CPU_HZ 25000000u

@@ -26,7 +26,8 @@ static const char vendor_types[] = " compute storage"; /* the article's value */
 
 static void lower_copy(char *dst, const char *src, size_t cap) {
   size_t i = 0;
-  for (; src[i] && i + 1 < cap; i++) dst[i] = (char)tolower((unsigned char)src[i]);
+  for (; src[i] && i + 1 < cap; i++)
+    dst[i] = (char)tolower((unsigned char)src[i]);
   dst[i] = '\0';
 }
 
@@ -69,18 +70,18 @@ static void prod_types(rpc_scall_t *call, const uint8_t *req, size_t len, void *
 
 typedef struct gw_prods {
   gw_service_t *svc;
-  rpc_scall_t *scall;     /* NULL once the client's call has ended */
-  rpc_call_t storage;     /* the call to storage */
-  int storage_open;       /* its on_close has not run yet */
-  int storage_ok;         /* storage answered OK */
+  rpc_scall_t *scall; /* NULL once the client's call has ended */
+  rpc_call_t storage; /* the call to storage */
+  int storage_open;   /* its on_close has not run yet */
+  int storage_ok;     /* storage answered OK */
   uint8_t req[api_StorageRequest_size];
-  uint8_t *resp;          /* storage's response, kept while streaming slowly */
+  uint8_t *resp; /* storage's response, kept while streaming slowly */
   size_t resp_len, resp_cap;
-  pb_istream_t cursor;    /* the next product in resp */
+  pb_istream_t cursor; /* the next product in resp */
   int sent;
   int pooled;
   rpc_timer_t timer;
-  struct gw_prods *next;  /* free list */
+  struct gw_prods *next; /* free list */
 } gw_prods_t;
 
 static gw_prods_t *prods_get(gw_service_t *svc) {
@@ -153,8 +154,7 @@ static void send_product(gw_prods_t *p, const api_Product *prod) {
   out.has_product = true;
   memcpy(out.product.title, prod->title, sizeof(prod->title));
   memcpy(out.product.url, prod->url, sizeof(prod->url));
-  snprintf(out.product.shortUrl, sizeof(out.product.shortUrl), "https://made-up-url.com/%.6s",
-           ids);
+  snprintf(out.product.shortUrl, sizeof(out.product.shortUrl), "https://made-up-url.com/%.6s", ids);
   pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
   if (pb_encode(&os, api_ClientResponseProds_fields, &out))
     rpc_scall_send(p->scall, buf, os.bytes_written);
@@ -193,21 +193,25 @@ static void on_stream_tick(rpc_timer_t *t) {
 
 static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
   gw_prods_t *p = call->user;
-  if (len > p->resp_cap) {
-    uint8_t *b = realloc(p->resp, len);
-    if (!b) return 1;
-    p->resp = b;
-    p->resp_cap = len;
-  }
-  memcpy(p->resp, msg, len);
+  /* take the deframer's buffer rather than copy: it holds the whole answer */
+  p->resp = call->deframer.buf;
+  p->resp_cap = call->deframer.cap;
   p->resp_len = len;
+  (void)msg;
+  call->deframer.buf = NULL;
+  call->deframer.cap = 0;
   return 0;
 }
 
 static void on_storage_close(rpc_call_t *call) {
   gw_prods_t *p = call->user;
   p->storage_open = 0;
-  rpc_deframer_free(&call->deframer);
+  if (call->deframer.buf) { /* no message taken: keep the buffer pooled */
+    p->resp = call->deframer.buf;
+    p->resp_cap = call->deframer.cap;
+    p->resp_len = 0;
+    call->deframer.buf = NULL;
+  }
   if (p->scall) {
     if (call->code == RPC_CODE_OK) {
       p->cursor = pb_istream_from_buffer(p->resp, p->resp_len);
@@ -228,8 +232,8 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   gw_service_t *svc = ud;
   api_ClientRequestProds in = api_ClientRequestProds_init_zero;
   if (decode_req(call, req, len, api_ClientRequestProds_fields, &in)) return;
-  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor",
-          in.productType, in.vendor);
+  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor", in.productType,
+          in.vendor);
   gw_prods_t *p = prods_get(svc);
   if (!p) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
@@ -245,12 +249,18 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   p->storage.cbs.on_message = on_storage_msg;
   p->storage.cbs.on_close = on_storage_close;
   p->storage.user = p;
-  rpc_deframer_init(&p->storage.deframer, NULL, 0, STORAGE_MAX_MSG, rpc_heap_grow);
+  /* the pooled buffer of an earlier call receives this one's answer */
+  rpc_deframer_init(&p->storage.deframer, p->resp, p->resp_cap, STORAGE_MAX_MSG, rpc_heap_grow);
+  p->resp = NULL;
+  p->resp_cap = 0;
   rpc_scall_set_user(call, p);
   int64_t left = rpc_scall_remaining_ms(call);
   uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
   int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
   if (r != RPC_OK) {
+    p->resp = p->storage.deframer.buf; /* on_close will not run: keep the buffer */
+    p->resp_cap = p->storage.deframer.cap;
+    p->storage.deframer.buf = NULL;
     rpc_log("error while calling client.GetProdsDetail() method: storage is unreachable");
     prods_done(p, RPC_CODE_UNAVAILABLE,
                "error while calling client.GetProdsDetail() method: storage is unreachable");

@@ -26,8 +26,9 @@ static int32_t uart_send(port_net_t *net, const uint8_t *buf, size_t len) {
 }
 
 /* Busy-waits for the first byte, then takes what has already arrived. No
- * interrupt and no WFI: the CMSDK UART holds one byte, and sleeping until the
- * next tick between bytes would cap the line at 1 KB/s. */
+ * interrupt and no WFI: the UARTs run without FIFOs (one byte held, see
+ * uart_pl011.c), and sleeping until the next tick between bytes would cap the
+ * line at 1 KB/s. */
 static int32_t uart_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms) {
   uint32_t start = port_time_ms();
   size_t n = 0;

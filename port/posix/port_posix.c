@@ -151,12 +151,19 @@ void port_console_write(int stream, const char *s, size_t n) {
 
 const char *port_strerror(int err) {
   switch (err) {
-  case PORT_OK: return "ok";
-  case PORT_ERR_ARG: return "bad address";
-  case PORT_ERR_RESOLVE: return "no such host";
-  case PORT_ERR_REFUSED: return "connection refused";
-  case PORT_ERR_TIMEOUT: return "connection timed out";
-  case PORT_ERR_CLOSED: return "connection closed by the server";
-  default: return "transport error";
+  case PORT_OK:
+    return "ok";
+  case PORT_ERR_ARG:
+    return "bad address";
+  case PORT_ERR_RESOLVE:
+    return "no such host";
+  case PORT_ERR_REFUSED:
+    return "connection refused";
+  case PORT_ERR_TIMEOUT:
+    return "connection timed out";
+  case PORT_ERR_CLOSED:
+    return "connection closed by the server";
+  default:
+    return "transport error";
   }
 }

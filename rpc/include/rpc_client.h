@@ -47,7 +47,7 @@ struct rpc_call {
   uint8_t got_status;
   uint8_t got_headers;
   int http_status;
-  int code;                          /* grpc status, valid in on_close */
+  int code;                         /* grpc status, valid in on_close */
   char message[RPC_CLIENT_MSG_LEN]; /* decoded grpc-message */
   rpc_client_t *client;
   rpc_call_t *next; /* the client's list of live calls */

@@ -35,11 +35,11 @@ typedef struct rpc_method {
 
 /* Limits; zero fields take the defaults in brackets. */
 typedef struct rpc_server_limits {
-  uint32_t max_connections;      /* [1024] */
-  uint32_t max_streams;          /* per connection [100] */
-  uint32_t max_recv_msg;         /* request size [4 MiB] */
-  uint32_t max_header_list;      /* [16 KiB] */
-  uint32_t idle_timeout_ms;      /* a connection with no stream [300000] */
+  uint32_t max_connections; /* [1024] */
+  uint32_t max_streams;     /* per connection [100] */
+  uint32_t max_recv_msg;    /* request size [4 MiB] */
+  uint32_t max_header_list; /* [16 KiB] */
+  uint32_t idle_timeout_ms; /* a connection with no stream [300000] */
 } rpc_server_limits_t;
 
 /* Listens on "HOST:PORT" and serves methods[n] (kept by reference). Returns

@@ -54,12 +54,15 @@ static void ch_flush(rpc_channel_t *ch) {
       }
       if (n == 0) break;
       if (ch->wlen + (size_t)n > ch->wcap) {
-        memmove(ch->wbuf, ch->wbuf + ch->woff, ch->wlen - ch->woff);
-        ch->wlen -= ch->woff;
-        ch->woff = 0;
+        if (ch->woff) { /* slide unsent bytes to the front first */
+          memmove(ch->wbuf, ch->wbuf + ch->woff, ch->wlen - ch->woff);
+          ch->wlen -= ch->woff;
+          ch->woff = 0;
+        }
         if (ch->wlen + (size_t)n > ch->wcap) {
           size_t cap = ch->wcap ? ch->wcap : 16384;
-          while (cap < ch->wlen + (size_t)n) cap *= 2;
+          while (cap < ch->wlen + (size_t)n)
+            cap *= 2;
           uint8_t *b = realloc(ch->wbuf, cap);
           if (!b) {
             ch_down(ch, "out of memory");

@@ -60,7 +60,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
   if (!call || call->done) return 0;
   if (hdr_is(name, nlen, ":status")) {
     int st = 0;
-    for (size_t i = 0; i < vlen && i < 3; i++) st = st * 10 + (value[i] - '0');
+    for (size_t i = 0; i < vlen && i < 3; i++)
+      st = st * 10 + (value[i] - '0');
     call->http_status = st;
     call->got_headers = 1;
   } else if (hdr_is(name, nlen, "grpc-status")) {
@@ -87,7 +88,8 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t sid, const u
   int r = rpc_deframer_feed(&call->deframer, data, len, on_msg, call);
   if (call->done) return 0; /* the owner cancelled it from on_message */
   switch (r) {
-  case RPC_OK: break;
+  case RPC_OK:
+    break;
   case RPC_ERR_TOO_LARGE: {
     char m[80];
     snprintf(m, sizeof(m), "grpc: received message larger than max (%lu)",
@@ -131,8 +133,8 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *
   return 0;
 }
 
-static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len,
-                                      uint32_t *flags, nghttp2_data_source *src, void *ud);
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud);
 
 int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg) {
   nghttp2_session_callbacks *cbs;
@@ -183,8 +185,8 @@ void rpc_client_free(rpc_client_t *c) {
   c->session = NULL;
 }
 
-static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len,
-                                      uint32_t *flags, nghttp2_data_source *src, void *ud) {
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud) {
   (void)s, (void)sid, (void)ud;
   rpc_call_t *call = src->ptr;
   size_t total = 5 + call->req_len, n = 0;

@@ -35,8 +35,7 @@ size_t rpc_msg_decode(const char *s, size_t len, char *out, size_t cap) {
   if (cap == 0) return 0;
   for (size_t i = 0; i < len && o + 1 < cap; i++) {
     int hi, lo;
-    if (s[i] == '%' && i + 2 < len && (hi = unhex(s[i + 1])) >= 0 &&
-        (lo = unhex(s[i + 2])) >= 0) {
+    if (s[i] == '%' && i + 2 < len && (hi = unhex(s[i + 1])) >= 0 && (lo = unhex(s[i + 2])) >= 0) {
       out[o++] = (char)(hi << 4 | lo);
       i += 2;
     } else {

@@ -139,7 +139,8 @@ static int out_append(rpc_scall_t *call, const uint8_t *msg, size_t len) {
   size_t need = call->out_len + 5 + len;
   if (need > call->out_cap) {
     size_t cap = call->out_cap ? call->out_cap : 512;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+      cap *= 2;
     uint8_t *p = realloc(call->out, cap);
     if (!p) return RPC_ERR_NOMEM;
     call->out = p;
@@ -211,8 +212,7 @@ static void send_trailers_only(rpc_scall_t *call, const char *http_status) {
   nghttp2_submit_response(call->conn->session, call->sid, nv, 3 + k, NULL);
   /* the client may still be sending: tell it we are done reading */
   if (!call->closed_remote)
-    nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->sid,
-                              NGHTTP2_NO_ERROR);
+    nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->sid, NGHTTP2_NO_ERROR);
 }
 
 static void finish_http(rpc_scall_t *call, int code, const char *message, const char *http) {
@@ -393,7 +393,9 @@ static int cb_data(nghttp2_session *sess, uint8_t flags, int32_t sid, const uint
     rpc_scall_finish(call, RPC_CODE_INTERNAL,
                      "grpc: compressed flag set with identity or empty encoding");
     break;
-  case RPC_ERR_NOMEM: rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory"); break;
+  case RPC_ERR_NOMEM:
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
+    break;
   default:
     rpc_scall_finish(call, RPC_CODE_UNIMPLEMENTED, "more than one request message on a unary call");
   }
@@ -456,7 +458,8 @@ static void conn_flush(rpc_conn_t *c) {
         }
         if (c->wlen + (size_t)n > c->wcap) {
           size_t cap = c->wcap ? c->wcap : 16384;
-          while (cap < c->wlen + (size_t)n) cap *= 2;
+          while (cap < c->wlen + (size_t)n)
+            cap *= 2;
           uint8_t *b = realloc(c->wbuf, cap);
           if (!b) {
             conn_close(c);
@@ -487,8 +490,7 @@ static void conn_flush(rpc_conn_t *c) {
     c->epollout = pending;
     rpc_loop_mod(c->srv->loop, &c->io, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0));
   }
-  if (!pending && !nghttp2_session_want_read(c->session) &&
-      !nghttp2_session_want_write(c->session))
+  if (!pending && !nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session))
     conn_close(c);
 }
 
@@ -691,7 +693,8 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
 
 void rpc_server_free(rpc_server_t *s) {
   if (!s) return;
-  while (s->conns) conn_close(s->conns);
+  while (s->conns)
+    conn_close(s->conns);
   rpc_loop_del(s->loop, &s->lio);
   close(s->lio.fd);
   while (s->pool) {

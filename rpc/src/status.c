@@ -2,11 +2,10 @@
 #include "rpc.h"
 
 static const char *const names[] = {
-    "OK",           "Canceled",          "Unknown",       "InvalidArgument",
-    "DeadlineExceeded", "NotFound",      "AlreadyExists", "PermissionDenied",
-    "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange",
-    "Unimplemented", "Internal",         "Unavailable",   "DataLoss",
-    "Unauthenticated"};
+    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+    "DataLoss", "Unauthenticated"};
 
 const char *rpc_code_name(int code) {
   if (code < 0 || code > RPC_CODE_UNAUTHENTICATED) return "Unknown";
@@ -26,15 +25,21 @@ int rpc_code_parse(const char *s, size_t len) {
 /* doc/http-grpc-status-mapping.md */
 int rpc_code_from_http(int http_status) {
   switch (http_status) {
-  case 400: return RPC_CODE_INTERNAL;
-  case 401: return RPC_CODE_UNAUTHENTICATED;
-  case 403: return RPC_CODE_PERMISSION_DENIED;
-  case 404: return RPC_CODE_UNIMPLEMENTED;
+  case 400:
+    return RPC_CODE_INTERNAL;
+  case 401:
+    return RPC_CODE_UNAUTHENTICATED;
+  case 403:
+    return RPC_CODE_PERMISSION_DENIED;
+  case 404:
+    return RPC_CODE_UNIMPLEMENTED;
   case 429:
   case 502:
   case 503:
-  case 504: return RPC_CODE_UNAVAILABLE;
-  default: return RPC_CODE_UNKNOWN;
+  case 504:
+    return RPC_CODE_UNAVAILABLE;
+  default:
+    return RPC_CODE_UNKNOWN;
   }
 }
 
@@ -47,11 +52,17 @@ int rpc_code_from_h2(uint32_t e) {
   case 0x3: /* FLOW_CONTROL_ERROR */
   case 0x6: /* FRAME_SIZE_ERROR */
   case 0x9: /* COMPRESSION_ERROR */
-  case 0xa: /* CONNECT_ERROR */ return RPC_CODE_INTERNAL;
-  case 0x7: /* REFUSED_STREAM: not processed, safe to retry */ return RPC_CODE_UNAVAILABLE;
-  case 0x8: /* CANCEL */ return RPC_CODE_CANCELLED;
-  case 0xb: /* ENHANCE_YOUR_CALM */ return RPC_CODE_RESOURCE_EXHAUSTED;
-  case 0xc: /* INADEQUATE_SECURITY */ return RPC_CODE_PERMISSION_DENIED;
-  default: return RPC_CODE_UNKNOWN;
+  case 0xa: /* CONNECT_ERROR */
+    return RPC_CODE_INTERNAL;
+  case 0x7: /* REFUSED_STREAM: not processed, safe to retry */
+    return RPC_CODE_UNAVAILABLE;
+  case 0x8: /* CANCEL */
+    return RPC_CODE_CANCELLED;
+  case 0xb: /* ENHANCE_YOUR_CALM */
+    return RPC_CODE_RESOURCE_EXHAUSTED;
+  case 0xc: /* INADEQUATE_SECURITY */
+    return RPC_CODE_PERMISSION_DENIED;
+  default:
+    return RPC_CODE_UNKNOWN;
   }
 }

@@ -15,7 +15,8 @@ size_t rpc_timeout_encode(uint32_t ms, char *out) {
     tmp[n++] = (char)('0' + v % 10u);
     v /= 10u;
   } while (v);
-  for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
   out[n++] = unit;
   out[n] = '\0';
   return n;
@@ -29,13 +30,25 @@ int rpc_timeout_decode(const char *s, size_t len, uint32_t *ms) {
     v = v * 10u + (uint64_t)(s[i] - '0');
   }
   switch (s[len - 1]) {
-  case 'H': v *= 3600000u; break;
-  case 'M': v *= 60000u; break;
-  case 'S': v *= 1000u; break;
-  case 'm': break;
-  case 'u': v = (v + 999u) / 1000u; break;
-  case 'n': v = (v + 999999u) / 1000000u; break;
-  default: return RPC_ERR_ARG;
+  case 'H':
+    v *= 3600000u;
+    break;
+  case 'M':
+    v *= 60000u;
+    break;
+  case 'S':
+    v *= 1000u;
+    break;
+  case 'm':
+    break;
+  case 'u':
+    v = (v + 999u) / 1000u;
+    break;
+  case 'n':
+    v = (v + 999999u) / 1000000u;
+    break;
+  default:
+    return RPC_ERR_ARG;
   }
   *ms = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
   return RPC_OK;

@@ -69,8 +69,8 @@ st_db_t *st_db_open(const char *path) {
     }
     rpc_log("created the catalogue in %s (%zu products)", path, st_catalogue_len);
   }
-  if (sqlite3_prepare_v2(d->db, "SELECT 1 FROM product WHERE vendor=? LIMIT 1", -1,
-                         &d->has_vendor, NULL) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(d->db, "SELECT 1 FROM product WHERE vendor=? LIMIT 1", -1, &d->has_vendor,
+                         NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(d->db,
                          "SELECT title, url FROM product WHERE vendor=? AND type=? ORDER BY pos",
                          -1, &d->products, NULL) != SQLITE_OK) {

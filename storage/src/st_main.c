@@ -23,6 +23,8 @@ static int parse_u32(const char *s, uint32_t *out) {
 int main(int argc, char **argv) {
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
   st_service_t svc = {0};
+  st_buf_t buf = {0};
+  svc.buf = &buf;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
       listen = argv[++i];
@@ -51,5 +53,6 @@ int main(int argc, char **argv) {
   rpc_server_free(srv);
   rpc_loop_free(loop);
   st_db_close(svc.db);
+  free(buf.p);
   return 0;
 }

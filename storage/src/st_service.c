@@ -19,17 +19,12 @@ typedef struct st_call {
   api_StorageRequest req;
 } st_call_t;
 
-/* A growable output for nanopb: the response can hold any number of rows. */
-typedef struct {
-  uint8_t *p;
-  size_t len, cap;
-} st_buf_t;
-
 static bool buf_write(pb_ostream_t *s, const pb_byte_t *data, size_t n) {
   st_buf_t *b = s->state;
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + n) cap *= 2;
+    while (cap < b->len + n)
+      cap *= 2;
     uint8_t *np = realloc(b->p, cap);
     if (!np) return false;
     b->p = np;
@@ -65,13 +60,14 @@ typedef struct {
 static bool encode_products(pb_ostream_t *os, const pb_field_iter_t *field, void *const *arg) {
   st_enc_t *e = *arg;
   st_rows_t rows = {os, field, 1};
-  e->count = st_db_each_product(e->sc->svc->db, e->sc->req.vendor, e->sc->req.productType,
-                                put_row, &rows);
+  e->count =
+      st_db_each_product(e->sc->svc->db, e->sc->req.vendor, e->sc->req.productType, put_row, &rows);
   return e->count >= 0 && rows.ok;
 }
 
 static void lower(char *s) {
-  for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+  for (; *s; s++)
+    *s = (char)tolower((unsigned char)*s);
 }
 
 static void answer(st_call_t *sc) {
@@ -89,8 +85,10 @@ static void answer(st_call_t *sc) {
   api_StorageResponse resp = api_StorageResponse_init_zero;
   resp.prodDetail.funcs.encode = encode_products;
   resp.prodDetail.arg = &enc;
-  st_buf_t buf = {0};
-  pb_ostream_t os = {buf_write, &buf, SIZE_MAX, 0, NULL};
+  /* one loop thread: the service's buffer is reused call after call */
+  st_buf_t *buf = sc->svc->buf;
+  buf->len = 0;
+  pb_ostream_t os = {buf_write, buf, SIZE_MAX, 0, NULL};
   if (has < 0 || !pb_encode(&os, api_StorageResponse_fields, &resp)) {
     rpc_log("cannot read the catalogue");
     rpc_scall_finish(call, RPC_CODE_INTERNAL, "cannot read the catalogue");
@@ -98,13 +96,17 @@ static void answer(st_call_t *sc) {
     snprintf(msg, sizeof(msg), "Invalid ProductType: %s", req->productType);
     rpc_log("%s", msg);
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
-  } else if (rpc_scall_send(call, buf.p, buf.len) != RPC_OK) {
+  } else if (rpc_scall_send(call, buf->p, buf->len) != RPC_OK) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
   } else {
     rpc_log("a number of %d products were sent to client", enc.count);
     rpc_scall_finish(call, RPC_CODE_OK, NULL);
   }
-  free(buf.p);
+  if (buf->cap > (1u << 20)) { /* do not keep a huge answer's memory */
+    free(buf->p);
+    buf->p = NULL;
+    buf->cap = 0;
+  }
 }
 
 static void on_delay(rpc_timer_t *t) {

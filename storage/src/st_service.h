@@ -7,7 +7,14 @@
 #include "rpc_server.h"
 #include "st_db.h"
 
+/* A growable output for nanopb: the response can hold any number of rows. */
+typedef struct st_buf {
+  uint8_t *p;
+  size_t len, cap;
+} st_buf_t;
+
 typedef struct st_service {
+  st_buf_t *buf; /* the encoding buffer, reused by every call */
   st_db_t *db;
   uint32_t delay_ms; /* the article's "heavy processing", as a timer */
 } st_service_t;

@@ -10,7 +10,7 @@ static int tap_fail, tap_n;
     tap_n++;                                                                                       \
     if (!(cond)) {                                                                                 \
       tap_fail++;                                                                                  \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                    \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                     \
     }                                                                                              \
   } while (0)
 

@@ -94,7 +94,8 @@ static void deframer(void) {
   /* one byte at a time */
   memset(&g, 0, sizeof(g));
   rpc_deframer_init(&d, buf, sizeof(buf), sizeof(buf), NULL);
-  for (size_t i = 0; i < w; i++) CHECK(rpc_deframer_feed(&d, wire + i, 1, on_msg, &g) == RPC_OK);
+  for (size_t i = 0; i < w; i++)
+    CHECK(rpc_deframer_feed(&d, wire + i, 1, on_msg, &g) == RPC_OK);
   CHECK(g.n == 3 && strcmp(g.first, "hello") == 0);
   /* over the limit, and compressed */
   uint8_t big[5];
