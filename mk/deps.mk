@@ -23,7 +23,9 @@ CLIENT_LIBS := $(DEPS_LIBS)
 deps_ver = $(shell dpkg-query -W -f='$${Version}' $(1) 2>/dev/null | sed 's/^[0-9]*://; s/-[^-]*$$//')
 NGHTTP2_VERSION := $(call deps_ver,libnghttp2-dev)
 NGHTTP2_SRC := build/src/nghttp2-$(NGHTTP2_VERSION)
-NANOPB_SRC := build/src/nanopb-$(call deps_ver,nanopb)
+NANOPB_VERSION := $(call deps_ver,nanopb)
+NANOPB_SRC := build/src/nanopb-$(NANOPB_VERSION)
+DEPS_FETCHED := build/src/.fetched-nghttp2-$(NGHTTP2_VERSION)-nanopb-$(NANOPB_VERSION)
 
 # The whole library but nghttp2_queue.c (unused by the session); the linker's
 # --gc-sections keeps what the client really calls.
@@ -53,11 +55,19 @@ NANOPB_OBJ := $(patsubst $(NANOPB_SRC)/%.c,$(DEPS_DIR)/obj/%.o,$(NANOPB_C))
 DEPS_AR := $(patsubst %gcc,%ar,$(CC))
 
 $(DEPS_STAMP): $(DEPS_LIBS) $(NGHTTP2_H) $(NANOPB_H)
-	touch $@
+	@touch $@
 
-# A missing source tree is fetched (as root; otherwise the script says how).
-$(NGHTTP2_SRC)/% $(NANOPB_SRC)/%:
+# Missing source trees are fetched (as root; otherwise the script says how),
+# once even under make -j: every source file waits for the one stamp.
+$(DEPS_FETCHED):
 	bash tools/deps-src.sh
+	@touch $@
+
+$(NGHTTP2_SRC)/% $(NANOPB_SRC)/%: | $(DEPS_FETCHED)
+	@test -f $@ || { echo "deps: $@ missing after tools/deps-src.sh" >&2; exit 1; }
+# Made by a pattern rule, they would count as intermediate files, which make
+# deletes when it is done.
+.PRECIOUS: $(NGHTTP2_SRC)/% $(NANOPB_SRC)/%
 
 $(DEPS_DIR)/include/nghttp2/nghttp2.h: $(NGHTTP2_SRC)/lib/includes/nghttp2/nghttp2.h
 	@mkdir -p $(dir $@)
@@ -80,20 +90,24 @@ $(DEPS_DIR)/include/%.h: $(NANOPB_SRC)/%.h
 $(DEPS_DIR)/obj/nghttp2_%.o: $(NGHTTP2_SRC)/lib/nghttp2_%.c $(DEPS_DIR)/nghttp2/config.h $(NGHTTP2_H) \
   mk/deps.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(DEPS_CC_FLAGS) $(NGHTTP2_FLAGS) -c $< -o $@
-	$(NGHTTP2_FIXUP) $@
+	@echo "CC $<"
+	@$(CC) $(DEPS_CC_FLAGS) $(NGHTTP2_FLAGS) -c $< -o $@
+	@$(NGHTTP2_FIXUP) $@
 
 $(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H) mk/deps.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
 
 $(DEPS_DIR)/lib/libnghttp2.a: $(NGHTTP2_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(DEPS_AR) rcs $@ $^
+	@echo "AR $@"
+	@rm -f $@ && $(DEPS_AR) rcs $@ $^
 
 $(DEPS_DIR)/lib/libnanopb.a: $(NANOPB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(DEPS_AR) rcs $@ $^
+	@echo "AR $@"
+	@rm -f $@ && $(DEPS_AR) rcs $@ $^
 
 .PHONY: deps-build
 deps-build: $(DEPS_STAMP)

@@ -6,6 +6,8 @@
 #include "gw_prod_service.h"
 #include "rpc_log.h"
 
+#define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
+
 static int usage(void) {
   fprintf(stderr, "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT] "
                   "[--stream-delay-ms N]\n");
@@ -44,7 +46,9 @@ int main(int argc, char **argv) {
   }
   rpc_log("Serving gRPC on http://%s (storage at %s)", listen, storage);
   int sig = rpc_loop_run(loop);
-  rpc_log("stopping (signal %d)", sig);
+  rpc_log("stopping (signal %d): draining open calls", sig);
+  int left = rpc_server_drain(srv, DRAIN_MS);
+  if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
   rpc_channel_free(svc.storage);
   gw_service_free(&svc);

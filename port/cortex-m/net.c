@@ -25,20 +25,27 @@ static int32_t uart_send(port_net_t *net, const uint8_t *buf, size_t len) {
   return (int32_t)len;
 }
 
-/* Busy-waits for the first byte, then takes what has already arrived. No
- * interrupt and no WFI: the UARTs run without FIFOs (one byte held, see
- * uart_pl011.c), and sleeping until the next tick between bytes would cap the
- * line at 1 KB/s. */
+/* The UARTs run without FIFOs (one byte held, see uart_pl011.c) and without
+ * interrupts, so the line is polled: busily for the first few milliseconds of
+ * a wait, while a burst is still arriving (sleeping between its bytes would
+ * cap the line at one byte per tick), then with WFI, which SysTick ends every
+ * millisecond: an idle wait, such as a 4 s deadline, costs no CPU. */
+#define SPIN_MS 2u
+
+/* Waits for the first byte, then takes what has already arrived. */
 static int32_t uart_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms) {
-  uint32_t start = port_time_ms();
+  uint32_t start = port_time_ms(), waited;
   size_t n = 0;
 
   if (!buf) return PORT_ERR_ARG;
   if (len > INT32_MAX) len = INT32_MAX;
   while (!net->uart->rx_ready(net->base)) {
-    if (port_time_ms() - start >= timeout_ms) return 0;
+    waited = port_time_ms() - start;
+    if (waited >= timeout_ms) return 0;
+    if (waited >= SPIN_MS) __asm__ volatile("wfi");
   }
-  while (n < len && net->uart->rx_ready(net->base)) buf[n++] = net->uart->rx(net->base);
+  while (n < len && net->uart->rx_ready(net->base))
+    buf[n++] = net->uart->rx(net->base);
   return (int32_t)n;
 }
 

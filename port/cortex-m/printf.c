@@ -28,7 +28,8 @@ static void put(out_t *o, char c) {
 }
 
 static void pad(out_t *o, char c, int n) {
-  while (n-- > 0) put(o, c);
+  while (n-- > 0)
+    put(o, c);
 }
 
 /* Emits s[n] right- or left-justified in width. */
@@ -36,7 +37,8 @@ static void field(out_t *o, const char *s, size_t n, int width, int left) {
   int fill = width > (int)n ? width - (int)n : 0;
 
   if (!left) pad(o, ' ', fill);
-  for (size_t i = 0; i < n; i++) put(o, s[i]);
+  for (size_t i = 0; i < n; i++)
+    put(o, s[i]);
   if (left) pad(o, ' ', fill);
 }
 
@@ -60,9 +62,11 @@ static void number(out_t *o, uintmax_t v, const char *prefix, unsigned base, int
     fill = 0;
   }
   if (!left) pad(o, ' ', fill);
-  for (int i = 0; i < plen; i++) put(o, prefix[i]);
+  for (int i = 0; i < plen; i++)
+    put(o, prefix[i]);
   pad(o, '0', zeros);
-  while (n) put(o, tmp[--n]);
+  while (n)
+    put(o, tmp[--n]);
   if (left) pad(o, ' ', fill);
 }
 
@@ -78,11 +82,16 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list
       continue;
     }
     for (;; fmt++) { /* flags */
-      if (fmt[1] == '-') left = 1;
-      else if (fmt[1] == '0') zero = 1;
-      else if (fmt[1] == '+') sign = '+';
-      else if (fmt[1] == ' ') sign = sign ? sign : ' ';
-      else break;
+      if (fmt[1] == '-')
+        left = 1;
+      else if (fmt[1] == '0')
+        zero = 1;
+      else if (fmt[1] == '+')
+        sign = '+';
+      else if (fmt[1] == ' ')
+        sign = sign ? sign : ' ';
+      else
+        break;
     }
     fmt++;
     if (*fmt == '*') {
@@ -93,7 +102,8 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list
       }
       fmt++;
     } else {
-      while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
+      while (*fmt >= '0' && *fmt <= '9')
+        width = width * 10 + (*fmt++ - '0');
     }
     if (*fmt == '.') {
       fmt++;
@@ -102,7 +112,8 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list
         prec = va_arg(ap, int);
         fmt++;
       } else {
-        while (*fmt >= '0' && *fmt <= '9') prec = prec * 10 + (*fmt++ - '0');
+        while (*fmt >= '0' && *fmt <= '9')
+          prec = prec * 10 + (*fmt++ - '0');
       }
     }
     /* Length: 'H' hh, 'h', 'l', 'L' ll, 'z', 'j', 't'. */
@@ -121,16 +132,21 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list
     case 'i': {
       intmax_t v;
       char pre[2] = {0, 0};
-      if (len == 'l') v = va_arg(ap, long);
-      else if (len == 'L') v = va_arg(ap, long long);
-      else if (len == 'z' || len == 't') v = va_arg(ap, ptrdiff_t);
-      else if (len == 'j') v = va_arg(ap, intmax_t);
-      else v = va_arg(ap, int);
+      if (len == 'l')
+        v = va_arg(ap, long);
+      else if (len == 'L')
+        v = va_arg(ap, long long);
+      else if (len == 'z' || len == 't')
+        v = va_arg(ap, ptrdiff_t);
+      else if (len == 'j')
+        v = va_arg(ap, intmax_t);
+      else
+        v = va_arg(ap, int);
       if (len == 'h') v = (short)v;
       if (len == 'H') v = (signed char)v;
       pre[0] = v < 0 ? '-' : sign;
-      number(&o, v < 0 ? (uintmax_t)0 - (uintmax_t)v : (uintmax_t)v, pre, 10, 0, width, prec,
-             left, zero);
+      number(&o, v < 0 ? (uintmax_t)0 - (uintmax_t)v : (uintmax_t)v, pre, 10, 0, width, prec, left,
+             zero);
       break;
     }
     case 'u':
@@ -138,15 +154,23 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list
     case 'X':
     case 'o': {
       uintmax_t v;
-      if (len == 'l') v = va_arg(ap, unsigned long);
-      else if (len == 'L') v = va_arg(ap, unsigned long long);
-      else if (len == 'z' || len == 't') v = va_arg(ap, size_t);
-      else if (len == 'j') v = va_arg(ap, uintmax_t);
-      else v = va_arg(ap, unsigned);
+      if (len == 'l')
+        v = va_arg(ap, unsigned long);
+      else if (len == 'L')
+        v = va_arg(ap, unsigned long long);
+      else if (len == 'z' || len == 't')
+        v = va_arg(ap, size_t);
+      else if (len == 'j')
+        v = va_arg(ap, uintmax_t);
+      else
+        v = va_arg(ap, unsigned);
       if (len == 'h') v = (unsigned short)v;
       if (len == 'H') v = (unsigned char)v;
-      number(&o, v, "", *fmt == 'o' ? 8 : *fmt == 'u' ? 10 : 16, *fmt == 'X', width, prec, left,
-             zero);
+      number(&o, v, "",
+             *fmt == 'o'   ? 8
+             : *fmt == 'u' ? 10
+                           : 16,
+             *fmt == 'X', width, prec, left, zero);
       break;
     }
     case 'p':
@@ -161,7 +185,8 @@ int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list
       const char *s = va_arg(ap, const char *);
       size_t n = 0;
       if (!s) s = "(null)";
-      while ((prec < 0 || n < (size_t)prec) && s[n]) n++; /* no strlen: s may not end */
+      while ((prec < 0 || n < (size_t)prec) && s[n])
+        n++; /* no strlen: s may not end */
       field(&o, s, n, width, left);
       break;
     }

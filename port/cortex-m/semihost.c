@@ -18,7 +18,8 @@ void port_sh_exit(int status) {
   /* ADP_Stopped_ApplicationExit with a status: QEMU exits with it. */
   uint32_t blk[2] = {0x20026u, (uint32_t)status};
 
-  for (;;) port_sh_call(PORT_SH_EXIT_EXTENDED, blk);
+  for (;;)
+    port_sh_call(PORT_SH_EXIT_EXTENDED, blk);
 }
 
 /* ":tt" is the host's console: opened for writing ("w", mode 4) it is standard

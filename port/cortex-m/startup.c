@@ -69,10 +69,12 @@ static int read_args(void) {
   if (port_sh_call(PORT_SH_GET_CMDLINE, &blk) != 0) blk.len = 0;
   cmdline[blk.len < sizeof cmdline ? blk.len : sizeof cmdline - 1] = '\0';
   while (*p && argc < PORT_ARGV_MAX) {
-    while (*p == ' ') *p++ = '\0';
+    while (*p == ' ')
+      *p++ = '\0';
     if (!*p) break;
     argv_buf[argc++] = p;
-    while (*p && *p != ' ') p++;
+    while (*p && *p != ' ')
+      p++;
   }
   if (argc == 0) argv_buf[argc++] = "firmware-client";
   argv_buf[argc] = NULL;
@@ -83,8 +85,10 @@ void port_reset(void) {
   uint32_t *src = _sidata, *dst = _sdata;
   int argc;
 
-  while (dst < _edata) *dst++ = *src++;
-  for (dst = _sbss; dst < _ebss; dst++) *dst = 0;
+  while (dst < _edata)
+    *dst++ = *src++;
+  for (dst = _sbss; dst < _ebss; dst++)
+    *dst = 0;
   port_time_init();
   argc = read_args();
   port_sh_exit(main(argc, argv_buf));

@@ -36,5 +36,4 @@ static uint8_t cmsdk_rx(uintptr_t base) {
   return (uint8_t)REG(base, DATA);
 }
 
-const port_uart_t port_uart_cmsdk = {cmsdk_init, cmsdk_tx_full, cmsdk_tx, cmsdk_rx_ready,
-                                     cmsdk_rx};
+const port_uart_t port_uart_cmsdk = {cmsdk_init, cmsdk_tx_full, cmsdk_tx, cmsdk_rx_ready, cmsdk_rx};

@@ -41,5 +41,4 @@ static uint8_t pl011_rx(uintptr_t base) {
   return (uint8_t)REG(base, DR); /* bits 8-11 are error flags */
 }
 
-const port_uart_t port_uart_pl011 = {pl011_init, pl011_tx_full, pl011_tx, pl011_rx_ready,
-                                     pl011_rx};
+const port_uart_t port_uart_pl011 = {pl011_init, pl011_tx_full, pl011_tx, pl011_rx_ready, pl011_rx};

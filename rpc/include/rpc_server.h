@@ -50,6 +50,12 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
 /* Closes the listener and every connection. */
 void rpc_server_free(rpc_server_t *s);
 
+/* Graceful stop: no new connections, GOAWAY on every connection (streams
+ * already started go on, new ones are refused), then runs the loop until the
+ * open calls have finished or timeout_ms has passed, or another signal comes.
+ * Returns the number of calls still open when it gave up (0: a clean drain). */
+int rpc_server_drain(rpc_server_t *s, uint32_t timeout_ms);
+
 /* Queues one response message (copied). Returns RPC_OK or RPC_ERR_NOMEM. */
 int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len);
 

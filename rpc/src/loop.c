@@ -196,6 +196,7 @@ void rpc_loop_stop(rpc_loop_t *l) {
 int rpc_loop_run(rpc_loop_t *l) {
   struct epoll_event evs[64];
   l->stop = 0;
+  l->signo = 0;
   while (!l->stop) {
     int wait = -1;
     if (l->defer_head) {

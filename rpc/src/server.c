@@ -65,6 +65,9 @@ struct rpc_conn {
 
 struct rpc_server {
   rpc_loop_t *loop;
+  int draining;
+  rpc_timer_t drain_check;
+  uint64_t drain_end;
   rpc_io_t lio;
   const rpc_method_t *methods;
   size_t nmethods;
@@ -691,12 +694,54 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   return s;
 }
 
+static uint32_t open_calls(rpc_server_t *s) {
+  uint32_t n = 0;
+  for (rpc_conn_t *c = s->conns; c; c = c->next)
+    for (rpc_scall_t *call = c->calls; call; call = call->next)
+      n++;
+  return n;
+}
+
+static void on_drain_check(rpc_timer_t *t) {
+  rpc_server_t *s = t->arg;
+  if (open_calls(s) == 0 || rpc_loop_now(s->loop) >= s->drain_end)
+    rpc_loop_stop(s->loop);
+  else
+    rpc_timer_start(s->loop, t, 10);
+}
+
+int rpc_server_drain(rpc_server_t *s, uint32_t timeout_ms) {
+  if (!s->draining) {
+    s->draining = 1;
+    rpc_loop_del(s->loop, &s->lio);
+    close(s->lio.fd);
+    s->lio.fd = -1;
+    for (rpc_conn_t *c = s->conns; c; c = c->next) {
+      /* last-stream-id = the last stream we saw: those finish, later ones are
+       * refused and safe for the client to retry */
+      nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
+                            nghttp2_session_get_last_proc_stream_id(c->session), NGHTTP2_NO_ERROR,
+                            NULL, 0);
+      conn_schedule(c);
+    }
+  }
+  s->drain_check.fn = on_drain_check;
+  s->drain_check.arg = s;
+  s->drain_end = rpc_loop_update_now(s->loop) + timeout_ms;
+  rpc_timer_start(s->loop, &s->drain_check, 0);
+  rpc_loop_run(s->loop); /* a second signal stops the drain at once */
+  rpc_timer_stop(s->loop, &s->drain_check);
+  return (int)open_calls(s);
+}
+
 void rpc_server_free(rpc_server_t *s) {
   if (!s) return;
   while (s->conns)
     conn_close(s->conns);
-  rpc_loop_del(s->loop, &s->lio);
-  close(s->lio.fd);
+  if (s->lio.fd >= 0) {
+    rpc_loop_del(s->loop, &s->lio);
+    close(s->lio.fd);
+  }
   while (s->pool) {
     rpc_scall_t *c = s->pool;
     s->pool = c->next;

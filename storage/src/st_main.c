@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "rpc_log.h"
+
+#define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 #include "rpc_server.h"
 #include "st_service.h"
 
@@ -49,7 +51,9 @@ int main(int argc, char **argv) {
   }
   rpc_log("Listening on %s..", listen);
   int sig = rpc_loop_run(loop);
-  rpc_log("stopping (signal %d)", sig);
+  rpc_log("stopping (signal %d): draining open calls", sig);
+  int left = rpc_server_drain(srv, DRAIN_MS);
+  if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
   rpc_loop_free(loop);
   st_db_close(svc.db);

@@ -1,0 +1,96 @@
+# Shared by the tests/qemu/test_<board>.sh scripts (source it, then call
+# board_suite BOARD): runs a board's firmware client under QEMU against the
+# host's storage and gateway on free loopback ports, and checks that what a
+# user sees (stdout, stderr, exit status) is the host client's, ShortUrl
+# suffixes masked, and the article's.
+#
+#   Linux boards:     qemu-arm / qemu-aarch64 build/<board>/bin/firmware-client --addr ...
+#   Cortex-M boards:  qemu-system-arm ... -semihosting-config ...,arg=<word>...
+#                     -serial tcp:127.0.0.1:<gateway> -kernel firmware-client.elf
+# The runner comes from the board's board.mk (make board-info).
+
+# The daemons and the reference client: the plain host build (QEMU is slow
+# enough without sanitizers on the other end).
+export TEST_BIN_DIR=${TEST_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/host/bin}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+# QEMU's lm3s6965evb model says this on stderr at every start; it is not ours.
+QEMU_NOISE='^Timer with period zero, disabling$'
+
+# board_client ARGS...: runs the board's client against GATEWAY_PORT; sets
+# OUT, ERR, RC and MS like common.sh's client.
+board_client() {
+  local o e t0 w sh=""
+  CLIENT_N=$((CLIENT_N + 1))
+  o=$TEST_TMP/board.$CLIENT_N.out e=$TEST_TMP/board.$CLIENT_N.err
+  t0=$(now_ms)
+  if [ "$PORT" = cortex-m ]; then
+    # The command line travels as semihosting arg= words; the serial line is
+    # the connection, so there is no --addr.
+    for w in "$@"; do sh="$sh,arg=$w"; done
+    # shellcheck disable=SC2086 # RUNNER is a command line
+    timeout 60 $RUNNER$sh -serial "tcp:127.0.0.1:$GATEWAY_PORT" -kernel "$IMAGE" >"$o" 2>"$e.raw"
+    RC=$?
+    grep -v -- "$QEMU_NOISE" "$e.raw" >"$e"
+  else
+    # shellcheck disable=SC2086
+    timeout 60 $RUNNER "$IMAGE" --addr "127.0.0.1:$GATEWAY_PORT" "$@" >"$o" 2>"$e"
+    RC=$?
+  fi
+  MS=$(($(now_ms) - t0))
+  OUT=$(mask_short <"$o")
+  ERR=$(cat "$e")
+}
+
+# same_as_host NAME EXPECTED_OUT EXPECTED_ERR EXPECTED_RC ARGS...: runs the
+# host client and the board's with ARGS; both must print what is expected.
+same_as_host() {
+  local name=$1 want_out=$2 want_err=$3 want_rc=$4 h_out h_err h_rc
+  shift 4
+  client "$@"
+  h_out=$(printf '%s\n' "$OUT" | mask_short) h_err=$ERR h_rc=$RC
+  check_eq "$h_out" "$want_out" "host: $name: stdout"
+  check_eq "$h_err" "$want_err" "host: $name: stderr"
+  check_rc "$h_rc" "$want_rc" "host: $name: exit status"
+  board_client "$@"
+  check_eq "$OUT" "$h_out" "$BOARD: $name: stdout as on the host"
+  check_eq "$ERR" "$h_err" "$BOARD: $name: stderr as on the host"
+  check_rc "$RC" "$h_rc" "$BOARD: $name: exit status as on the host"
+}
+
+board_suite() {
+  BOARD=$1
+  local info
+  require_bins storage gateway firmware-client
+  info=$(make -s --no-print-directory -C "$TEST_ROOT" BOARD="$BOARD" board-info) ||
+    bail "make BOARD=$BOARD board-info failed"
+  eval "$info" # PORT, EXE, RUNNER
+  IMAGE=$TEST_ROOT/build/$BOARD/bin/firmware-client$EXE
+  [ -f "$IMAGE" ] || bail "missing $IMAGE (build with: make BOARD=$BOARD)"
+  command -v "${RUNNER%% *}" >/dev/null || bail "missing ${RUNNER%% *} (make deps installs QEMU)"
+
+  start_storage
+  start_gateway
+  same_as_host "getprodtypes aws" "$(expected getprodtypes_aws.txt)" "" 0 getprodtypes aws
+  same_as_host "getprods google compute" "$(expected getprods_google_compute.txt)" "" 0 \
+    getprods google compute
+  same_as_host "getprodtypes of an unknown vendor" "" \
+    "rpc error: code = InvalidArgument desc = error while calling client.GetVendorProdTypes() method: wrong vendor, select between google, aws, oracle" \
+    1 getprodtypes foo
+  same_as_host "a missing argument" "" \
+    "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE" \
+    2 getprods aws
+  stop_daemon "$GATEWAY_PID"
+  stop_daemon "$STORAGE_PID"
+
+  # The article's deadline case: storage takes 5 s, the client waits its
+  # default 4 s; then --timeout 1, which the board must count itself.
+  start_storage --delay-ms 5000
+  start_gateway
+  local late="rpc error: code = DeadlineExceeded desc = error while receiving the stream for client.GetVendorProds: context deadline exceeded"
+  same_as_host "getprods past the default 4 s deadline" "" "$late" 1 getprods aws storage
+  check_between "$MS" 3500 5500 "$BOARD: DeadlineExceeded after about 4 s"
+  same_as_host "getprods past a 1 s deadline (--timeout 1)" "" "$late" 1 --timeout 1 getprods aws storage
+  check_between "$MS" 800 2500 "$BOARD: DeadlineExceeded after about 1 s"
+  finish
+}
