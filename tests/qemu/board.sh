@@ -80,6 +80,12 @@ board_suite() {
   same_as_host "a missing argument" "" \
     "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE" \
     2 getprods aws
+  # The arena's high-water mark over a streaming call, for make size's table.
+  board_client --arena-stats getprods google compute
+  local hwm
+  hwm=$(printf '%s\n' "$ERR" | sed -n 's/^arena: high-water \([0-9]*\) of [0-9]* bytes$/\1/p')
+  check_eq "${hwm:+yes}" yes "$BOARD: --arena-stats reports the arena's high-water mark"
+  [ -n "$hwm" ] && echo "$hwm" >"$TEST_ROOT/build/$BOARD/arena_hwm.txt"
   stop_daemon "$GATEWAY_PID"
   stop_daemon "$STORAGE_PID"
 
