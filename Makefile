@@ -18,7 +18,7 @@ LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
-RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c
+RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c
 FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c
 FC_MAIN := firmware-client/src/main.c
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)

@@ -40,6 +40,7 @@ typedef struct rpc_server_limits {
   uint32_t max_recv_msg;    /* request size [4 MiB] */
   uint32_t max_header_list; /* [16 KiB] */
   uint32_t idle_timeout_ms; /* a connection with no stream [300000] */
+  int reuseport;            /* share the port with other workers (SO_REUSEPORT) */
 } rpc_server_limits_t;
 
 /* Listens on "HOST:PORT" and serves methods[n] (kept by reference). Returns

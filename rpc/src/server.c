@@ -630,7 +630,7 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
   }
 }
 
-static int listen_on(const char *addr) {
+static int listen_on(const char *addr, int reuseport) {
   char host[256];
   const char *colon = strrchr(addr, ':');
   if (!colon || (size_t)(colon - addr) >= sizeof(host)) return -1;
@@ -652,6 +652,7 @@ static int listen_on(const char *addr) {
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
       close(fd);
       fd = -1;
@@ -673,7 +674,7 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   if (!s->lim.max_streams) s->lim.max_streams = 100;
   if (!s->lim.max_recv_msg) s->lim.max_recv_msg = 4u << 20;
   if (!s->lim.max_header_list) s->lim.max_header_list = 16u << 10;
-  s->lio.fd = listen_on(listen);
+  s->lio.fd = listen_on(listen, s->lim.reuseport);
   if (s->lio.fd < 0) {
     rpc_log("cannot listen on %s: %s", listen, strerror(errno));
     free(s);
