@@ -15,10 +15,11 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
   $(DEPS_CFLAGS)
 LDFLAGS := $(BOARD_LDFLAGS)
+TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 RPC_COMMON := rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
-RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c
+RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c rpc/src/tls.c
 FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c
 FC_MAIN := firmware-client/src/main.c
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
@@ -54,11 +55,11 @@ $(B)/bin/firmware-client$(EXE): $(CLIENT_OBJ) $(DEPS_LIBS)
 
 $(B)/bin/gateway: $(GW_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid $(TLS_LIBS) $(BOARD_LIBS)
 
 $(B)/bin/storage: $(ST_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(TLS_LIBS) $(BOARD_LIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include mk/*.mk

@@ -9,6 +9,7 @@
 
 #include "rpc_client.h"
 #include "rpc_loop.h"
+#include "rpc_tls.h"
 
 typedef struct rpc_channel rpc_channel_t;
 
@@ -25,6 +26,10 @@ int rpc_channel_start(rpc_channel_t *ch, rpc_call_t *call, const char *path, con
 
 /* Cancels a call (RST_STREAM CANCEL); on_close runs with Canceled. */
 void rpc_channel_cancel(rpc_channel_t *ch, rpc_call_t *call);
+
+/* Speaks TLS to the server from the next connection on, verifying its
+ * certificate for server_name; the channel does not own cfg. */
+void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *server_name);
 
 /* True while the connection is up. */
 int rpc_channel_connected(const rpc_channel_t *ch);

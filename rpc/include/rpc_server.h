@@ -13,6 +13,7 @@
 
 #include "rpc.h"
 #include "rpc_loop.h"
+#include "rpc_tls.h"
 
 typedef struct rpc_server rpc_server_t;
 typedef struct rpc_scall rpc_scall_t;
@@ -73,6 +74,13 @@ void *rpc_scall_user(const rpc_scall_t *call);
 
 /* The peer's address, as grpc prints it ("ipv4:127.0.0.1:46092"). */
 const char *rpc_scall_peer(const rpc_scall_t *call);
+
+/* The client certificate's subject CN on a mutual-TLS connection, else "". */
+const char *rpc_scall_identity(const rpc_scall_t *call);
+
+/* Serves TLS (ALPN h2) instead of h2c on connections accepted from now on;
+ * the server does not own cfg. */
+void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *cfg);
 
 /* The loop the call runs on. */
 rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call);

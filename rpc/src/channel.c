@@ -14,21 +14,23 @@
 
 #include "rpc_channel.h"
 #include "rpc_log.h"
+#include "sock.h"
 
 enum { CH_DOWN, CH_CONNECTING, CH_UP };
 
 struct rpc_channel {
   rpc_loop_t *loop;
   char addr[128];
+  char server_name[128];
+  rpc_tls_cfg_t *tls; /* NULL: plaintext h2c */
   int state;
   rpc_io_t io;
+  rpc_sock_t sock;
   rpc_client_t core;
   int has_core;
   int failing;
   rpc_timer_t tick;
   rpc_defer_t flush;
-  uint8_t *wbuf;
-  size_t wlen, woff, wcap;
   int epollout;
 };
 
@@ -42,57 +44,26 @@ static void ch_arm_tick(rpc_channel_t *ch) {
     rpc_timer_start(ch->loop, &ch->tick, next);
 }
 
-static void ch_flush(rpc_channel_t *ch) {
-  if (ch->state != CH_UP) return;
-  for (;;) {
-    while (ch->wlen - ch->woff < 256u * 1024u) {
-      const uint8_t *p;
-      long n = rpc_client_send(&ch->core, &p);
-      if (n < 0) {
-        ch_down(ch, "protocol error");
-        return;
-      }
-      if (n == 0) break;
-      if (ch->wlen + (size_t)n > ch->wcap) {
-        if (ch->woff) { /* slide unsent bytes to the front first */
-          memmove(ch->wbuf, ch->wbuf + ch->woff, ch->wlen - ch->woff);
-          ch->wlen -= ch->woff;
-          ch->woff = 0;
-        }
-        if (ch->wlen + (size_t)n > ch->wcap) {
-          size_t cap = ch->wcap ? ch->wcap : 16384;
-          while (cap < ch->wlen + (size_t)n)
-            cap *= 2;
-          uint8_t *b = realloc(ch->wbuf, cap);
-          if (!b) {
-            ch_down(ch, "out of memory");
-            return;
-          }
-          ch->wbuf = b;
-          ch->wcap = cap;
-        }
-      }
-      memcpy(ch->wbuf + ch->wlen, p, (size_t)n);
-      ch->wlen += (size_t)n;
-    }
-    if (ch->wlen == ch->woff) break;
-    ssize_t w = send(ch->io.fd, ch->wbuf + ch->woff, ch->wlen - ch->woff, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN) {
-        ch_down(ch, strerror(errno));
-        return;
-      }
-      break;
-    }
-    ch->woff += (size_t)w;
-    if (ch->woff == ch->wlen) ch->woff = ch->wlen = 0;
-  }
-  int pending = ch->wlen > ch->woff;
+static long pull_frames(void *arg, const uint8_t **out) {
+  rpc_channel_t *ch = arg;
+  return rpc_client_send(&ch->core, out);
+}
+
+static void ch_watch(rpc_channel_t *ch) {
+  int pending = ch->state == CH_CONNECTING || rpc_sock_pending(&ch->sock);
   if (pending != ch->epollout) {
     ch->epollout = pending;
     rpc_loop_mod(ch->loop, &ch->io, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0));
   }
+}
+
+static void ch_flush(rpc_channel_t *ch) {
+  if (ch->state != CH_UP) return;
+  if (rpc_sock_flush(&ch->sock, pull_frames, ch) != 0) {
+    ch_down(ch, rpc_sock_error(&ch->sock));
+    return;
+  }
+  ch_watch(ch);
 }
 
 static void on_flush(rpc_defer_t *d) {
@@ -114,10 +85,9 @@ static void ch_down(rpc_channel_t *ch, const char *why) {
   snprintf(m, sizeof(m), "connection error: desc = \"transport: %s (%s)\"", why, ch->addr);
   if (ch->state != CH_DOWN) {
     rpc_loop_del(ch->loop, &ch->io);
-    close(ch->io.fd);
+    rpc_sock_close(&ch->sock);
   }
   ch->state = CH_DOWN;
-  ch->wlen = ch->woff = 0;
   ch->epollout = 0;
   rpc_timer_stop(ch->loop, &ch->tick);
   /* on_close handlers run now; a call they start meanwhile is refused */
@@ -139,27 +109,37 @@ static void on_io(rpc_io_t *io, uint32_t ev) {
       return;
     }
     ch->state = CH_UP;
-    ch->epollout = 1; /* registered with EPOLLOUT while connecting */
   }
-  if (ev & EPOLLIN) {
+  if (!ch->sock.handshaken) {
+    int r = rpc_sock_handshake(&ch->sock);
+    if (r == RPC_SOCK_AGAIN) {
+      ch_watch(ch);
+      return;
+    }
+    if (r < 0) {
+      char m[240];
+      snprintf(m, sizeof(m), "authentication handshake failed: %s", rpc_sock_error(&ch->sock));
+      rpc_log("tls handshake with %s failed: %s", ch->addr, rpc_sock_error(&ch->sock));
+      ch_down(ch, m);
+      return;
+    }
+  }
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[16384];
     for (;;) {
-      ssize_t n = recv(io->fd, buf, sizeof(buf), 0);
+      ssize_t n = rpc_sock_read(&ch->sock, buf, sizeof(buf));
       if (n > 0) {
         if (rpc_client_recv(&ch->core, buf, (size_t)n) != RPC_OK) {
           ch_down(ch, "protocol error");
           return;
         }
-        if ((size_t)n < sizeof(buf)) break;
+        if (!ch->sock.tls && (size_t)n < sizeof(buf)) break;
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      ch_down(ch, n == 0 ? "connection closed" : strerror(errno));
+      if (n == RPC_SOCK_AGAIN) break;
+      ch_down(ch, n == 0 ? "connection closed" : rpc_sock_error(&ch->sock));
       return;
     }
-  } else if (ev & (EPOLLERR | EPOLLHUP)) {
-    ch_down(ch, "connection lost");
-    return;
   }
   ch_flush(ch);
   if (ch->has_core) ch_arm_tick(ch);
@@ -190,8 +170,12 @@ void rpc_channel_free(rpc_channel_t *ch) {
   if (!ch) return;
   ch_down(ch, "channel closed");
   rpc_loop_undefer(ch->loop, &ch->flush);
-  free(ch->wbuf);
   free(ch);
+}
+
+void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *server_name) {
+  ch->tls = cfg;
+  snprintf(ch->server_name, sizeof(ch->server_name), "%s", server_name);
 }
 
 static int dial(rpc_channel_t *ch) {
@@ -213,11 +197,17 @@ static int dial(rpc_channel_t *ch) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  rpc_tls_t *tls = NULL;
+  if (ch->tls && !(tls = rpc_tls_new(ch->tls, fd, ch->server_name))) {
+    close(fd);
+    return RPC_ERR_NOMEM;
+  }
+  rpc_sock_init(&ch->sock, fd, tls);
   rpc_client_cfg_t cfg = {0};
   cfg.authority = ch->addr;
   cfg.initial_window_size = 1u << 20;
   if (rpc_client_init(&ch->core, &cfg) != RPC_OK) {
-    close(fd);
+    rpc_sock_close(&ch->sock);
     return RPC_ERR_NOMEM;
   }
   ch->has_core = 1;

@@ -19,8 +19,8 @@
 
 #include "rpc_log.h"
 #include "rpc_server.h"
+#include "sock.h"
 
-#define WBUF_HIGH (256u * 1024u) /* stop pulling frames once this much waits */
 #define READ_CHUNK (16u * 1024u)
 #define PATH_MAX_LEN 128
 #define STATUS_MSG_LEN 256
@@ -52,13 +52,13 @@ struct rpc_scall {
 struct rpc_conn {
   rpc_server_t *srv;
   rpc_io_t io;
+  rpc_sock_t sock;
   nghttp2_session *session;
   rpc_defer_t flush;
-  uint8_t *wbuf;
-  size_t wlen, woff, wcap;
   int epollout;
   int dead;
   char peer[64];
+  char identity[128]; /* the client certificate's CN, "" without one */
   rpc_scall_t *calls;
   rpc_conn_t *prev, *next;
 };
@@ -77,6 +77,7 @@ struct rpc_server {
   rpc_conn_t *conns;
   uint32_t nconns;
   rpc_scall_t *pool;
+  rpc_tls_cfg_t *tls; /* NULL: plaintext h2c */
 };
 
 static void conn_close(rpc_conn_t *c);
@@ -267,6 +268,14 @@ const char *rpc_scall_peer(const rpc_scall_t *call) {
   return call->conn->peer;
 }
 
+const char *rpc_scall_identity(const rpc_scall_t *call) {
+  return call->conn->identity;
+}
+
+void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *tls) {
+  s->tls = tls;
+}
+
 rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call) {
   return call->conn->srv->loop;
 }
@@ -442,58 +451,29 @@ static int cb_stream_close(nghttp2_session *sess, int32_t sid, uint32_t err, voi
 
 /* --- connections ------------------------------------------------------- */
 
-static void conn_flush(rpc_conn_t *c) {
-  if (c->dead) return;
-  for (;;) {
-    while (c->wlen - c->woff < WBUF_HIGH) {
-      const uint8_t *p;
-      ssize_t n = nghttp2_session_mem_send(c->session, &p);
-      if (n < 0) {
-        conn_close(c);
-        return;
-      }
-      if (n == 0) break;
-      if (c->wlen + (size_t)n > c->wcap) {
-        if (c->woff) { /* slide unsent bytes to the front first */
-          memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
-          c->wlen -= c->woff;
-          c->woff = 0;
-        }
-        if (c->wlen + (size_t)n > c->wcap) {
-          size_t cap = c->wcap ? c->wcap : 16384;
-          while (cap < c->wlen + (size_t)n)
-            cap *= 2;
-          uint8_t *b = realloc(c->wbuf, cap);
-          if (!b) {
-            conn_close(c);
-            return;
-          }
-          c->wbuf = b;
-          c->wcap = cap;
-        }
-      }
-      memcpy(c->wbuf + c->wlen, p, (size_t)n);
-      c->wlen += (size_t)n;
-    }
-    if (c->wlen == c->woff) break;
-    ssize_t w = send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN) {
-        conn_close(c);
-        return;
-      }
-      break;
-    }
-    c->woff += (size_t)w;
-    if (c->woff == c->wlen) c->woff = c->wlen = 0;
-  }
-  int pending = c->wlen > c->woff;
+static long pull_frames(void *arg, const uint8_t **out) {
+  rpc_conn_t *c = arg;
+  return (long)nghttp2_session_mem_send(c->session, out);
+}
+
+/* Watches for writability only while bytes wait. */
+static void conn_watch(rpc_conn_t *c) {
+  int pending = rpc_sock_pending(&c->sock);
   if (pending != c->epollout) {
     c->epollout = pending;
     rpc_loop_mod(c->srv->loop, &c->io, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0));
   }
-  if (!pending && !nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session))
+}
+
+static void conn_flush(rpc_conn_t *c) {
+  if (c->dead) return;
+  if (rpc_sock_flush(&c->sock, pull_frames, c) != 0) {
+    conn_close(c);
+    return;
+  }
+  conn_watch(c);
+  if (c->sock.handshaken && !c->epollout && !nghttp2_session_want_read(c->session) &&
+      !nghttp2_session_want_write(c->session))
     conn_close(c);
 }
 
@@ -506,9 +486,7 @@ static void conn_schedule(rpc_conn_t *c) {
 }
 
 static void conn_free(rpc_defer_t *d) {
-  rpc_conn_t *c = d->arg;
-  free(c->wbuf);
-  free(c);
+  free(d->arg);
 }
 
 static void conn_close(rpc_conn_t *c) {
@@ -523,7 +501,7 @@ static void conn_close(rpc_conn_t *c) {
     call_release(call);
   }
   rpc_loop_del(s->loop, &c->io);
-  close(c->io.fd);
+  rpc_sock_close(&c->sock);
   nghttp2_session_del(c->session);
   c->session = NULL;
   if (c->prev)
@@ -538,12 +516,29 @@ static void conn_close(rpc_conn_t *c) {
   rpc_loop_defer(s->loop, &c->flush);
 }
 
+/* TLS: finishes the handshake before any HTTP/2. Returns 0 when done. */
+static int conn_handshake(rpc_conn_t *c) {
+  int r = rpc_sock_handshake(&c->sock);
+  if (r == RPC_SOCK_AGAIN) {
+    conn_watch(c);
+    return -1;
+  }
+  if (r < 0) {
+    rpc_log("tls handshake with %s failed: %s", c->peer, rpc_sock_error(&c->sock));
+    conn_close(c);
+    return -1;
+  }
+  snprintf(c->identity, sizeof(c->identity), "%s", rpc_tls_peer_cn(c->sock.tls));
+  return 0;
+}
+
 static void on_conn_io(rpc_io_t *io, uint32_t ev) {
   rpc_conn_t *c = io->arg;
-  if (ev & EPOLLIN) {
+  if (!c->sock.handshaken && conn_handshake(c) != 0) return;
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[READ_CHUNK];
     for (;;) {
-      ssize_t n = recv(io->fd, buf, sizeof(buf), 0);
+      ssize_t n = rpc_sock_read(&c->sock, buf, sizeof(buf));
       if (n > 0) {
         ssize_t r = nghttp2_session_mem_recv(c->session, buf, (size_t)n);
         if (r < 0) {
@@ -555,16 +550,15 @@ static void on_conn_io(rpc_io_t *io, uint32_t ev) {
           return;
         }
         if (c->dead) return;
-        if ((size_t)n < sizeof(buf)) break;
+        /* plaintext: a short read means the socket is empty; TLS may still
+         * hold decrypted bytes, so read on until it says again */
+        if (!c->sock.tls && (size_t)n < sizeof(buf)) break;
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      conn_close(c); /* EOF or error */
+      if (n == RPC_SOCK_AGAIN) break;
+      conn_close(c); /* end of stream or error */
       return;
     }
-  } else if (ev & (EPOLLHUP | EPOLLERR)) {
-    conn_close(c);
-    return;
   }
   conn_flush(c);
 }
@@ -600,8 +594,16 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
       close(fd);
       continue;
     }
+    rpc_tls_t *tls = NULL;
+    if (s->tls && !(tls = rpc_tls_new(s->tls, fd, NULL))) {
+      nghttp2_session_del(c->session);
+      free(c);
+      close(fd);
+      continue;
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    rpc_sock_init(&c->sock, fd, tls);
     c->srv = s;
     c->io.fd = fd;
     c->io.fn = on_conn_io;
@@ -618,8 +620,8 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
     nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 1 << 24);
     if (rpc_loop_add(s->loop, &c->io, EPOLLIN | EPOLLRDHUP) != 0) {
       nghttp2_session_del(c->session);
+      rpc_sock_close(&c->sock);
       free(c);
-      close(fd);
       continue;
     }
     c->next = s->conns;

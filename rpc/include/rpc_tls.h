@@ -1,0 +1,55 @@
+/*
+ * rpc_tls.h - TLS 1.2 for the host's server and channel connections, on
+ * mbedtls (Debian 12 ships mbedtls 2.28, whose TLS 1.3 is not built: TLS 1.2
+ * only), ALPN "h2", optional client certificates. Non-blocking: every call
+ * may answer RPC_TLS_AGAIN; retry when the socket is ready.
+ */
+#ifndef RPC_TLS_H
+#define RPC_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define RPC_TLS_AGAIN (-100) /* would block: wait for the socket, call again */
+
+typedef struct rpc_tls_cfg rpc_tls_cfg_t;
+typedef struct rpc_tls rpc_tls_t;
+
+/* A server configuration from PEM files; client_ca may be NULL (no client
+ * certificates asked), else clients must present one it signed. NULL on error,
+ * with the reason in err. */
+rpc_tls_cfg_t *rpc_tls_server_cfg(const char *cert, const char *key, const char *client_ca,
+                                  char *err, size_t errlen);
+
+/* A client configuration: the server is verified against ca; cert/key may be
+ * NULL. NULL on error, with the reason in err. */
+rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *key, char *err,
+                                  size_t errlen);
+
+void rpc_tls_cfg_free(rpc_tls_cfg_t *cfg);
+
+/* A TLS session over the non-blocking socket fd; server_name is checked
+ * against the server's certificate (clients only; NULL on servers). */
+rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name);
+void rpc_tls_free(rpc_tls_t *t);
+
+/* Advances the handshake: 0 when done, RPC_TLS_AGAIN, or -1 (see
+ * rpc_tls_error). */
+int rpc_tls_handshake(rpc_tls_t *t);
+
+/* Reads decrypted bytes: >0, 0 at the peer's close, RPC_TLS_AGAIN, or -1. */
+ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len);
+
+/* Writes bytes: how many were taken, RPC_TLS_AGAIN, or -1. */
+ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len);
+
+/* True when the socket must become writable before the TLS layer can go on. */
+int rpc_tls_wants_write(const rpc_tls_t *t);
+
+/* The peer certificate's subject CN ("" when none). */
+const char *rpc_tls_peer_cn(const rpc_tls_t *t);
+
+/* What went wrong, in words. */
+const char *rpc_tls_error(const rpc_tls_t *t);
+
+#endif /* RPC_TLS_H */

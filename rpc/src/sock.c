@@ -1,0 +1,104 @@
+/* sock.c - see sock.h. Writes are gathered into one buffer so that every
+ * frame nghttp2 produced in a loop iteration leaves in one send(). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sock.h"
+
+void rpc_sock_init(rpc_sock_t *s, int fd, rpc_tls_t *tls) {
+  memset(s, 0, sizeof(*s));
+  s->fd = fd;
+  s->tls = tls;
+  s->handshaken = tls == NULL;
+}
+
+void rpc_sock_close(rpc_sock_t *s) {
+  rpc_tls_free(s->tls);
+  s->tls = NULL;
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+  free(s->wbuf);
+  s->wbuf = NULL;
+  s->wlen = s->woff = s->wcap = 0;
+}
+
+int rpc_sock_handshake(rpc_sock_t *s) {
+  if (s->handshaken) return 0;
+  int r = rpc_tls_handshake(s->tls);
+  if (r == 0) s->handshaken = 1;
+  return r == RPC_TLS_AGAIN ? RPC_SOCK_AGAIN : r;
+}
+
+ssize_t rpc_sock_read(rpc_sock_t *s, void *buf, size_t len) {
+  if (s->tls) {
+    ssize_t n = rpc_tls_read(s->tls, buf, len);
+    return n == RPC_TLS_AGAIN ? RPC_SOCK_AGAIN : n;
+  }
+  ssize_t n = recv(s->fd, buf, len, 0);
+  if (n >= 0) return n;
+  return errno == EAGAIN || errno == EINTR ? RPC_SOCK_AGAIN : -1;
+}
+
+static int append(rpc_sock_t *s, const uint8_t *p, size_t n) {
+  if (s->wlen + n > s->wcap) {
+    if (s->woff) { /* slide unsent bytes to the front first */
+      memmove(s->wbuf, s->wbuf + s->woff, s->wlen - s->woff);
+      s->wlen -= s->woff;
+      s->woff = 0;
+    }
+    if (s->wlen + n > s->wcap) {
+      size_t cap = s->wcap ? s->wcap : 16384;
+      while (cap < s->wlen + n)
+        cap *= 2;
+      uint8_t *b = realloc(s->wbuf, cap);
+      if (!b) return -1;
+      s->wbuf = b;
+      s->wcap = cap;
+    }
+  }
+  memcpy(s->wbuf + s->wlen, p, n);
+  s->wlen += n;
+  return 0;
+}
+
+static ssize_t write_some(rpc_sock_t *s) {
+  const uint8_t *p = s->wbuf + s->woff;
+  size_t n = s->wlen - s->woff;
+  if (s->tls) {
+    ssize_t w = rpc_tls_write(s->tls, p, n);
+    return w == RPC_TLS_AGAIN ? RPC_SOCK_AGAIN : w;
+  }
+  ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
+  if (w >= 0) return w;
+  return errno == EAGAIN || errno == EINTR ? RPC_SOCK_AGAIN : -1;
+}
+
+int rpc_sock_flush(rpc_sock_t *s, rpc_pull_fn pull, void *arg) {
+  for (;;) {
+    while (s->wlen - s->woff < RPC_SOCK_HIGH) {
+      const uint8_t *p;
+      long n = pull(arg, &p);
+      if (n < 0) return -1;
+      if (n == 0) break;
+      if (append(s, p, (size_t)n) != 0) return -1;
+    }
+    if (s->wlen == s->woff || !s->handshaken) return 0;
+    ssize_t w = write_some(s);
+    if (w == RPC_SOCK_AGAIN) return 0;
+    if (w < 0) return -1;
+    s->woff += (size_t)w;
+    if (s->woff == s->wlen) s->woff = s->wlen = 0;
+  }
+}
+
+int rpc_sock_pending(const rpc_sock_t *s) {
+  if (s->tls && rpc_tls_wants_write(s->tls)) return 1;
+  return s->handshaken && s->wlen > s->woff;
+}
+
+const char *rpc_sock_error(const rpc_sock_t *s) {
+  return s->tls ? rpc_tls_error(s->tls) : strerror(errno);
+}

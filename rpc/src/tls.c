@@ -1,0 +1,257 @@
+/* tls.c - mbedtls under the host's connections: one configuration per
+ * listener or channel, one session per connection, the socket as the BIO. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "rpc_tls.h"
+
+struct rpc_tls_cfg {
+  mbedtls_ssl_config conf;
+  mbedtls_x509_crt ca, own;
+  mbedtls_pk_context key;
+  mbedtls_entropy_context entropy;
+  mbedtls_ctr_drbg_context drbg;
+};
+
+struct rpc_tls {
+  mbedtls_ssl_context ssl;
+  int fd;
+  int want_write;
+  char cn[128];
+  char err[200];
+};
+
+static const char *alpn[] = {"h2", NULL};
+
+/* Only suites with forward secrecy and AEAD; the ECDSA P-256 one first, as the
+ * boards use it. */
+static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                             MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                             MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                             MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                             0};
+
+static void say(char *err, size_t n, const char *what, const char *path, int rc) {
+  char m[120];
+  mbedtls_strerror(rc, m, sizeof(m));
+  snprintf(err, n, "%s %s: %s", what, path ? path : "", m);
+}
+
+static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
+  rpc_tls_cfg_t *c = calloc(1, sizeof(*c));
+  if (!c) return NULL;
+  mbedtls_ssl_config_init(&c->conf);
+  mbedtls_x509_crt_init(&c->ca);
+  mbedtls_x509_crt_init(&c->own);
+  mbedtls_pk_init(&c->key);
+  mbedtls_entropy_init(&c->entropy);
+  mbedtls_ctr_drbg_init(&c->drbg);
+  int rc = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
+                                 (const unsigned char *)"rpc-tls", 7);
+  if (!rc)
+    rc = mbedtls_ssl_config_defaults(&c->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                     MBEDTLS_SSL_PRESET_DEFAULT);
+  if (rc) {
+    say(err, errlen, "tls setup", NULL, rc);
+    rpc_tls_cfg_free(c);
+    return NULL;
+  }
+  mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
+  mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+  mbedtls_ssl_conf_ciphersuites(&c->conf, suites);
+  mbedtls_ssl_conf_alpn_protocols(&c->conf, alpn);
+  return c;
+}
+
+static int load_own(rpc_tls_cfg_t *c, const char *cert, const char *key, char *err, size_t errlen) {
+  int rc = mbedtls_x509_crt_parse_file(&c->own, cert);
+  if (rc) {
+    say(err, errlen, "cannot load certificate", cert, rc);
+    return -1;
+  }
+  rc = mbedtls_pk_parse_keyfile(&c->key, key, NULL);
+  if (rc) {
+    say(err, errlen, "cannot load key", key, rc);
+    return -1;
+  }
+  rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own, &c->key);
+  if (rc) {
+    say(err, errlen, "certificate and key do not match", cert, rc);
+    return -1;
+  }
+  return 0;
+}
+
+static int load_ca(rpc_tls_cfg_t *c, const char *ca, char *err, size_t errlen) {
+  int rc = mbedtls_x509_crt_parse_file(&c->ca, ca);
+  if (rc) {
+    say(err, errlen, "cannot load CA", ca, rc);
+    return -1;
+  }
+  mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+  return 0;
+}
+
+rpc_tls_cfg_t *rpc_tls_server_cfg(const char *cert, const char *key, const char *client_ca,
+                                  char *err, size_t errlen) {
+  rpc_tls_cfg_t *c = cfg_new(MBEDTLS_SSL_IS_SERVER, err, errlen);
+  if (!c) return NULL;
+  if (load_own(c, cert, key, err, errlen) || (client_ca && load_ca(c, client_ca, err, errlen))) {
+    rpc_tls_cfg_free(c);
+    return NULL;
+  }
+  mbedtls_ssl_conf_authmode(&c->conf,
+                            client_ca ? MBEDTLS_SSL_VERIFY_REQUIRED : MBEDTLS_SSL_VERIFY_NONE);
+  return c;
+}
+
+rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *key, char *err,
+                                  size_t errlen) {
+  rpc_tls_cfg_t *c = cfg_new(MBEDTLS_SSL_IS_CLIENT, err, errlen);
+  if (!c) return NULL;
+  if (load_ca(c, ca, err, errlen) || (cert && key && load_own(c, cert, key, err, errlen))) {
+    rpc_tls_cfg_free(c);
+    return NULL;
+  }
+  mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+  return c;
+}
+
+void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
+  if (!c) return;
+  mbedtls_ssl_config_free(&c->conf);
+  mbedtls_x509_crt_free(&c->ca);
+  mbedtls_x509_crt_free(&c->own);
+  mbedtls_pk_free(&c->key);
+  mbedtls_ctr_drbg_free(&c->drbg);
+  mbedtls_entropy_free(&c->entropy);
+  free(c);
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
+  rpc_tls_t *t = ctx;
+  ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+  if (n >= 0) return (int)n;
+  if (errno == EAGAIN || errno == EINTR) {
+    t->want_write = 1;
+    return MBEDTLS_ERR_SSL_WANT_WRITE;
+  }
+  return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET
+                                               : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len) {
+  rpc_tls_t *t = ctx;
+  ssize_t n = recv(t->fd, buf, len, 0);
+  if (n >= 0) return (int)n;
+  if (errno == EAGAIN || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;
+  return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
+  rpc_tls_t *t = calloc(1, sizeof(*t));
+  if (!t) return NULL;
+  t->fd = fd;
+  mbedtls_ssl_init(&t->ssl);
+  if (mbedtls_ssl_setup(&t->ssl, &cfg->conf) != 0 ||
+      (server_name && mbedtls_ssl_set_hostname(&t->ssl, server_name) != 0)) {
+    rpc_tls_free(t);
+    return NULL;
+  }
+  mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+  return t;
+}
+
+void rpc_tls_free(rpc_tls_t *t) {
+  if (!t) return;
+  mbedtls_ssl_free(&t->ssl);
+  free(t);
+}
+
+/* The subject CN of the peer's certificate, for the logs. */
+static void find_cn(rpc_tls_t *t) {
+  const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&t->ssl);
+  t->cn[0] = '\0';
+  for (const mbedtls_x509_name *n = crt ? &crt->subject : NULL; n; n = n->next) {
+    if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+      size_t l = n->val.len < sizeof(t->cn) - 1 ? n->val.len : sizeof(t->cn) - 1;
+      memcpy(t->cn, n->val.p, l);
+      t->cn[l] = '\0';
+      for (size_t i = 0; i < l; i++) /* a log line stays one line */
+        if ((unsigned char)t->cn[i] < 0x20 || t->cn[i] == 0x7f) t->cn[i] = '?';
+    }
+  }
+}
+
+static int failed(rpc_tls_t *t, int rc) {
+  char m[120];
+  uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+  if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags && flags != (uint32_t)-1) {
+    char info[160];
+    mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+    info[strcspn(info, "\n")] = '\0';
+    snprintf(t->err, sizeof(t->err), "certificate verify failed: %s", info);
+  } else {
+    mbedtls_strerror(rc, m, sizeof(m));
+    snprintf(t->err, sizeof(t->err), "%s", m);
+  }
+  return -1;
+}
+
+int rpc_tls_handshake(rpc_tls_t *t) {
+  t->want_write = 0;
+  int rc = mbedtls_ssl_handshake(&t->ssl);
+  if (rc == 0) {
+    const char *p = mbedtls_ssl_get_alpn_protocol(&t->ssl);
+    if (p && strcmp(p, "h2") != 0) {
+      snprintf(t->err, sizeof(t->err), "ALPN chose %s, not h2", p);
+      return -1;
+    }
+    find_cn(t);
+    return 0;
+  }
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
+  return failed(t, rc);
+}
+
+ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len) {
+  int rc = mbedtls_ssl_read(&t->ssl, buf, len);
+  if (rc > 0) return rc;
+  if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
+  return failed(t, rc);
+}
+
+ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len) {
+  t->want_write = 0;
+  int rc = mbedtls_ssl_write(&t->ssl, buf, len);
+  if (rc >= 0) return rc;
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
+  return failed(t, rc);
+}
+
+int rpc_tls_wants_write(const rpc_tls_t *t) {
+  return t->want_write;
+}
+
+const char *rpc_tls_peer_cn(const rpc_tls_t *t) {
+  return t->cn;
+}
+
+const char *rpc_tls_error(const rpc_tls_t *t) {
+  return t->err;
+}
