@@ -17,10 +17,11 @@
 #endif
 
 /* Where and how long: addr "HOST:PORT" (ignored by serial ports), the whole
- * call's deadline in milliseconds (0: none). */
+ * call's deadline in milliseconds (0: none), TLS settings (fc_tls.h). */
 typedef struct fc_cfg {
   const char *addr;
   uint32_t timeout_ms;
+  const struct fc_tls_opts *tls; /* NULL: plaintext h2c */
 } fc_cfg_t;
 
 /* A call's outcome: a gRPC code (0 is OK) and its message. */

@@ -10,6 +10,7 @@
 #include "board_config.h"
 #include "fc_arena.h"
 #include "fc_client.h"
+#include "fc_tls.h"
 #include "port.h"
 #include "rpc_client.h"
 #include "rpc_pump.h"
@@ -75,8 +76,21 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
     set_st(st, RPC_CODE_UNAVAILABLE, m);
     return st->code;
   }
+  if (cfg->tls) {
+    char why[FC_STATUS_MSG_LEN - 40];
+    uint32_t spent = port_time_ms() - start;
+    uint32_t left = cfg->timeout_ms > spent ? cfg->timeout_ms - spent : 1u;
+    if (fc_tls_open(&t, cfg->tls, cfg->timeout_ms ? left : 0, why, sizeof(why)) != 0) {
+      char m[FC_STATUS_MSG_LEN];
+      snprintf(m, sizeof(m), "connection error: %s", why);
+      port_net_close(&t);
+      set_st(st, RPC_CODE_UNAVAILABLE, m);
+      return st->code;
+    }
+  }
   rpc_client_cfg_t ccfg = {0};
   ccfg.authority = cfg->addr ? cfg->addr : "localhost";
+  ccfg.tls = cfg->tls != NULL;
   ccfg.mem = fc_arena_mem();
 #ifdef FC_HEADER_TABLE_SIZE
   ccfg.header_table_size = FC_HEADER_TABLE_SIZE;
@@ -85,6 +99,7 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
   ccfg.initial_window_size = FC_WINDOW_SIZE;
 #endif
   if (rpc_client_init(&client, &ccfg) != RPC_OK) {
+    fc_tls_close(&t);
     port_net_close(&t);
     set_st(st, RPC_CODE_RESOURCE_EXHAUSTED, "the arena is too small for the HTTP/2 session");
     return st->code;
@@ -103,6 +118,7 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
     set_st(st, call.code, call.message);
   }
   rpc_client_free(&client);
+  fc_tls_close(&t);
   port_net_close(&t);
   return st->code;
 }

@@ -6,6 +6,7 @@
 
 #include "fc_arena.h"
 #include "fc_client.h"
+#include "fc_tls.h"
 #include "port.h"
 #include "rpc.h"
 
@@ -27,6 +28,7 @@ static void say(int stream, const char *fmt, ...) {
 static int usage(void) {
   say(2, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
          "getprodtypes VENDOR | getprods VENDOR TYPE\n");
+  say(2, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME]\n");
   return 2;
 }
 
@@ -62,20 +64,41 @@ static void print_error(const char *what, const fc_status_t *st) {
 }
 
 int main(int argc, char **argv) {
-  fc_cfg_t cfg = {FC_DEFAULT_ADDR, FC_DEFAULT_TIMEOUT_MS};
-  int stats = 0, i = 1;
+  fc_cfg_t cfg = {FC_DEFAULT_ADDR, FC_DEFAULT_TIMEOUT_MS, NULL};
+  static fc_tls_opts_t tls;
+  static char host[64];
+  int stats = 0, use_tls = 0, i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {
       cfg.addr = argv[++i];
     } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
       if (parse_timeout(argv[++i], &cfg.timeout_ms) != 0) return usage();
+    } else if (strcmp(argv[i], "--tls") == 0) {
+      use_tls = 1;
+    } else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc) {
+      tls.ca = argv[++i];
+    } else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) {
+      tls.cert = argv[++i];
+    } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+      tls.key = argv[++i];
+    } else if (strcmp(argv[i], "--server-name") == 0 && i + 1 < argc) {
+      tls.server_name = argv[++i];
     } else if (strcmp(argv[i], "--arena-stats") == 0) {
       stats = 1;
     } else {
       return usage();
     }
   }
-  if (i >= argc) return usage();
+  if (i >= argc || (use_tls && !tls.ca) || (!tls.cert != !tls.key)) return usage();
+  if (use_tls) {
+    if (!tls.server_name) { /* the host part of --addr */
+      const char *colon = strrchr(cfg.addr, ':');
+      size_t n = colon ? (size_t)(colon - cfg.addr) : strlen(cfg.addr);
+      snprintf(host, sizeof(host), "%.*s", (int)n, cfg.addr);
+      tls.server_name = host;
+    }
+    cfg.tls = &tls;
+  }
   const char *cmd = argv[i];
   int n = argc - i - 1, rc;
   fc_status_t st;

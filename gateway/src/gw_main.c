@@ -14,11 +14,15 @@ typedef struct gw_opts {
   const char *listen, *storage;
   uint32_t stream_delay_ms;
   int workers;
+  const char *tls_cert, *tls_key, *tls_client_ca;   /* serve TLS, optionally mutual */
+  const char *storage_tls_ca, *storage_server_name; /* TLS to storage */
 } gw_opts_t;
 
 static int usage(void) {
   fprintf(stderr, "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT] "
-                  "[--stream-delay-ms N] [--workers N]\n");
+                  "[--stream-delay-ms N] [--workers N]\n"
+                  "               [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
+                  "               [--storage-tls-ca F [--storage-server-name NAME]]\n");
   return 2;
 }
 
@@ -42,13 +46,29 @@ static int serve(void *arg) {
   gw_service_methods(&svc, methods, &n);
   rpc_server_limits_t lim = {0};
   lim.reuseport = o->workers > 1;
-  rpc_server_t *srv = svc.storage ? rpc_server_new(loop, o->listen, methods, n, &lim) : NULL;
+  char err[256];
+  rpc_tls_cfg_t *tls = NULL, *stls = NULL;
+  if (o->tls_cert &&
+      !(tls = rpc_tls_server_cfg(o->tls_cert, o->tls_key, o->tls_client_ca, err, sizeof(err))))
+    rpc_log("%s", err);
+  if (o->storage_tls_ca &&
+      !(stls = rpc_tls_client_cfg(o->storage_tls_ca, NULL, NULL, err, sizeof(err))))
+    rpc_log("%s", err);
+  rpc_server_t *srv = NULL;
+  if (svc.storage && (tls || !o->tls_cert) && (stls || !o->storage_tls_ca))
+    srv = rpc_server_new(loop, o->listen, methods, n, &lim);
   if (!srv) {
     rpc_channel_free(svc.storage);
+    rpc_tls_cfg_free(tls);
+    rpc_tls_cfg_free(stls);
     rpc_loop_free(loop);
     return 1;
   }
-  rpc_log("Serving gRPC on http://%s (storage at %s)", o->listen, o->storage);
+  if (tls) rpc_server_set_tls(srv, tls);
+  if (stls) rpc_channel_set_tls(svc.storage, stls, o->storage_server_name);
+  rpc_log("Serving gRPC on %s://%s%s (storage at %s%s)", tls ? "https" : "http", o->listen,
+          o->tls_client_ca ? ", client certificates required" : "", o->storage,
+          stls ? " over TLS" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
   int left = rpc_server_drain(srv, DRAIN_MS);
@@ -56,12 +76,14 @@ static int serve(void *arg) {
   rpc_server_free(srv);
   rpc_channel_free(svc.storage);
   gw_service_free(&svc);
+  rpc_tls_cfg_free(tls);
+  rpc_tls_cfg_free(stls);
   rpc_loop_free(loop);
   return 0;
 }
 
 int main(int argc, char **argv) {
-  gw_opts_t o = {"127.0.0.1:8080", "127.0.0.1:6000", 0, 1};
+  gw_opts_t o = {"127.0.0.1:8080", "127.0.0.1:6000", 0, 1, NULL, NULL, NULL, NULL, NULL};
   for (int i = 1; i < argc; i++) {
     unsigned long v;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
@@ -71,12 +93,31 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--stream-delay-ms") == 0 && i + 1 < argc) {
       if (parse_num(argv[++i], 86400000ul, &v)) return usage();
       o.stream_delay_ms = (uint32_t)v;
+    } else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
+      o.tls_cert = argv[++i];
+    } else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc) {
+      o.tls_key = argv[++i];
+    } else if (strcmp(argv[i], "--tls-client-ca") == 0 && i + 1 < argc) {
+      o.tls_client_ca = argv[++i];
+    } else if (strcmp(argv[i], "--storage-tls-ca") == 0 && i + 1 < argc) {
+      o.storage_tls_ca = argv[++i];
+    } else if (strcmp(argv[i], "--storage-server-name") == 0 && i + 1 < argc) {
+      o.storage_server_name = argv[++i];
     } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
       if (parse_num(argv[++i], 256, &v) || v == 0) return usage();
       o.workers = (int)v;
     } else {
       return usage();
     }
+  }
+  if (!o.tls_cert != !o.tls_key || (o.tls_client_ca && !o.tls_cert)) return usage();
+  if (o.storage_tls_ca && !o.storage_server_name) {
+    /* verify storage's certificate for the host part of --storage */
+    static char host[128];
+    const char *colon = strrchr(o.storage, ':');
+    size_t n = colon ? (size_t)(colon - o.storage) : strlen(o.storage);
+    snprintf(host, sizeof(host), "%.*s", (int)n, o.storage);
+    o.storage_server_name = host;
   }
   return rpc_workers_run(o.workers, serve, &o);
 }

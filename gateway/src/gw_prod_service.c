@@ -50,7 +50,9 @@ static void prod_types(rpc_scall_t *call, const uint8_t *req, size_t len, void *
   if (decode_req(call, req, len, api_ClientRequestType_fields, &in)) return;
   char vendor[sizeof(in.vendor)];
   lower_copy(vendor, in.vendor, sizeof(vendor));
-  rpc_log("have received a request for -> %s <- as vendor", vendor);
+  const char *dev = rpc_scall_identity(call);
+  rpc_log("have received a request for -> %s <- as vendor%s%s", vendor, *dev ? " from device " : "",
+          dev);
   for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
     if (strcmp(vendor, vendors[i]) != 0) continue;
     api_ClientResponseType out = api_ClientResponseType_init_zero;
@@ -232,8 +234,9 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   gw_service_t *svc = ud;
   api_ClientRequestProds in = api_ClientRequestProds_init_zero;
   if (decode_req(call, req, len, api_ClientRequestProds_fields, &in)) return;
-  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor", in.productType,
-          in.vendor);
+  const char *dev = rpc_scall_identity(call);
+  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor%s%s",
+          in.productType, in.vendor, *dev ? " from device " : "", dev);
   gw_prods_t *p = prods_get(svc);
   if (!p) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");

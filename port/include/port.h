@@ -52,6 +52,11 @@ uint32_t port_time_ms(void);
 /* Fills buf with len random bytes. Returns PORT_OK or PORT_ERR_IO. */
 int port_entropy(uint8_t *buf, size_t len);
 
+/* Reads the whole file at path into buf (cap bytes). Returns its length, or
+ * PORT_ERR_ARG if it does not fit, PORT_ERR_IO if it cannot be read.
+ * Bare-metal boards read the host's files through semihosting. */
+long port_file_read(const char *path, uint8_t *buf, size_t cap);
+
 /* Writes n bytes to the console: stream 1 is standard output, 2 is errors. */
 void port_console_write(int stream, const char *s, size_t n);
 

@@ -136,6 +136,16 @@ int port_entropy(uint8_t *buf, size_t len) {
   return PORT_OK;
 }
 
+long port_file_read(const char *path, uint8_t *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return PORT_ERR_IO;
+  size_t n = fread(buf, 1, cap, f);
+  int more = fgetc(f) != EOF, bad = ferror(f);
+  fclose(f);
+  if (bad) return PORT_ERR_IO;
+  return more ? PORT_ERR_ARG : (long)n;
+}
+
 void port_console_write(int stream, const char *s, size_t n) {
   int fd = stream == 2 ? 2 : 1;
   while (n) {

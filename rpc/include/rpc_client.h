@@ -64,6 +64,7 @@ struct rpc_client {
   nghttp2_session *session;
   rpc_call_t *calls;
   const char *authority;
+  const char *scheme;
   uint32_t now_ms;
   int failed; /* the connection is unusable; every call has been closed */
 };
@@ -71,6 +72,7 @@ struct rpc_client {
 /* Settings a board tunes to its memory. Zero fields take the defaults. */
 typedef struct rpc_client_cfg {
   const char *authority;        /* :authority, e.g. "127.0.0.1:8080" */
+  int tls;                      /* the bytes travel over TLS: :scheme https */
   const nghttp2_mem *mem;       /* allocator for nghttp2; NULL = libc */
   uint32_t header_table_size;   /* HPACK decoder table (default 4096) */
   uint32_t initial_window_size; /* per-stream receive window (default 65535) */

@@ -205,6 +205,7 @@ static int dial(rpc_channel_t *ch) {
   rpc_sock_init(&ch->sock, fd, tls);
   rpc_client_cfg_t cfg = {0};
   cfg.authority = ch->addr;
+  cfg.tls = tls != NULL;
   cfg.initial_window_size = 1u << 20;
   if (rpc_client_init(&ch->core, &cfg) != RPC_OK) {
     rpc_sock_close(&ch->sock);

@@ -141,6 +141,7 @@ int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg) {
   nghttp2_option *opt;
   memset(c, 0, sizeof(*c));
   c->authority = cfg->authority ? cfg->authority : "localhost";
+  c->scheme = cfg->tls ? "https" : "http";
   if (nghttp2_session_callbacks_new(&cbs) != 0) return RPC_ERR_NOMEM;
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
@@ -228,7 +229,7 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   if (timeout_ms) tlen = rpc_timeout_encode(timeout_ms, tmo);
   nghttp2_nv nva[] = {
       MAKE_NV(":method", "POST", 4),
-      MAKE_NV(":scheme", "http", 4),
+      MAKE_NV(":scheme", c->scheme, strlen(c->scheme)),
       MAKE_NV(":path", path, strlen(path)),
       MAKE_NV(":authority", c->authority, strlen(c->authority)),
       MAKE_NV("te", "trailers", 8),

@@ -10,7 +10,8 @@
 #include "st_service.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N]\n");
+  fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
+                  "[--tls-cert F --tls-key F]\n");
   return 2;
 }
 
@@ -24,6 +25,7 @@ static int parse_u32(const char *s, uint32_t *out) {
 
 int main(int argc, char **argv) {
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
+  const char *tls_cert = NULL, *tls_key = NULL;
   st_service_t svc = {0};
   st_buf_t buf = {0};
   svc.buf = &buf;
@@ -32,24 +34,40 @@ int main(int argc, char **argv) {
       listen = argv[++i];
     else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
       db_path = argv[++i];
+    else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc)
+      tls_cert = argv[++i];
+    else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc)
+      tls_key = argv[++i];
     else if (strcmp(argv[i], "--delay-ms") == 0 && i + 1 < argc) {
       if (parse_u32(argv[++i], &svc.delay_ms)) return usage();
     } else
       return usage();
   }
+  if (!tls_cert != !tls_key) return usage();
+  char err[256];
+  rpc_tls_cfg_t *tls = NULL;
+  if (tls_cert && !(tls = rpc_tls_server_cfg(tls_cert, tls_key, NULL, err, sizeof(err)))) {
+    rpc_log("%s", err);
+    return 1;
+  }
   svc.db = st_db_open(db_path);
-  if (!svc.db) return 1;
+  if (!svc.db) {
+    rpc_tls_cfg_free(tls);
+    return 1;
+  }
   rpc_loop_t *loop = rpc_loop_new();
   rpc_method_t methods[1];
   size_t n;
   st_service_methods(&svc, methods, &n);
   rpc_server_t *srv = loop ? rpc_server_new(loop, listen, methods, n, NULL) : NULL;
   if (!srv) {
+    rpc_tls_cfg_free(tls);
     st_db_close(svc.db);
     rpc_loop_free(loop);
     return 1;
   }
-  rpc_log("Listening on %s..", listen);
+  if (tls) rpc_server_set_tls(srv, tls);
+  rpc_log("Listening on %s%s..", listen, tls ? " (TLS)" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
   int left = rpc_server_drain(srv, DRAIN_MS);
@@ -57,6 +75,7 @@ int main(int argc, char **argv) {
   rpc_server_free(srv);
   rpc_loop_free(loop);
   st_db_close(svc.db);
+  rpc_tls_cfg_free(tls);
   free(buf.p);
   return 0;
 }

@@ -1,0 +1,31 @@
+/*
+ * fc_tls.h - TLS 1.2 for the firmware client over any port transport (a TCP
+ * socket on Linux boards, UART0 on the Cortex-M boards), with mbedtls. The
+ * server's certificate and name are verified; a client certificate proves the
+ * device's identity (mutual TLS). Boards built without mbedtls link
+ * fc_tls_none.c, which refuses with a clear message.
+ */
+#ifndef FC_TLS_H
+#define FC_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port.h"
+
+typedef struct fc_tls_opts {
+  const char *ca;          /* PEM or DER file of the CA that signed the server */
+  const char *cert, *key;  /* the device's certificate and key, or NULL */
+  const char *server_name; /* the name the server's certificate must carry */
+} fc_tls_opts_t;
+
+/* Runs the handshake over the open transport *t within timeout_ms and, on
+ * success, replaces *t with the TLS transport over it. Returns 0, or -1 with
+ * the reason in err. */
+int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms, char *err,
+                size_t errlen);
+
+/* Sends close_notify and frees the session; *t is the raw transport again. */
+void fc_tls_close(port_transport_t *t);
+
+#endif /* FC_TLS_H */

@@ -1,0 +1,221 @@
+/* fc_tls.c - mbedtls over a port transport. One session at a time, in static
+ * contexts; mbedtls's own allocations go to the arena on boards (its calloc
+ * and free are renamed there, as nghttp2's are). The random generator is a
+ * CTR-DRBG seeded from port_entropy(). */
+#include <stdio.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "board_config.h"
+#include "fc_tls.h"
+
+#ifndef FC_TLS_FILE_MAX
+#define FC_TLS_FILE_MAX 4096 /* one PEM certificate or key */
+#endif
+#ifndef FC_TLS_MFL
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_NONE /* boards ask for small records */
+#endif
+
+static struct {
+  mbedtls_ssl_context ssl;
+  mbedtls_ssl_config conf;
+  mbedtls_ctr_drbg_context drbg;
+  mbedtls_x509_crt ca, own;
+  mbedtls_pk_context key;
+  port_transport_t raw; /* the transport under TLS */
+  uint32_t timeout_ms;  /* the current wait of recv */
+  int open;
+} s;
+
+static uint8_t file_buf[FC_TLS_FILE_MAX + 1];
+static const char *alpn[] = {"h2", NULL};
+static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                             MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 0};
+
+static int entropy(void *ctx, unsigned char *buf, size_t len) {
+  (void)ctx;
+  return port_entropy(buf, len) == PORT_OK ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
+  (void)ctx;
+  int32_t n = s.raw.send(s.raw.net, buf, len);
+  if (n > 0) return (int)n;
+  return n == 0 ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv_timeout(void *ctx, unsigned char *buf, size_t len, uint32_t timeout) {
+  (void)ctx;
+  int32_t n = s.raw.recv(s.raw.net, buf, len, timeout ? timeout : 50u);
+  if (n > 0) return (int)n;
+  if (n == 0) return MBEDTLS_ERR_SSL_TIMEOUT;
+  return n == PORT_ERR_CLOSED ? MBEDTLS_ERR_SSL_CONN_EOF : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* The TLS transport handed to the pump. */
+static int32_t tls_send(port_net_t *net, const uint8_t *buf, size_t len) {
+  (void)net;
+  int rc = mbedtls_ssl_write(&s.ssl, buf, len);
+  if (rc >= 0) return rc;
+  return rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ ? 0 : PORT_ERR_IO;
+}
+
+static int32_t tls_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms) {
+  (void)net;
+  mbedtls_ssl_conf_read_timeout(&s.conf, timeout_ms ? timeout_ms : 1u);
+  int rc = mbedtls_ssl_read(&s.ssl, buf, len);
+  if (rc > 0) return rc;
+  if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == MBEDTLS_ERR_SSL_WANT_READ) return 0;
+  if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF)
+    return PORT_ERR_CLOSED;
+  return PORT_ERR_IO;
+}
+
+static void why(char *err, size_t n, const char *what, const char *path, int rc) {
+  char m[96];
+  mbedtls_strerror(rc, m, sizeof(m));
+  snprintf(err, n, "%s%s%s: %s", what, path ? " " : "", path ? path : "", m);
+}
+
+/* Reads a file for mbedtls: PEM needs its terminating NUL counted. */
+static long load(const char *path, char *err, size_t errlen) {
+  long n = port_file_read(path, file_buf, FC_TLS_FILE_MAX);
+  if (n < 0) {
+    snprintf(err, errlen, "cannot read %s: %s", path,
+             n == PORT_ERR_ARG ? "larger than the board's buffer" : "no such file");
+    return -1;
+  }
+  file_buf[n] = '\0';
+  return strstr((const char *)file_buf, "-----BEGIN") ? n + 1 : n;
+}
+
+static void release(void) {
+  mbedtls_ssl_free(&s.ssl);
+  mbedtls_ssl_config_free(&s.conf);
+  mbedtls_ctr_drbg_free(&s.drbg);
+  mbedtls_x509_crt_free(&s.ca);
+  mbedtls_x509_crt_free(&s.own);
+  mbedtls_pk_free(&s.key);
+  s.open = 0;
+}
+
+static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
+  long n;
+  int rc;
+  mbedtls_ssl_init(&s.ssl);
+  mbedtls_ssl_config_init(&s.conf);
+  mbedtls_ctr_drbg_init(&s.drbg);
+  mbedtls_x509_crt_init(&s.ca);
+  mbedtls_x509_crt_init(&s.own);
+  mbedtls_pk_init(&s.key);
+  s.open = 1;
+  if ((rc = mbedtls_ctr_drbg_seed(&s.drbg, entropy, NULL, (const unsigned char *)"fc", 2))) {
+    why(err, errlen, "no entropy", NULL, rc);
+    return -1;
+  }
+  if ((n = load(o->ca, err, errlen)) < 0) return -1;
+  if ((rc = mbedtls_x509_crt_parse(&s.ca, file_buf, (size_t)n))) {
+    why(err, errlen, "bad CA certificate", o->ca, rc);
+    return -1;
+  }
+  if (o->cert && o->key) {
+    if ((n = load(o->cert, err, errlen)) < 0) return -1;
+    if ((rc = mbedtls_x509_crt_parse(&s.own, file_buf, (size_t)n))) {
+      why(err, errlen, "bad certificate", o->cert, rc);
+      return -1;
+    }
+    if ((n = load(o->key, err, errlen)) < 0) return -1;
+    rc = mbedtls_pk_parse_key(&s.key, file_buf, (size_t)n, NULL, 0);
+    memset(file_buf, 0, sizeof(file_buf)); /* no key bytes left behind */
+    if (rc) {
+      why(err, errlen, "bad key", o->key, rc);
+      return -1;
+    }
+  }
+  rc = mbedtls_ssl_config_defaults(&s.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                   MBEDTLS_SSL_PRESET_DEFAULT);
+  if (rc) {
+    why(err, errlen, "tls setup", NULL, rc);
+    return -1;
+  }
+  mbedtls_ssl_conf_min_version(&s.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+  mbedtls_ssl_conf_ciphersuites(&s.conf, suites);
+  mbedtls_ssl_conf_authmode(&s.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+  mbedtls_ssl_conf_ca_chain(&s.conf, &s.ca, NULL);
+  mbedtls_ssl_conf_rng(&s.conf, mbedtls_ctr_drbg_random, &s.drbg);
+  mbedtls_ssl_conf_alpn_protocols(&s.conf, alpn);
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+  mbedtls_ssl_conf_max_frag_len(&s.conf, FC_TLS_MFL);
+#endif
+  if (o->cert && o->key && (rc = mbedtls_ssl_conf_own_cert(&s.conf, &s.own, &s.key))) {
+    why(err, errlen, "certificate and key do not match", NULL, rc);
+    return -1;
+  }
+  if ((rc = mbedtls_ssl_setup(&s.ssl, &s.conf)) ||
+      (rc = mbedtls_ssl_set_hostname(&s.ssl, o->server_name))) {
+    why(err, errlen, "tls setup", NULL, rc);
+    return -1;
+  }
+  mbedtls_ssl_set_bio(&s.ssl, NULL, bio_send, NULL, bio_recv_timeout);
+  return 0;
+}
+
+int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms, char *err,
+                size_t errlen) {
+  if (s.open) release();
+  s.raw = *t;
+  if (setup(o, err, errlen) != 0) {
+    release();
+    return -1;
+  }
+  uint32_t start = port_time_ms();
+  int rc;
+  for (;;) {
+    uint32_t spent = port_time_ms() - start;
+    if (timeout_ms && spent >= timeout_ms) {
+      snprintf(err, errlen, "authentication handshake failed: timed out");
+      release();
+      return -1;
+    }
+    mbedtls_ssl_conf_read_timeout(&s.conf, timeout_ms ? timeout_ms - spent : 0);
+    rc = mbedtls_ssl_handshake(&s.ssl);
+    if (rc == 0) break;
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE ||
+        rc == MBEDTLS_ERR_SSL_TIMEOUT)
+      continue;
+    uint32_t flags = mbedtls_ssl_get_verify_result(&s.ssl);
+    if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != (uint32_t)-1) {
+      char info[128];
+      mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+      info[strcspn(info, "\n")] = '\0';
+      snprintf(err, errlen, "authentication handshake failed: x509: %s", info);
+    } else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
+               rc == MBEDTLS_ERR_NET_SEND_FAILED) {
+      /* what a server does to a device it does not accept */
+      snprintf(err, errlen,
+               "authentication handshake failed: the server closed the connection "
+               "(is a client certificate it trusts required?)");
+    } else {
+      why(err, errlen, "authentication handshake failed", NULL, rc);
+    }
+    release();
+    return -1;
+  }
+  t->net = NULL;
+  t->send = tls_send;
+  t->recv = tls_recv;
+  return 0;
+}
+
+void fc_tls_close(port_transport_t *t) {
+  if (!s.open) return;
+  mbedtls_ssl_close_notify(&s.ssl);
+  *t = s.raw;
+  release();
+}
