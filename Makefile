@@ -35,7 +35,7 @@ CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT
 GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) $(PB_SRC))
 ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC))
 
-.PHONY: unit all deps test demo run size bench fuzz clean format boards
+.PHONY: certs unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)
 
 $(GEN)/api.pb.c $(GEN)/api.pb.h: proto/api.proto proto/api.options
@@ -83,6 +83,10 @@ demo: deps
 
 run: all
 	bash tools/run.sh
+
+# Test certificates for the README's TLS examples (never committed).
+certs:
+	bash tools/certs.sh build/certs
 
 clean:
 	rm -rf build

@@ -1,0 +1,79 @@
+#!/bin/bash
+# TLS on every hop, host build: storage serves TLS, the gateway reaches it over
+# TLS and serves TLS with client certificates required; the firmware client
+# and a python3-grpcio client get the article's answers; a device without a
+# trusted certificate, a wrong CA, an expired server certificate, a wrong host
+# name and plaintext to a TLS port each fail quickly with a clear error.
+. "$(dirname "$0")/../lib/common.sh"
+require_bins storage gateway firmware-client
+C=$TEST_TMP/certs
+bash "$TEST_ROOT/tools/certs.sh" "$C" || bail "cannot make the test certificates"
+
+start_storage --tls-cert "$C/server.pem" --tls-key "$C/server.key"
+start_gateway --storage-tls-ca "$C/ca.pem" --storage-server-name localhost \
+  --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls-client-ca "$C/ca.pem"
+TLS=(--tls --ca "$C/ca.pem" --server-name localhost)
+DEV=(--cert "$C/device.pem" --key "$C/device.key")
+
+client "${TLS[@]}" "${DEV[@]}" getprods google compute
+check_eq "$(printf '%s\n' "$OUT" | mask_short)" "$(expected getprods_google_compute.txt)" \
+  "mutual TLS: getprods google compute as in the article"
+check_rc "$RC" 0 "mutual TLS: exit 0"
+check_log "$GATEWAY_LOG" "from -> google <- vendor from device board-0001" \
+  "the gateway logs the device identity (certificate CN) for the call"
+check_log "$STORAGE_LOG" "a number of 5 products were sent to client" "storage answered over TLS"
+
+client "${TLS[@]}" "${DEV[@]}" getprods google tools
+check_eq "$ERR" "rpc error: code = InvalidArgument desc = error while receiving the stream for client.GetVendorProds: error while calling client.GetProdsDetail() method: Invalid ProductType: tools" \
+  "mutual TLS: an error status crosses both TLS hops"
+
+# fail_fast NAME PATTERN ARGS...: the call fails with Unavailable and a
+# message matching PATTERN, in well under a second.
+fail_fast() {
+  local name=$1 re=$2
+  shift 2
+  client "$@" getprodtypes aws
+  check_rc "$RC" 1 "$name: exit 1"
+  if printf '%s' "$ERR" | grep -Eq "^rpc error: code = Unavailable desc = .*$re"; then
+    ok "$name: clear error ($ERR)"
+  else
+    not_ok "$name: clear error" "stderr: $ERR" "want Unavailable matching /$re/"
+  fi
+  check_between "$MS" 0 1500 "$name: fails quickly"
+}
+fail_fast "no client certificate" "handshake failed" "${TLS[@]}"
+fail_fast "a device certificate from another CA" "handshake failed" "${TLS[@]}" \
+  --cert "$C/rogue-device.pem" --key "$C/rogue-device.key"
+check_log "$GATEWAY_LOG" "tls handshake with .* failed" "the gateway logs refused handshakes"
+fail_fast "a wrong CA" "not correctly signed by the trusted CA" --tls --ca "$C/other-ca.pem" \
+  --server-name localhost "${DEV[@]}"
+fail_fast "a wrong host name" "CN\\) does not match" --tls --ca "$C/ca.pem" \
+  --server-name example.com "${DEV[@]}"
+fail_fast "plaintext to the TLS port" "." 
+
+# An expired server certificate, on a second gateway.
+OLD_PORT=$GATEWAY_PORT
+start_gateway --tls-cert "$C/expired.pem" --tls-key "$C/expired.key"
+fail_fast "an expired server certificate" "validity has expired" "${TLS[@]}"
+GATEWAY_PORT=$OLD_PORT
+
+# python3-grpcio as a TLS client of the gateway, with the device certificate.
+bash "$TEST_ROOT/tools/pygen.sh" || bail "cannot generate the python stubs"
+got=$(PYTHONPATH=$TEST_ROOT/build/py $PY - "$GATEWAY_PORT" "$C" <<'PYEOF' 2>&1
+import sys, grpc, api_pb2, api_pb2_grpc
+port, d = sys.argv[1], sys.argv[2]
+rd = lambda f: open(f"{d}/{f}", "rb").read()
+creds = grpc.ssl_channel_credentials(rd("ca.pem"), rd("device.key"), rd("device.pem"))
+ch = grpc.secure_channel(f"127.0.0.1:{port}", creds,
+                         options=[("grpc.ssl_target_name_override", "localhost")])
+stub = api_pb2_grpc.ProdServiceStub(ch)
+r = stub.GetVendorProdTypes(api_pb2.ClientRequestType(vendor="aws"), timeout=4)
+print(f"aws cloud products type are: {r.productType}")
+for p in stub.GetVendorProds(api_pb2.ClientRequestProds(vendor="google", productType="compute"), timeout=4):
+    print(f"Title: {p.product.title}, Url: {p.product.url},  ShortUrl: {p.product.shortUrl}")
+PYEOF
+)
+check_eq "$(printf '%s\n' "$got" | mask_short)" "$(expected getprodtypes_aws.txt; expected getprods_google_compute.txt)" \
+  "python3-grpcio over mutual TLS gets the CLI's answers"
+
+finish
