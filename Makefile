@@ -19,7 +19,8 @@ TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 RPC_COMMON := rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
-RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c rpc/src/tls.c
+RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c \
+  rpc/src/tls.c rpc/src/health.c
 # A board with FC_TLS := yes links mbedtls (fc_tls.c); others refuse --tls.
 FC_TLS_SRC := firmware-client/src/$(if $(filter yes,$(FC_TLS)),fc_tls.c,fc_tls_none.c)
 FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c $(FC_TLS_SRC)
@@ -32,17 +33,18 @@ PB_SRC := $(GEN)/api.pb.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
-GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) $(PB_SRC))
-ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC))
+GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) \
+  $(PB_SRC) $(GEN)/health.pb.c)
+ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)
 
-$(GEN)/api.pb.c $(GEN)/api.pb.h: proto/api.proto proto/api.options
+$(GEN)/%.pb.c $(GEN)/%.pb.h: proto/%.proto proto/%.options
 	@mkdir -p $(GEN)
-	nanopb_generator.py -q -I proto -D $(GEN) proto/api.proto
+	nanopb_generator.py -q -I proto -D $(GEN) $<
 
-$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(DEPS_STAMP)
+$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_health.h"
 #include "gw_prod_service.h"
 #include "rpc_log.h"
 #include "rpc_workers.h"
@@ -41,9 +42,13 @@ static int serve(void *arg) {
   if (!loop) return 1;
   svc.loop = loop;
   svc.storage = rpc_channel_new(loop, o->storage);
-  rpc_method_t methods[2];
-  size_t n;
+  gw_health_t health = {0};
+  svc.health = &health;
+  rpc_method_t methods[4];
+  size_t n, nh;
   gw_service_methods(&svc, methods, &n);
+  rpc_health_methods(&health.health, methods + n, &nh);
+  n += nh;
   rpc_server_limits_t lim = {0};
   lim.reuseport = o->workers > 1;
   char err[256];
@@ -66,11 +71,13 @@ static int serve(void *arg) {
   }
   if (tls) rpc_server_set_tls(srv, tls);
   if (stls) rpc_channel_set_tls(svc.storage, stls, o->storage_server_name);
+  gw_health_start(&health, loop, svc.storage);
   rpc_log("Serving gRPC on %s://%s%s (storage at %s%s)", tls ? "https" : "http", o->listen,
           o->tls_client_ca ? ", client certificates required" : "", o->storage,
           stls ? " over TLS" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
+  gw_health_stop(&health); /* Watch streams would hold the drain open */
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);

@@ -15,6 +15,7 @@
 #include <uuid/uuid.h>
 
 #include "api.pb.h"
+#include "gw_health.h"
 #include "gw_prod_service.h"
 #include "rpc_log.h"
 
@@ -208,6 +209,7 @@ static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
 static void on_storage_close(rpc_call_t *call) {
   gw_prods_t *p = call->user;
   p->storage_open = 0;
+  if (p->svc->health && call->code != RPC_CODE_CANCELLED) gw_health_saw(p->svc->health, call->code);
   if (call->deframer.buf) { /* no message taken: keep the buffer pooled */
     p->resp = call->deframer.buf;
     p->resp_cap = call->deframer.cap;

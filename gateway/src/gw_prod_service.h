@@ -8,8 +8,11 @@
 #include "rpc_channel.h"
 #include "rpc_server.h"
 
+struct gw_health;
+
 typedef struct gw_service {
   rpc_loop_t *loop;
+  struct gw_health *health; /* told what each storage call shows; may be NULL */
   rpc_channel_t *storage;
   uint32_t stream_delay_ms; /* the article's per-product sleep, as a timer */
   void *pool;               /* free GetVendorProds states */

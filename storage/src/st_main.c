@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpc_health.h"
 #include "rpc_log.h"
 
 #define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
@@ -56,9 +57,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   rpc_loop_t *loop = rpc_loop_new();
-  rpc_method_t methods[1];
-  size_t n;
+  rpc_health_t health = {0};
+  rpc_health_set(&health, "", RPC_HEALTH_SERVING);
+  rpc_health_set(&health, "api.StorageService", RPC_HEALTH_SERVING);
+  rpc_method_t methods[3];
+  size_t n, nh;
   st_service_methods(&svc, methods, &n);
+  rpc_health_methods(&health, methods + n, &nh);
+  n += nh;
   rpc_server_t *srv = loop ? rpc_server_new(loop, listen, methods, n, NULL) : NULL;
   if (!srv) {
     rpc_tls_cfg_free(tls);
@@ -70,6 +76,7 @@ int main(int argc, char **argv) {
   rpc_log("Listening on %s%s..", listen, tls ? " (TLS)" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
+  rpc_health_free(&health);
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
