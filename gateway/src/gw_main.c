@@ -15,6 +15,7 @@ typedef struct gw_opts {
   const char *listen, *storage;
   uint32_t stream_delay_ms;
   int workers;
+  rpc_server_limits_t lim;
   const char *tls_cert, *tls_key, *tls_client_ca;   /* serve TLS, optionally mutual */
   const char *storage_tls_ca, *storage_server_name; /* TLS to storage */
 } gw_opts_t;
@@ -23,7 +24,8 @@ static int usage(void) {
   fprintf(stderr, "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT] "
                   "[--stream-delay-ms N] [--workers N]\n"
                   "               [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
-                  "               [--storage-tls-ca F [--storage-server-name NAME]]\n");
+                  "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
+                  "       " RPC_SERVER_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -49,7 +51,7 @@ static int serve(void *arg) {
   gw_service_methods(&svc, methods, &n);
   rpc_health_methods(&health.health, methods + n, &nh);
   n += nh;
-  rpc_server_limits_t lim = {0};
+  rpc_server_limits_t lim = o->lim;
   lim.reuseport = o->workers > 1;
   char err[256];
   rpc_tls_cfg_t *tls = NULL, *stls = NULL;
@@ -90,9 +92,15 @@ static int serve(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  gw_opts_t o = {"127.0.0.1:8080", "127.0.0.1:6000", 0, 1, NULL, NULL, NULL, NULL, NULL};
+  gw_opts_t o = {0};
+  o.listen = "127.0.0.1:8080";
+  o.storage = "127.0.0.1:6000";
+  o.workers = 1;
   for (int i = 1; i < argc; i++) {
     unsigned long v;
+    int r = rpc_server_limit_arg(&o.lim, argc, argv, &i);
+    if (r < 0) return usage();
+    if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
       o.listen = argv[++i];
     } else if (strcmp(argv[i], "--storage") == 0 && i + 1 < argc) {

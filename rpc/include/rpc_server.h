@@ -36,13 +36,27 @@ typedef struct rpc_method {
 
 /* Limits; zero fields take the defaults in brackets. */
 typedef struct rpc_server_limits {
-  uint32_t max_connections; /* [1024] */
-  uint32_t max_streams;     /* per connection [100] */
-  uint32_t max_recv_msg;    /* request size [4 MiB] */
-  uint32_t max_header_list; /* [16 KiB] */
-  uint32_t idle_timeout_ms; /* a connection with no stream [300000] */
-  int reuseport;            /* share the port with other workers (SO_REUSEPORT) */
+  uint32_t max_connections;      /* [1024]; more are closed at once */
+  uint32_t max_streams;          /* concurrent, per connection [100] */
+  uint32_t max_recv_msg;         /* request size [4 MiB]: ResourceExhausted */
+  uint32_t max_header_list;      /* request headers [16 KiB]: stream reset */
+  uint32_t idle_timeout_ms;      /* a connection with no stream [300000] */
+  uint32_t handshake_timeout_ms; /* TLS and the HTTP/2 preface [10000] */
+  uint32_t request_timeout_ms;   /* the request message, from its headers [10000] */
+  int reuseport;                 /* share the port with other workers (SO_REUSEPORT) */
 } rpc_server_limits_t;
+
+/* Reads a limit option ("--max-connections N", "--max-streams N",
+ * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N",
+ * "--handshake-timeout-ms N", "--request-timeout-ms N") at argv[*i] into lim.
+ * Returns 1 if it was one (and *i now points at its value), 0 if not, -1 if its
+ * value is bad. */
+int rpc_server_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i);
+
+/* The usage text of those options. */
+#define RPC_SERVER_LIMITS_USAGE                                                                    \
+  "[--max-connections N] [--max-streams N] [--max-msg-bytes N] [--max-header-bytes N]\n"           \
+  "       [--idle-timeout-ms N] [--handshake-timeout-ms N] [--request-timeout-ms N]"
 
 /* Listens on "HOST:PORT" and serves methods[n] (kept by reference). Returns
  * the server or NULL (the reason is logged). */

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct rpc_scall {
   uint8_t dispatched, live, finished, headers_sent, closed_remote, rejected;
   uint32_t timeout_ms;
   uint8_t has_timeout;
+  uint32_t hdr_bytes; /* the request's header list size, as SETTINGS counts it */
   char path[PATH_MAX_LEN];
   int code;
   char message[STATUS_MSG_LEN];
@@ -59,6 +61,9 @@ struct rpc_conn {
   int dead;
   char peer[64];
   char identity[128]; /* the client certificate's CN, "" without one */
+  rpc_timer_t timer;  /* handshake, then idle timeout */
+  uint64_t last_active;
+  int established; /* the client's SETTINGS arrived */
   rpc_scall_t *calls;
   rpc_conn_t *prev, *next;
 };
@@ -81,6 +86,7 @@ struct rpc_server {
 };
 
 static void conn_close(rpc_conn_t *c);
+static void on_deadline(rpc_timer_t *t);
 static void conn_schedule(rpc_conn_t *c);
 
 /* --- calls ------------------------------------------------------------- */
@@ -105,6 +111,8 @@ static rpc_scall_t *call_new(rpc_conn_t *c, int32_t sid) {
   call->conn = c;
   call->sid = sid;
   call->deadline.arg = call;
+  call->deadline.fn = on_deadline;
+  rpc_timer_start(s->loop, &call->deadline, s->lim.request_timeout_ms);
   call->next = c->calls;
   if (c->calls) c->calls->prev = call;
   c->calls = call;
@@ -280,11 +288,24 @@ rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call) {
   return call->conn->srv->loop;
 }
 
+/* The call's one timer: the request must arrive within the request timeout
+ * (slow senders hold no stream for ever), then the grpc-timeout deadline. */
 static void on_deadline(rpc_timer_t *t) {
   rpc_scall_t *call = t->arg;
+  rpc_server_t *s = call->conn->srv;
+  uint64_t now = rpc_loop_now(s->loop);
   if (call->finished) return;
-  call_end(call, RPC_END_DEADLINE);
-  rpc_scall_finish(call, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+  if (call->has_timeout && now >= call->deadline_at) {
+    call_end(call, RPC_END_DEADLINE);
+    rpc_scall_finish(call, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+  } else if (!call->dispatched) {
+    char m[80];
+    snprintf(m, sizeof(m), "request not received within %u ms", s->lim.request_timeout_ms);
+    rpc_log("%s: %s", call->conn->peer, m);
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, m);
+  } else if (call->has_timeout) {
+    rpc_timer_start(s->loop, t, call->deadline_at - now);
+  }
 }
 
 /* --- nghttp2 callbacks -------------------------------------------------- */
@@ -308,6 +329,12 @@ static int cb_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
   if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
   if (!call) return 0;
+  call->hdr_bytes += (uint32_t)(nlen + vlen + 32);
+  if (call->hdr_bytes > call->conn->srv->lim.max_header_list) {
+    rpc_log("%s: header list over %u bytes, stream reset", call->conn->peer,
+            call->conn->srv->lim.max_header_list);
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM */
+  }
   if (is(name, nlen, ":method")) {
     call->post = is(value, vlen, "POST");
   } else if (is(name, nlen, ":path")) {
@@ -373,8 +400,8 @@ static void check_headers(rpc_scall_t *call) {
     reject_unknown(call);
   } else if (call->has_timeout) {
     call->deadline_at = rpc_loop_now(s->loop) + call->timeout_ms;
-    call->deadline.fn = on_deadline;
-    rpc_timer_start(s->loop, &call->deadline, call->timeout_ms);
+    if (call->timeout_ms < s->lim.request_timeout_ms)
+      rpc_timer_start(s->loop, &call->deadline, call->timeout_ms);
   }
 }
 
@@ -422,12 +449,21 @@ static void dispatch(rpc_scall_t *call) {
                      call->nmsgs ? "request ended inside a message" : "missing request message");
     return;
   }
+  rpc_server_t *s = call->conn->srv;
+  if (call->has_timeout) {
+    uint64_t now = rpc_loop_now(s->loop);
+    rpc_timer_start(s->loop, &call->deadline,
+                    call->deadline_at > now ? call->deadline_at - now : 0);
+  } else {
+    rpc_timer_stop(s->loop, &call->deadline);
+  }
   call->live = 1;
   call->method->on_call(call, call->df.buf, call->req_len, call->method->ud);
 }
 
 static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
-  (void)ud;
+  rpc_conn_t *c = ud;
+  if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) c->established = 1;
   if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
   rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
   if (!call) return 0;
@@ -500,6 +536,7 @@ static void conn_close(rpc_conn_t *c) {
     call->finished = 1;
     call_release(call);
   }
+  rpc_timer_stop(s->loop, &c->timer);
   rpc_loop_del(s->loop, &c->io);
   rpc_sock_close(&c->sock);
   nghttp2_session_del(c->session);
@@ -514,6 +551,24 @@ static void conn_close(rpc_conn_t *c) {
   rpc_loop_undefer(s->loop, &c->flush);
   c->flush.fn = conn_free;
   rpc_loop_defer(s->loop, &c->flush);
+}
+
+/* Closes connections that never finish their handshake (TLS and the HTTP/2
+ * preface, slowloris) and connections idle with no stream. */
+static void on_conn_timer(rpc_timer_t *t) {
+  rpc_conn_t *c = t->arg;
+  rpc_server_t *s = c->srv;
+  uint64_t now = rpc_loop_now(s->loop), idle = now - c->last_active;
+  if (!c->established || !c->sock.handshaken) {
+    rpc_log("closing %s: no handshake within %u ms", c->peer, s->lim.handshake_timeout_ms);
+    conn_close(c);
+  } else if (!c->calls && idle >= s->lim.idle_timeout_ms) {
+    nghttp2_session_terminate_session(c->session, NGHTTP2_NO_ERROR); /* GOAWAY, then close */
+    conn_flush(c);
+    conn_close(c);
+  } else {
+    rpc_timer_start(s->loop, t, c->calls ? s->lim.idle_timeout_ms : s->lim.idle_timeout_ms - idle);
+  }
 }
 
 /* TLS: finishes the handshake before any HTTP/2. Returns 0 when done. */
@@ -534,6 +589,7 @@ static int conn_handshake(rpc_conn_t *c) {
 
 static void on_conn_io(rpc_io_t *io, uint32_t ev) {
   rpc_conn_t *c = io->arg;
+  c->last_active = rpc_loop_now(c->srv->loop);
   if (!c->sock.handshaken && conn_handshake(c) != 0) return;
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[READ_CHUNK];
@@ -610,6 +666,10 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
     c->io.arg = c;
     c->flush.fn = on_flush;
     c->flush.arg = c;
+    c->timer.fn = on_conn_timer;
+    c->timer.arg = c;
+    c->last_active = rpc_loop_now(s->loop);
+    rpc_timer_start(s->loop, &c->timer, s->lim.handshake_timeout_ms);
     peer_name(&sa, c->peer, sizeof(c->peer));
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->lim.max_streams},
@@ -676,6 +736,9 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   if (!s->lim.max_streams) s->lim.max_streams = 100;
   if (!s->lim.max_recv_msg) s->lim.max_recv_msg = 4u << 20;
   if (!s->lim.max_header_list) s->lim.max_header_list = 16u << 10;
+  if (!s->lim.idle_timeout_ms) s->lim.idle_timeout_ms = 300000;
+  if (!s->lim.handshake_timeout_ms) s->lim.handshake_timeout_ms = 10000;
+  if (!s->lim.request_timeout_ms) s->lim.request_timeout_ms = 10000;
   s->lio.fd = listen_on(listen, s->lim.reuseport);
   if (s->lio.fd < 0) {
     rpc_log("cannot listen on %s: %s", listen, strerror(errno));
@@ -691,6 +754,8 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   nghttp2_session_callbacks_set_error_callback2(s->cbs, cb_error);
   nghttp2_option_new(&s->opt);
   nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 4096);
+  /* rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 a second */
+  nghttp2_option_set_stream_reset_rate_limit(s->opt, 1000, 33);
   s->lio.fn = on_accept;
   s->lio.arg = s;
   rpc_loop_add(loop, &s->lio, EPOLLIN);
@@ -755,4 +820,30 @@ void rpc_server_free(rpc_server_t *s) {
   nghttp2_session_callbacks_del(s->cbs);
   nghttp2_option_del(s->opt);
   free(s);
+}
+
+int rpc_server_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i) {
+  static const struct {
+    const char *flag;
+    size_t off;
+  } opts[] = {
+      {"--max-connections", offsetof(rpc_server_limits_t, max_connections)},
+      {"--max-streams", offsetof(rpc_server_limits_t, max_streams)},
+      {"--max-msg-bytes", offsetof(rpc_server_limits_t, max_recv_msg)},
+      {"--max-header-bytes", offsetof(rpc_server_limits_t, max_header_list)},
+      {"--idle-timeout-ms", offsetof(rpc_server_limits_t, idle_timeout_ms)},
+      {"--handshake-timeout-ms", offsetof(rpc_server_limits_t, handshake_timeout_ms)},
+      {"--request-timeout-ms", offsetof(rpc_server_limits_t, request_timeout_ms)},
+  };
+  for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+    if (strcmp(argv[*i], opts[k].flag) != 0) continue;
+    if (*i + 1 >= argc) return -1;
+    char *end;
+    const char *v = argv[++*i];
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *end || n == 0 || n > UINT32_MAX) return -1;
+    *(uint32_t *)(void *)((char *)lim + opts[k].off) = (uint32_t)n;
+    return 1;
+  }
+  return 0;
 }

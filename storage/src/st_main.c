@@ -12,7 +12,8 @@
 
 static int usage(void) {
   fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
-                  "[--tls-cert F --tls-key F]\n");
+                  "[--tls-cert F --tls-key F]\n"
+                  "       " RPC_SERVER_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -30,7 +31,11 @@ int main(int argc, char **argv) {
   st_service_t svc = {0};
   st_buf_t buf = {0};
   svc.buf = &buf;
+  rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
+    int r = rpc_server_limit_arg(&lim, argc, argv, &i);
+    if (r < 0) return usage();
+    if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
       listen = argv[++i];
     else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
@@ -65,7 +70,7 @@ int main(int argc, char **argv) {
   st_service_methods(&svc, methods, &n);
   rpc_health_methods(&health, methods + n, &nh);
   n += nh;
-  rpc_server_t *srv = loop ? rpc_server_new(loop, listen, methods, n, NULL) : NULL;
+  rpc_server_t *srv = loop ? rpc_server_new(loop, listen, methods, n, &lim) : NULL;
   if (!srv) {
     rpc_tls_cfg_free(tls);
     st_db_close(svc.db);
