@@ -112,3 +112,7 @@ int st_db_each_product(st_db_t *d, const char *vendor, const char *type,
   sqlite3_reset(d->products);
   return rc == SQLITE_DONE ? n : -1;
 }
+
+sqlite3 *st_db_handle(st_db_t *d) {
+  return d->db;
+}

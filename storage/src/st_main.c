@@ -13,6 +13,7 @@
 static int usage(void) {
   fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
                   "[--tls-cert F --tls-key F]\n"
+                  "       storage --db PATH --import FILE   (replace the catalogue, then exit)\n"
                   "       " RPC_SERVER_LIMITS_USAGE "\n");
   return 2;
 }
@@ -27,7 +28,7 @@ static int parse_u32(const char *s, uint32_t *out) {
 
 int main(int argc, char **argv) {
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
-  const char *tls_cert = NULL, *tls_key = NULL;
+  const char *tls_cert = NULL, *tls_key = NULL, *import = NULL;
   st_service_t svc = {0};
   st_buf_t buf = {0};
   svc.buf = &buf;
@@ -40,6 +41,8 @@ int main(int argc, char **argv) {
       listen = argv[++i];
     else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
       db_path = argv[++i];
+    else if (strcmp(argv[i], "--import") == 0 && i + 1 < argc)
+      import = argv[++i];
     else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc)
       tls_cert = argv[++i];
     else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc)
@@ -57,6 +60,16 @@ int main(int argc, char **argv) {
     return 1;
   }
   svc.db = st_db_open(db_path);
+  if (svc.db && import) {
+    int n = st_db_import(svc.db, import, err, sizeof(err));
+    if (n < 0)
+      rpc_log("import failed, the catalogue is unchanged: %s", err);
+    else
+      rpc_log("imported %d products from %s", n, import);
+    st_db_close(svc.db);
+    rpc_tls_cfg_free(tls);
+    return n < 0 ? 1 : 0;
+  }
   if (!svc.db) {
     rpc_tls_cfg_free(tls);
     return 1;
