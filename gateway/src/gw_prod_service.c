@@ -232,6 +232,25 @@ static void on_storage_close(rpc_call_t *call) {
   prods_maybe_put(p);
 }
 
+/* Logs the request's custom metadata in one line and gathers up to
+ * RPC_CLIENT_MAX_MD pairs into md[] for storage; returns the pairs. */
+static size_t take_metadata(rpc_scall_t *call, const char **md) {
+  char line[512];
+  size_t used = 0, pairs = 0;
+  const char *name, *value;
+  for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++) {
+    int k = snprintf(line + used, sizeof(line) - used, "%s%s=%s", i ? ", " : "", name, value);
+    if (k > 0 && (size_t)k < sizeof(line) - used) used += (size_t)k;
+    if (pairs < RPC_CLIENT_MAX_MD) {
+      md[2 * pairs] = name;
+      md[2 * pairs + 1] = value;
+      pairs++;
+    }
+  }
+  if (used) rpc_log("request metadata: %s", line);
+  return pairs;
+}
+
 static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   gw_service_t *svc = ud;
   api_ClientRequestProds in = api_ClientRequestProds_init_zero;
@@ -256,12 +275,18 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   p->storage.user = p;
   /* the pooled buffer of an earlier call receives this one's answer */
   rpc_deframer_init(&p->storage.deframer, p->resp, p->resp_cap, STORAGE_MAX_MSG, rpc_heap_grow);
+  /* the client's custom metadata goes on to storage (copied at start) */
+  const char *md[2 * RPC_CLIENT_MAX_MD];
+  p->storage.md = md;
+  p->storage.md_pairs = take_metadata(call, md);
   p->resp = NULL;
   p->resp_cap = 0;
   rpc_scall_set_user(call, p);
   int64_t left = rpc_scall_remaining_ms(call);
   uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
   int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
+  p->storage.md = NULL; /* md[] lives on this stack frame only */
+  p->storage.md_pairs = 0;
   if (r != RPC_OK) {
     p->resp = p->storage.deframer.buf; /* on_close will not run: keep the buffer */
     p->resp_cap = p->storage.deframer.cap;

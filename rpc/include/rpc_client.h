@@ -57,7 +57,12 @@ struct rpc_call {
   size_t req_off;
   uint8_t prefix[5];
   char timeout_hdr[12]; /* grpc-timeout value, referenced until sent */
+  /* custom metadata to send (copied when the call starts); may be empty */
+  const char *const *md; /* name, value, name, value, ... */
+  size_t md_pairs;
 };
+
+#define RPC_CLIENT_MAX_MD 8 /* custom metadata pairs sent per call */
 
 /* A client connection. Caller-owned; opaque fields. */
 struct rpc_client {

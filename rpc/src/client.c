@@ -242,7 +242,14 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   prd.read_callback = read_body;
   /* grpc-timeout goes last and is left out when there is no deadline */
   size_t n = sizeof(nva) / sizeof(nva[0]) - (timeout_ms ? 0 : 1);
-  int32_t sid = nghttp2_submit_request(c->session, NULL, nva, n, &prd, call);
+  nghttp2_nv all[sizeof(nva) / sizeof(nva[0]) + RPC_CLIENT_MAX_MD];
+  memcpy(all, nva, n * sizeof(nva[0]));
+  for (size_t k = 0; k < call->md_pairs && k < RPC_CLIENT_MAX_MD; k++, n++) {
+    const char *name = call->md[2 * k], *value = call->md[2 * k + 1];
+    all[n] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
+                          NGHTTP2_NV_FLAG_NONE}; /* copied: the caller's strings may go */
+  }
+  int32_t sid = nghttp2_submit_request(c->session, NULL, all, n, &prd, call);
   if (sid < 0) return sid == NGHTTP2_ERR_NOMEM ? RPC_ERR_NOMEM : RPC_ERR_ARG;
   call->stream_id = sid;
   call->next = c->calls;

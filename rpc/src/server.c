@@ -39,7 +39,9 @@ struct rpc_scall {
   uint8_t dispatched, live, finished, headers_sent, closed_remote, rejected;
   uint32_t timeout_ms;
   uint8_t has_timeout;
-  uint32_t hdr_bytes; /* the request's header list size, as SETTINGS counts it */
+  uint32_t hdr_bytes;    /* the request's header list size, as SETTINGS counts it */
+  char md[RPC_MD_BYTES]; /* custom metadata: "name\0value\0" pairs */
+  uint16_t md_len, md_count;
   char path[PATH_MAX_LEN];
   int code;
   char message[STATUS_MSG_LEN];
@@ -276,6 +278,18 @@ const char *rpc_scall_peer(const rpc_scall_t *call) {
   return call->conn->peer;
 }
 
+int rpc_scall_metadata(const rpc_scall_t *call, int idx, const char **name, const char **value) {
+  const char *p = call->md;
+  if (idx < 0 || idx >= call->md_count) return 0;
+  for (int k = 0; k < idx; k++) {
+    p += strlen(p) + 1;
+    p += strlen(p) + 1;
+  }
+  *name = p;
+  *value = p + strlen(p) + 1;
+  return 1;
+}
+
 const char *rpc_scall_identity(const rpc_scall_t *call) {
   return call->conn->identity;
 }
@@ -323,6 +337,23 @@ static int is(const uint8_t *s, size_t n, const char *lit) {
   return n == strlen(lit) && memcmp(s, lit, n) == 0;
 }
 
+/* Headers gRPC itself uses: not custom metadata. */
+static int reserved(const uint8_t *n, size_t len) {
+  static const char *const names[] = {"content-type",
+                                      "te",
+                                      "user-agent",
+                                      "grpc-timeout",
+                                      "grpc-encoding",
+                                      "grpc-accept-encoding",
+                                      "accept-encoding",
+                                      "content-length",
+                                      "host",
+                                      "grpc-message-type"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (is(n, len, names[i])) return 1;
+  return 0;
+}
+
 static int cb_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_t *name,
                      size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *ud) {
   (void)flags, (void)ud;
@@ -350,6 +381,15 @@ static int cb_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
     call->bad_timeout = !call->has_timeout;
   } else if (is(name, nlen, "grpc-encoding")) {
     call->bad_encoding = !is(value, vlen, "identity");
+  } else if (nlen && name[0] != ':' && !reserved(name, nlen) &&
+             call->md_len + nlen + vlen + 2 <= sizeof(call->md)) {
+    /* custom metadata, "-bin" values still base64 as they came */
+    memcpy(call->md + call->md_len, name, nlen);
+    call->md[call->md_len + nlen] = '\0';
+    memcpy(call->md + call->md_len + nlen + 1, value, vlen);
+    call->md[call->md_len + nlen + 1 + vlen] = '\0';
+    call->md_len = (uint16_t)(call->md_len + nlen + vlen + 2);
+    call->md_count++;
   }
   return 0;
 }

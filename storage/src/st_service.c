@@ -138,6 +138,9 @@ static void on_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud)
   lower(sc->req.productType);
   rpc_log("have received a request for -> %s <- product type from -> %s <- vendor",
           sc->req.productType, sc->req.vendor);
+  const char *name, *value;
+  for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++)
+    rpc_log("request metadata: %s=%s", name, value);
   if (svc->delay_ms == 0) {
     answer(sc);
     free(sc);
