@@ -16,6 +16,7 @@
 # test, default 300), TEST_BIN_DIR (the binaries under test, default
 # build/host-asan/bin), TEST_UNIT_DIR (default build/host-asan/tests).
 set -u
+export PYTHONDONTWRITEBYTECODE=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 JOBS=${TEST_JOBS:-2}
@@ -66,7 +67,7 @@ PATTERNS=("$@")
 
 # run_one NAME PATH: runs the test, prints its verdict under a lock.
 run_one() {
-  local name=$1 path=$2 log t0 t1 rc secs verdict
+  local name=$1 path=$2 log t0 t1 rc secs
   local id pid
   id=$(printf '%s' "$name" | tr '/' '_')
   log="$LOGS/$id.log"

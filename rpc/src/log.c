@@ -21,7 +21,11 @@ void rpc_log(const char *fmt, ...) {
   int k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
   va_end(ap);
   if (k < 0) return;
-  n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2;
+  size_t end = n + ((size_t)k < sizeof(line) - n - 1 ? (size_t)k : sizeof(line) - n - 2);
+  /* a value from the wire never starts a forged log line */
+  for (size_t i = n; i < end; i++)
+    if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = '?';
+  n = end;
   line[n++] = '\n';
   ssize_t w = write(2, line, n);
   (void)w;

@@ -9,7 +9,10 @@ size_t rpc_msg_encode(const char *msg, size_t len, char *out, size_t cap) {
   if (cap == 0) return 0;
   for (size_t i = 0; i < len; i++) {
     uint8_t c = (uint8_t)msg[i];
-    if (c >= 0x20 && c <= 0x7e && c != '%') {
+    /* HTTP/2 field values may not begin or end with a space (RFC 9113
+     * 8.2.1): such a space is escaped too, or strict peers drop the stream */
+    int edge_space = c == ' ' && (i == 0 || i + 1 == len);
+    if (c >= 0x20 && c <= 0x7e && c != '%' && !edge_space) {
       if (o + 1 >= cap) break;
       out[o++] = (char)c;
     } else {

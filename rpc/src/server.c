@@ -224,9 +224,6 @@ static void send_trailers_only(rpc_scall_t *call, const char *http_status) {
   size_t k = status_nv(call, nv + 3, code, msg, sizeof(msg));
   call->headers_sent = 1;
   nghttp2_submit_response(call->conn->session, call->sid, nv, 3 + k, NULL);
-  /* the client may still be sending: tell it we are done reading */
-  if (!call->closed_remote)
-    nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->sid, NGHTTP2_NO_ERROR);
 }
 
 static void finish_http(rpc_scall_t *call, int code, const char *message, const char *http) {
@@ -515,6 +512,18 @@ static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
   return 0;
 }
 
+/* After the final HEADERS of a call whose client may still be sending, tell
+ * it we are done reading. Submitting the RST_STREAM any earlier makes nghttp2
+ * drop the queued response (the stream becomes CLOSING at once). */
+static int cb_frame_send(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
+  (void)ud;
+  if (f->hd.type != NGHTTP2_HEADERS || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+  rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
+  if (call && !call->closed_remote)
+    nghttp2_submit_rst_stream(sess, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_NO_ERROR);
+  return 0;
+}
+
 static int cb_stream_close(nghttp2_session *sess, int32_t sid, uint32_t err, void *ud) {
   (void)err, (void)ud;
   rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, sid);
@@ -791,6 +800,7 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(s->cbs, cb_data);
   nghttp2_session_callbacks_set_on_frame_recv_callback(s->cbs, cb_frame_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(s->cbs, cb_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(s->cbs, cb_frame_send);
   nghttp2_session_callbacks_set_error_callback2(s->cbs, cb_error);
   nghttp2_option_new(&s->opt);
   nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 4096);

@@ -48,6 +48,15 @@ check_log "$STORAGE_LOG" 'a number of 5 products were sent to client' "storage l
 check_log "$STORAGE_LOG" 'a number of 7 products were sent to client' "storage logs 'a number of 7 products were sent to client'"
 check_log "$GATEWAY_LOG" 'the response was sent to client' "gateway logs 'the response was sent to client'"
 
+# One line per event, each with a timestamp.
+TS_RE='^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
+for f in "$STORAGE_LOG" "$GATEWAY_LOG"; do
+  bad=$(grep -Ev "$TS_RE" "$f" | head -5)
+  if [ -z "$bad" ] && [ -s "$f" ]; then ok "every line of $(basename "$f") starts with a timestamp"; else
+    not_ok "every line of $(basename "$f") starts with a timestamp" "$bad"; fi
+done
+if [ -f "$TEST_TMP/catalogue.db" ]; then ok "storage creates its database at --db"; else not_ok "storage creates its database at --db"; fi
+
 # The storage restarts on the same database (already seeded): same answers.
 stop_daemon "$STORAGE_PID" TERM
 start_storage --port "$STORAGE_PORT"

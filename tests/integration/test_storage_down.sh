@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2034  # variables read by lib/common.sh
 # Storage unreachable: getprods fails with Unavailable at once (never a hang),
 # the gateway still answers getprodtypes, and it reconnects by itself when
 # storage comes (back) up: the next getprods succeeds without a gateway
@@ -61,5 +62,23 @@ start_storage --port "$SPORT"
 client getprods aws storage
 check_rc "$RC" 0 "first getprods after second storage restart exits 0"
 check_eq "$(printf '%s\n' "$OUT" | mask_short)" "$(expected getprods_aws_storage.txt)" "first getprods after second storage restart output"
+
+# 7. Storage dies with calls in flight: they fail with Unavailable at once,
+#    not at their deadline.
+stop_daemon "$STORAGE_PID" TERM
+start_storage --port "$SPORT" --delay-ms 3000
+client_bg "$TEST_TMP/inflight" --timeout 10 getprods oracle storage
+inflight=$BG_PID
+sleep 0.7
+stop_daemon "$STORAGE_PID" KILL
+wait "$inflight"
+RC=$(cat "$TEST_TMP/inflight.rc") OUT=$(cat "$TEST_TMP/inflight.out") ERR=$(cat "$TEST_TMP/inflight.err") MS=$(cat "$TEST_TMP/inflight.ms")
+check_rc "$RC" 1 "storage killed mid-call: exits 1"
+case "$ERR" in "rpc error: code = Unavailable desc = "*) ok "storage killed mid-call: Unavailable" ;;
+  *) not_ok "storage killed mid-call: Unavailable" "stderr: $ERR" ;; esac
+check_between "$MS" 500 2000 "storage killed mid-call: fails at once, not at the 10 s deadline"
+start_storage --port "$SPORT"
+client getprods oracle storage
+check_rc "$RC" 0 "getprods after storage died mid-call and came back exits 0"
 
 finish

@@ -50,6 +50,9 @@ usage_case frobnicate aws
 usage_case getprodtypes aws extra
 usage_case getprods aws compute extra
 usage_case --timeout
+usage_case --timeout abc getprodtypes aws
+usage_case --timeout -1 getprodtypes aws
+usage_case --bogus getprodtypes aws
 
 # The daemons are unharmed: a normal call still succeeds.
 client getprodtypes google

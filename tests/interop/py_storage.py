@@ -15,6 +15,8 @@ import os
 import signal
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True  # keep tests/ free of __pycache__
 import threading
 import time
 from concurrent import futures
@@ -45,6 +47,11 @@ class Storage(api_pb2_grpc.StorageServiceServicer):
         vendor = request.vendor.lower()
         ptype = request.productType.lower()
         log("have received a request for -> %s <- product type from -> %s <- vendor" % (ptype, vendor))
+        left = context.time_remaining()
+        if left is not None and left < 1e6:
+            log("deadline in %d ms" % int(left * 1000))
+        else:
+            log("no deadline")
         if self.delay > 0:
             # The article's "heavy processing", cut short when the caller goes.
             end = time.monotonic() + self.delay

@@ -32,9 +32,17 @@ client getprods foo compute
 check_eq "$ERR" "rpc error: code = InvalidArgument desc = error while receiving the stream for client.GetVendorProds: error while calling client.GetProdsDetail() method: Invalid Vendor: foo" \
   "getprods foo compute via grpcio storage: error line"
 
+# The gateway forwards the time that remains (grpc-timeout) to storage.
+client --timeout 3 getprods google compute
+check_rc "$RC" 0 "getprods --timeout 3 via grpcio storage exits 0"
+ms=$(grep -o 'deadline in [0-9]* ms' "$STORAGE_LOG" | tail -1 | grep -o '[0-9]*')
+if [ -n "$ms" ] && [ "$ms" -gt 2000 ] && [ "$ms" -le 3000 ]; then ok "the gateway forwards the remaining deadline to storage ($ms ms of 3000)"; else
+  not_ok "the gateway forwards the remaining deadline to storage" "grpcio storage saw: $(grep -E 'deadline in|no deadline' "$STORAGE_LOG" | tail -1)"; fi
+
 # Many calls at once over the gateway's one connection to grpcio.
-for i in 1 2 3 4 5 6; do client_bg "$TEST_TMP/par$i" getprods aws storage; done
-wait
+bg=()
+for i in 1 2 3 4 5 6; do client_bg "$TEST_TMP/par$i" getprods aws storage; bg+=("$BG_PID"); done
+wait "${bg[@]}"
 good=0
 for i in 1 2 3 4 5 6; do
   [ "$(cat "$TEST_TMP/par$i.rc")" = 0 ] && [ "$(mask_short <"$TEST_TMP/par$i.out")" == "$(expected getprods_aws_storage.txt)" ] && good=$((good + 1))

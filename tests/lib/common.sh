@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the shell tests. Source it from a test:
 #
 #   . "$(dirname "$0")/../lib/common.sh"
@@ -123,6 +124,7 @@ start_storage() {
 
 # start_gateway [--storage-port P] [EXTRA ARGS...]: sets GATEWAY_PORT,
 # GATEWAY_PID, GATEWAY_LOG; points at STORAGE_PORT unless told otherwise.
+# GATEWAY_EXE replaces our gateway with another program (py_gateway.py).
 GATEWAY_N=0
 start_gateway() {
   local sport=${STORAGE_PORT:-}
@@ -132,7 +134,7 @@ start_gateway() {
   GATEWAY_PORT=$(free_port)
   GATEWAY_LOG=$TEST_TMP/gateway.$GATEWAY_N.log
   : >"$GATEWAY_LOG"
-  start_daemon gateway "$GATEWAY_PORT" "$GATEWAY_LOG" --listen "127.0.0.1:$GATEWAY_PORT" \
+  start_daemon "${GATEWAY_EXE:-gateway}" "$GATEWAY_PORT" "$GATEWAY_LOG" --listen "127.0.0.1:$GATEWAY_PORT" \
     --storage "127.0.0.1:$sport" "$@" || bail "gateway did not start"
   GATEWAY_PID=$LAST_PID
 }
@@ -228,11 +230,13 @@ check_between() {
   if [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; then ok "$4 (${1} ms)"; else not_ok "$4" "took $1 ms, want $2..$3 ms"; fi
 }
 
-# check_log FILE ERE NAME [SECONDS]: waits up to SECONDS (default 2) for a line
+# check_log FILE ERE NAME [SECONDS]: waits up to SECONDS (default 2, may be
+# fractional) for a line
 # matching ERE in FILE.
 check_log() {
-  local f=$1 re=$2 what=$3 limit=${4:-2} i=0
-  while [ "$i" -le $((limit * 20)) ]; do
+  local f=$1 re=$2 what=$3 limit=${4:-2} i=0 n
+  n=$(awk -v s="$limit" 'BEGIN { printf "%d", s * 20 }')
+  while [ "$i" -le "$n" ]; do
     if grep -Eq -- "$re" "$f" 2>/dev/null; then ok "$what"; return 0; fi
     sleep 0.05
     i=$((i + 1))
@@ -269,7 +273,7 @@ finish() {
       stop_daemon "$pid" TERM
     else
       wait "$pid" 2>/dev/null
-      not_ok "daemon pid $pid still running at the end of the test (exit status $?)"
+      not_ok "daemon pid $pid exited before the end of the test (exit status $?)"
     fi
   done
   for i in "${!DAEMON_LOGS[@]}"; do

@@ -235,7 +235,7 @@ class T:
             if d.alive():
                 d.stop()
             else:
-                self.not_ok("%s still running at the end of the test (exit status %s)"
+                self.not_ok("%s exited before the end of the test (exit status %s; killed by someone else?)"
                             % (os.path.basename(d.argv[0]), d.proc.returncode), d.tail())
         for d in self.daemons:
             text = d.text() if os.path.exists(d.log) else ""

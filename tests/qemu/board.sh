@@ -78,7 +78,8 @@ board_suite() {
     "rpc error: code = InvalidArgument desc = error while calling client.GetVendorProdTypes() method: wrong vendor, select between google, aws, oracle" \
     1 getprodtypes foo
   same_as_host "a missing argument" "" \
-    "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE" \
+    "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE
+       TLS: --tls --ca F [--cert F --key F] [--server-name NAME]" \
     2 getprods aws
   # The arena's high-water mark over a streaming call, for make size's table.
   board_client --arena-stats getprods google compute

@@ -34,6 +34,8 @@ static void messages(void) {
   CHECK(strcmp(dec, m) == 0);
   rpc_msg_decode("bad %zz and %4", 14, dec, sizeof(dec)); /* invalid escapes kept */
   CHECK(strcmp(dec, "bad %zz and %4") == 0);
+  rpc_msg_encode(" a b ", 5, enc, sizeof(enc)); /* no bare space at either end */
+  CHECK(strcmp(enc, "%20a b%20") == 0);
   rpc_msg_encode("\n\n\n\n", 4, enc, 8); /* truncates on a whole escape */
   CHECK(strcmp(enc, "%0A%0A") == 0);
 }
