@@ -4,7 +4,10 @@
 #   make demo | run | deps | size | bench | fuzz
 BOARD ?= host
 BOARDS := host armhf-linux aarch64-linux lm3s6965evb mps2-an385
-B := build/$(BOARD)
+# Boards build with TLS (FC_TLS := yes in board.mk); FC_TLS=no on the command
+# line builds the plaintext variant, fc_tls_none.c and no mbedtls, into
+# build/<board>-notls/ (the footprint budget compares the two).
+B := build/$(BOARD)$(if $(filter no,$(FC_TLS)),-notls)
 GEN := build/gen
 PYGEN := build/py
 
@@ -13,7 +16,7 @@ include boards/$(BOARD)/board.mk
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
-  $(DEPS_CFLAGS)
+  $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD)
 LDFLAGS := $(BOARD_LDFLAGS)
 TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
@@ -73,6 +76,7 @@ deps:
 
 boards:
 	for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
+	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no
 
 test: deps
 	$(MAKE) --no-print-directory boards

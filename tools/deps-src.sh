@@ -1,14 +1,14 @@
 #!/bin/bash
 # Fetches the Debian source packages that the cross boards compile (mk/deps.mk)
 # into build/src/: the same versions as the host's -dev packages, so a board and
-# the host speak with the same nghttp2 and nanopb. Needs deb-src, which it adds
+# the host speak with the same nghttp2, nanopb and mbedtls. Needs deb-src, which it adds
 # to Debian's own sources (idempotent). Quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # source package, the host binary package whose version it must match, and the
 # directory apt-get source unpacks it into (upstream version only).
-PKGS="nghttp2:libnghttp2-dev nanopb:nanopb"
+PKGS="nghttp2:libnghttp2-dev nanopb:nanopb mbedtls:libmbedtls-dev"
 SRC=build/src
 mkdir -p "$SRC"
 

@@ -2,5 +2,11 @@
  * board build behaves like a small device), but Linux has room to spare. */
 #ifndef BOARD_CONFIG_H
 #define BOARD_CONFIG_H
+/* nghttp2's session, and with TLS mbedtls's: its default configuration keeps
+ * two 16 KB record buffers for the call (mbedtls_config.h). */
+#if defined(FC_TLS_BUILD)
+#define FC_ARENA_SIZE (128u * 1024u) /* a mutual-TLS call peaks at about 60 KB */
+#else
 #define FC_ARENA_SIZE (64u * 1024u)
+#endif
 #endif

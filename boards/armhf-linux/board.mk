@@ -7,6 +7,10 @@ BOARD_LDFLAGS := -static
 BOARD_PROGRAMS := $(B)/bin/firmware-client
 EXE :=
 RUNNER := qemu-arm
-# nghttp2 and nanopb compiled for this board from Debian's sources.
+# TLS (fc_tls.c) with mbedtls configured by mbedtls_config.h; FC_TLS=no on
+# the command line builds the plaintext variant into build/$(BOARD)-notls.
+FC_TLS := yes
+# nghttp2, nanopb and mbedtls compiled for this board from Debian's sources;
+# mk/deps.mk sets DEPS_LIBS and CLIENT_LIBS (libmbedtls.a when FC_TLS is yes).
 DEPS_FROM_SOURCE := yes
 include mk/deps.mk

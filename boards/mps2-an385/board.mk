@@ -13,6 +13,10 @@ BOARD_PROGRAMS := $(B)/bin/firmware-client$(EXE)
 # and "-serial tcp:HOST:PORT -kernel IMAGE".
 RUNNER := qemu-system-arm -M mps2-an385 -nographic -monitor none \
   -semihosting-config enable=on,target=native,arg=firmware-client
-# nghttp2 and nanopb compiled for this board from Debian's sources.
+# TLS (fc_tls.c) with mbedtls configured by mbedtls_config.h; FC_TLS=no on
+# the command line builds the plaintext variant into build/$(BOARD)-notls.
+FC_TLS := yes
+# nghttp2, nanopb and mbedtls compiled for this board from Debian's sources;
+# mk/deps.mk sets DEPS_LIBS and CLIENT_LIBS (libmbedtls.a when FC_TLS is yes).
 DEPS_FROM_SOURCE := yes
 include mk/deps.mk

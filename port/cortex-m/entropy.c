@@ -3,8 +3,10 @@
  *
  * The QEMU boards have no TRNG, so they build with PORT_ENTROPY_TEST_ONLY: a
  * xorshift32 seeded from the SysTick counter and the millisecond clock. It is
- * predictable and for tests only. A real board defines PORT_ENTROPY_HW in its
- * board_config.h as the name of its TRNG driver's read function,
+ * predictable and for tests only: it seeds fc_tls.c's CTR-DRBG, so the TLS
+ * session keys of such a build are predictable too. A real board defines
+ * PORT_ENTROPY_HW in its board_config.h as the name of its TRNG driver's
+ * read function,
  *   int f(uint8_t *buf, size_t len);   returning PORT_OK or PORT_ERR_IO,
  * and port_entropy then only calls that.
  */

@@ -44,7 +44,10 @@ extern const port_uart_t port_uart_cmsdk; /* ARM CMSDK APB UART (MPS2 boards) */
  * to answer, bkpt 0xab faults: these boards need one. */
 enum {
   PORT_SH_OPEN = 0x01,
+  PORT_SH_CLOSE = 0x02,
   PORT_SH_WRITE = 0x05,
+  PORT_SH_READ = 0x06,
+  PORT_SH_FLEN = 0x0C,
   PORT_SH_GET_CMDLINE = 0x15,
   PORT_SH_EXIT_EXTENDED = 0x20,
 };

@@ -1,5 +1,5 @@
 /*
- * semihost.c - the host's console and exit, through ARM semihosting.
+ * semihost.c - the host's console, files and exit, through ARM semihosting.
  */
 #include <string.h>
 
@@ -44,4 +44,31 @@ void port_console_write(int stream, const char *s, size_t n) {
   blk[1] = (uint32_t)(uintptr_t)s;
   blk[2] = (uint32_t)n;
   port_sh_call(PORT_SH_WRITE, blk);
+}
+
+/* The host's file, opened "rb" (mode 1); relative paths are relative to the
+ * host's working directory (QEMU's). SYS_READ returns how many bytes it did
+ * NOT read. */
+long port_file_read(const char *path, uint8_t *buf, size_t cap) {
+  uint32_t blk[3];
+  int32_t h, len, left;
+
+  if (!path || (!buf && cap)) return PORT_ERR_ARG;
+  blk[0] = (uint32_t)(uintptr_t)path;
+  blk[1] = 1u;
+  blk[2] = (uint32_t)strlen(path);
+  h = port_sh_call(PORT_SH_OPEN, blk);
+  if (h < 0) return PORT_ERR_IO;
+  blk[0] = (uint32_t)h;
+  len = port_sh_call(PORT_SH_FLEN, blk);
+  if (len < 0 || (uint32_t)len > cap) {
+    port_sh_call(PORT_SH_CLOSE, blk);
+    return len < 0 ? PORT_ERR_IO : PORT_ERR_ARG;
+  }
+  blk[1] = (uint32_t)(uintptr_t)buf;
+  blk[2] = (uint32_t)len;
+  left = len ? port_sh_call(PORT_SH_READ, blk) : 0;
+  blk[0] = (uint32_t)h;
+  port_sh_call(PORT_SH_CLOSE, blk);
+  return left == 0 ? (long)len : PORT_ERR_IO;
 }
