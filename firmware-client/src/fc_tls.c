@@ -166,6 +166,38 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   return 0;
 }
 
+static const char *alert_name(int a) {
+  switch (a) {
+  case 40:
+    return "handshake_failure: client certificate required?";
+  case 42:
+    return "bad_certificate";
+  case 45:
+    return "certificate_expired";
+  case 46:
+    return "certificate_unknown";
+  case 48:
+    return "unknown_ca: device certificate not trusted";
+  default:
+    return "see RFC 5246 7.2";
+  }
+}
+
+/* Reads a plaintext fatal alert record waiting on the raw transport, if any:
+ * 0x15, version, length 2, level 2, description. Returns the description. */
+static int pending_alert(void) {
+  uint8_t r[7];
+  size_t got = 0;
+  while (got < sizeof(r)) {
+    int32_t n = s.raw.recv(s.raw.net, r + got, sizeof(r) - got, 100);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  if (got == sizeof(r) && r[0] == 0x15 && r[1] == 3 && r[3] == 0 && r[4] == 2 && r[5] == 2)
+    return r[6];
+  return -1;
+}
+
 int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms, char *err,
                 size_t errlen) {
   if (s.open) release();
@@ -195,12 +227,20 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
       mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
       info[strcspn(info, "\n")] = '\0';
       snprintf(err, errlen, "authentication handshake failed: x509: %s", info);
+    } else if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+      int alert = s.ssl.in_msg ? s.ssl.in_msg[1] : -1; /* the alert just read */
+      snprintf(err, errlen, "authentication handshake failed: server sent TLS alert %d (%s)", alert,
+               alert_name(alert));
     } else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
                rc == MBEDTLS_ERR_NET_SEND_FAILED) {
-      /* what a server does to a device it does not accept */
-      snprintf(err, errlen,
-               "authentication handshake failed: the server closed the connection "
-               "(is a client certificate it trusts required?)");
+      /* what a server does to a device it does not accept: an alert, then
+       * the close, which can fail our next send before we read the alert */
+      int alert = pending_alert();
+      if (alert >= 0)
+        snprintf(err, errlen, "authentication handshake failed: server sent TLS alert %d (%s)",
+                 alert, alert_name(alert));
+      else
+        snprintf(err, errlen, "authentication handshake failed: the server closed the connection");
     } else {
       why(err, errlen, "authentication handshake failed", NULL, rc);
     }

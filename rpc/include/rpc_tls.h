@@ -43,6 +43,10 @@ ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len);
 /* Writes bytes: how many were taken, RPC_TLS_AGAIN, or -1. */
 ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len);
 
+/* Sends a fatal handshake_failure alert (best effort) after a failed
+ * handshake, before the connection is closed. */
+void rpc_tls_refuse(rpc_tls_t *t);
+
 /* True when the socket must become writable before the TLS layer can go on. */
 int rpc_tls_wants_write(const rpc_tls_t *t);
 

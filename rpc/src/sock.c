@@ -18,7 +18,15 @@ void rpc_sock_init(rpc_sock_t *s, int fd, rpc_tls_t *tls) {
 void rpc_sock_close(rpc_sock_t *s) {
   rpc_tls_free(s->tls);
   s->tls = NULL;
-  if (s->fd >= 0) close(s->fd);
+  if (s->fd >= 0) {
+    /* unread input would turn close() into a reset, which can destroy the
+     * last bytes we sent (an alert, a GOAWAY) before the peer reads them */
+    char sink[4096];
+    shutdown(s->fd, SHUT_WR);
+    for (int i = 0; i < 16 && recv(s->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++) {
+    }
+    close(s->fd);
+  }
   s->fd = -1;
   free(s->wbuf);
   s->wbuf = NULL;
@@ -29,6 +37,7 @@ int rpc_sock_handshake(rpc_sock_t *s) {
   if (s->handshaken) return 0;
   int r = rpc_tls_handshake(s->tls);
   if (r == 0) s->handshaken = 1;
+  if (r < 0 && r != RPC_TLS_AGAIN) rpc_tls_refuse(s->tls);
   return r == RPC_TLS_AGAIN ? RPC_SOCK_AGAIN : r;
 }
 

@@ -244,6 +244,13 @@ ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len) {
   return failed(t, rc);
 }
 
+void rpc_tls_refuse(rpc_tls_t *t) {
+  /* mbedtls does not alert on every failure (a missing client certificate);
+   * without one a peer that cannot see the close (a UART) waits it out */
+  mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                 MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+}
+
 int rpc_tls_wants_write(const rpc_tls_t *t) {
   return t->want_write;
 }

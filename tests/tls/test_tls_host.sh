@@ -41,8 +41,8 @@ fail_fast() {
   fi
   check_between "$MS" 0 1500 "$name: fails quickly"
 }
-fail_fast "no client certificate" "handshake failed" "${TLS[@]}"
-fail_fast "a device certificate from another CA" "handshake failed" "${TLS[@]}" \
+fail_fast "no client certificate" "TLS alert 40" "${TLS[@]}"
+fail_fast "a device certificate from another CA" "TLS alert 48" "${TLS[@]}" \
   --cert "$C/rogue-device.pem" --key "$C/rogue-device.key"
 check_log "$GATEWAY_LOG" "tls handshake with .* failed" "the gateway logs refused handshakes"
 fail_fast "a wrong CA" "not correctly signed by the trusted CA" --tls --ca "$C/other-ca.pem" \
