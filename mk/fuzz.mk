@@ -44,14 +44,18 @@ else
 FUZZ_NANOPB_SRC :=
 FUZZ_NANOPB_LIB := -lprotobuf-nanopb
 endif
-FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3
+FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3 $(TLS_LIBS)
 
 fuzz_obj = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(1))
+# Every proto's generated code (the Makefile's $(GEN)/%.pb.c rule makes it).
+FUZZ_PB_SRC := $(patsubst proto/%.proto,$(GEN)/%.pb.c,$(wildcard proto/*.proto))
+FUZZ_PB_H := $(FUZZ_PB_SRC:.c=.h)
 
+# The daemons' objects as the Makefile lists them, less their main()s and the
+# log (fuzz_log.c stands in for it).
 FUZZ_SERVER_SRC := tests/fuzz/fuzz_server_harness.c tests/fuzz/fuzz_log.c $(RPC_COMMON) \
-  rpc/src/loop.c rpc/src/server.c rpc/src/channel.c rpc/src/client.c \
-  gateway/src/gw_prod_service.c storage/src/st_service.c storage/src/st_db.c \
-  storage/src/st_catalogue.c $(PB_SRC) $(FUZZ_NANOPB_SRC)
+  $(filter-out rpc/src/log.c,$(RPC_HOST)) rpc/src/channel.c rpc/src/client.c \
+  $(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(FUZZ_PB_SRC) $(FUZZ_NANOPB_SRC)
 FUZZ_SRC_server := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_storage := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_calls := $(FUZZ_SERVER_SRC)
@@ -77,7 +81,7 @@ FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 fuzz-build: $(FUZZ_BINS)
 
 # The objects of the project's sources and of the harnesses.
-$(FUZZ_DIR)/obj/tests/fuzz/%.c.o: tests/fuzz/%.c $(GEN)/api.pb.h
+$(FUZZ_DIR)/obj/tests/fuzz/%.c.o: tests/fuzz/%.c $(FUZZ_PB_H)
 	@mkdir -p $(dir $@)
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS_HARNESS) -MMD -MP -c $< -o $@
@@ -87,7 +91,7 @@ $(FUZZ_DIR)/obj/build/src/%.c.o: build/src/%.c
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_BASE) -w -c $< -o $@
 
-$(FUZZ_DIR)/obj/%.c.o: %.c $(GEN)/api.pb.h
+$(FUZZ_DIR)/obj/%.c.o: %.c $(FUZZ_PB_H)
 	@mkdir -p $(dir $@)
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS_SRC) -MMD -MP -c $< -o $@
@@ -119,7 +123,9 @@ $(patsubst %,fuzz-%,$(FUZZ_ALL)): fuzz-%: $(FUZZ_DIR)/fuzz_%
 fuzz_smoke = echo "fuzz-smoke: fuzz_$(1): regressions: $$(ls tests/fuzz/regressions/$(1) 2>/dev/null | wc -l) inputs"; \
   log=$(FUZZ_DIR)/smoke-$(1).log; rm -f $$log; \
   regs=$$(find tests/fuzz/regressions/$(1) -type f ! -name '.*' 2>/dev/null | sort); \
-  if [ -n "$$regs" ] && ! $(FUZZ_DIR)/fuzz_$(1) $(FUZZ_OPTS) $(FUZZ_OPTS_$(1)) $$regs >>$$log 2>&1; then \
+  mkdir -p $(FUZZ_DIR)/artifacts/$(1); \
+  if [ -n "$$regs" ] && ! $(FUZZ_DIR)/fuzz_$(1) $(FUZZ_OPTS) $(FUZZ_OPTS_$(1)) \
+      -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)/ $$regs >>$$log 2>&1; then \
     tail -40 $$log; echo "fuzz-smoke: fuzz_$(1): FAIL: a regression input fails (log: $$log)"; fails="$$fails $(1)"; \
   else \
     echo "fuzz-smoke: fuzz_$(1): $(FUZZ_SMOKE_SECONDS) s from tests/fuzz/corpus/$(1)"; \

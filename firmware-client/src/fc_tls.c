@@ -151,7 +151,11 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   mbedtls_ssl_conf_rng(&s.conf, mbedtls_ctr_drbg_random, &s.drbg);
   mbedtls_ssl_conf_alpn_protocols(&s.conf, alpn);
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
-  mbedtls_ssl_conf_max_frag_len(&s.conf, FC_TLS_MFL);
+  /* refused when the record buffers are smaller than the fragment asked for */
+  if ((rc = mbedtls_ssl_conf_max_frag_len(&s.conf, FC_TLS_MFL))) {
+    why(err, errlen, "FC_TLS_MFL does not fit the record buffers", NULL, rc);
+    return -1;
+  }
 #endif
   if (o->cert && o->key && (rc = mbedtls_ssl_conf_own_cert(&s.conf, &s.own, &s.key))) {
     why(err, errlen, "certificate and key do not match", NULL, rc);
