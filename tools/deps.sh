@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev libmbedtls-dev uuid-dev libsqlite3-dev sqlite3
  python3-grpcio python3-grpc-tools python3-protobuf nghttp2-client dpkg-dev
  gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
- binutils-arm-none-eabi qemu-user qemu-system-arm valgrind"
+ binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev
+ golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler iproute2"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -21,5 +22,9 @@ if [ -n "$missing" ]; then
   apt-get install -y -q $missing
 fi
 # Source packages for the cross builds (see mk/deps.mk).
-[ -x tools/deps-src.sh ] && bash tools/deps-src.sh
+bash tools/deps-src.sh
+# The interop peers: grpc-js from npm (Node.js comes with the machine; Debian's
+# npm package would fight its bundled npm), grpc-go built in GOPATH mode.
+bash tools/npm-deps.sh
+bash tools/interop_go.sh >/dev/null
 echo "deps: ok"

@@ -115,7 +115,10 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
     set_st(st, RPC_CODE_INTERNAL, "cannot start the call");
   } else {
     rpc_pump_run(&client, &t);
-    set_st(st, call.code, call.message);
+    /* one wording for an expired deadline, whichever side noticed first
+     * (a grpcio server says "Deadline Exceeded"): docs/design.md */
+    int expired = call.code == RPC_CODE_DEADLINE_EXCEEDED && cfg->timeout_ms;
+    set_st(st, call.code, expired ? RPC_MSG_DEADLINE : call.message);
   }
   rpc_client_free(&client);
   fc_tls_close(&t);

@@ -47,6 +47,9 @@ struct rpc_call {
   uint8_t got_status;
   uint8_t got_headers;
   int http_status;
+  uint8_t refused;                  /* the server never processed it (REFUSED_STREAM) */
+  uint8_t retried;                  /* already restarted once after a refusal */
+  const char *path;                 /* as given to start: must outlive the call */
   int code;                         /* grpc status, valid in on_close */
   char message[RPC_CLIENT_MSG_LEN]; /* decoded grpc-message */
   rpc_client_t *client;
@@ -64,10 +67,18 @@ struct rpc_call {
 
 #define RPC_CLIENT_MAX_MD 8 /* custom metadata pairs sent per call */
 
+/* Offered a call the server refused unprocessed (a stream above a GOAWAY's
+ * last id): return 0 to take it over (it is unlinked from this client and
+ * on_close will not run here), non-zero to let it close with Unavailable. */
+typedef int (*rpc_retry_fn)(void *arg, rpc_client_t *c, rpc_call_t *call);
+
 /* A client connection. Caller-owned; opaque fields. */
 struct rpc_client {
   nghttp2_session *session;
   rpc_call_t *calls;
+  int goaway; /* the server sent GOAWAY: start no new call here */
+  rpc_retry_fn retry;
+  void *retry_arg;
   const char *authority;
   const char *scheme;
   uint32_t now_ms;

@@ -1,6 +1,11 @@
 /* channel.c - the host's client connection: non-blocking connect, bytes
  * between the socket and the rpc client core, a timer for the core's
- * deadlines, reconnection on demand. */
+ * deadlines, reconnection on demand.
+ *
+ * A channel has at most two connections: the current one, which takes new
+ * calls, and one retiring after the server's GOAWAY, which finishes the calls
+ * it already had and closes. Calls the server refused unprocessed (streams
+ * above the GOAWAY's last id) are sent again, once, on a fresh connection. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,28 +21,45 @@
 #include "rpc_log.h"
 #include "sock.h"
 
-enum { CH_DOWN, CH_CONNECTING, CH_UP };
+enum { CH_CONNECTING = 1, CH_UP };
+
+typedef struct ch_conn {
+  rpc_channel_t *ch;
+  int state;
+  rpc_io_t io;
+  rpc_sock_t sock;
+  rpc_client_t core;
+  int epollout;
+  int failing; /* its calls are being failed: start nothing on it */
+} ch_conn_t;
 
 struct rpc_channel {
   rpc_loop_t *loop;
   char addr[128];
   char server_name[128];
   rpc_tls_cfg_t *tls; /* NULL: plaintext h2c */
-  int state;
-  rpc_io_t io;
-  rpc_sock_t sock;
-  rpc_client_t core;
-  int has_core;
-  int failing;
+  ch_conn_t *cur;     /* takes new calls; NULL until the next call dials */
+  ch_conn_t *old;     /* retiring after GOAWAY; NULL if none */
   rpc_timer_t tick;
   rpc_defer_t flush;
-  int epollout;
+  int closing; /* being freed: start nothing */
 };
 
-static void ch_down(rpc_channel_t *ch, const char *why);
+static void conn_down(ch_conn_t *k, const char *why);
 
-static void ch_arm_tick(rpc_channel_t *ch) {
-  uint32_t next = rpc_client_tick(&ch->core, (uint32_t)rpc_loop_now(ch->loop));
+static void schedule(rpc_channel_t *ch) {
+  rpc_loop_defer(ch->loop, &ch->flush);
+}
+
+/* One timer for both connections' deadlines. */
+static void arm_tick(rpc_channel_t *ch) {
+  uint32_t now = (uint32_t)rpc_loop_now(ch->loop), next = UINT32_MAX;
+  ch_conn_t *ks[2] = {ch->cur, ch->old};
+  for (int i = 0; i < 2; i++) {
+    if (!ks[i]) continue;
+    uint32_t n = rpc_client_tick(&ks[i]->core, now);
+    if (n < next) next = n;
+  }
   if (next == UINT32_MAX)
     rpc_timer_stop(ch->loop, &ch->tick);
   else
@@ -45,111 +67,145 @@ static void ch_arm_tick(rpc_channel_t *ch) {
 }
 
 static long pull_frames(void *arg, const uint8_t **out) {
-  rpc_channel_t *ch = arg;
-  return rpc_client_send(&ch->core, out);
+  ch_conn_t *k = arg;
+  return rpc_client_send(&k->core, out);
 }
 
-static void ch_watch(rpc_channel_t *ch) {
-  int pending = ch->state == CH_CONNECTING || rpc_sock_pending(&ch->sock);
-  if (pending != ch->epollout) {
-    ch->epollout = pending;
-    rpc_loop_mod(ch->loop, &ch->io, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0));
+static void conn_watch(ch_conn_t *k) {
+  int pending = k->state == CH_CONNECTING || rpc_sock_pending(&k->sock);
+  if (pending != k->epollout) {
+    k->epollout = pending;
+    rpc_loop_mod(k->ch->loop, &k->io, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0));
   }
 }
 
-static void ch_flush(rpc_channel_t *ch) {
-  if (ch->state != CH_UP) return;
-  if (rpc_sock_flush(&ch->sock, pull_frames, ch) != 0) {
-    ch_down(ch, rpc_sock_error(&ch->sock));
-    return;
+static void conn_free(ch_conn_t *k) {
+  rpc_channel_t *ch = k->ch;
+  if (ch->cur == k) ch->cur = NULL;
+  if (ch->old == k) ch->old = NULL;
+  rpc_loop_del(ch->loop, &k->io);
+  rpc_sock_close(&k->sock);
+  rpc_client_free(&k->core);
+  free(k);
+}
+
+/* Writes what the core has; a retired connection whose calls are all over
+ * is closed. Returns 0 while k lives. */
+static int conn_flush(ch_conn_t *k) {
+  if (k->state != CH_UP) return 0;
+  if (rpc_sock_flush(&k->sock, pull_frames, k) != 0) {
+    conn_down(k, rpc_sock_error(&k->sock));
+    return -1;
   }
-  ch_watch(ch);
+  conn_watch(k);
+  if (k == k->ch->old && !k->core.calls && !rpc_sock_pending(&k->sock)) {
+    conn_free(k);
+    return -1;
+  }
+  return 0;
 }
 
 static void on_flush(rpc_defer_t *d) {
   rpc_channel_t *ch = d->arg;
-  if (!ch->has_core) return;
-  ch_flush(ch);
-  if (ch->has_core) ch_arm_tick(ch);
-}
-
-static void schedule(rpc_channel_t *ch) {
-  rpc_loop_defer(ch->loop, &ch->flush);
+  if (ch->cur) conn_flush(ch->cur);
+  if (ch->old) conn_flush(ch->old);
+  arm_tick(ch);
 }
 
 /* The connection is gone: fail its calls with Unavailable and forget it. The
  * next call dials again. */
-static void ch_down(rpc_channel_t *ch, const char *why) {
-  if (!ch->has_core) return;
+static void conn_down(ch_conn_t *k, const char *why) {
+  rpc_channel_t *ch = k->ch;
   char m[200];
   snprintf(m, sizeof(m), "connection error: desc = \"transport: %s (%s)\"", why, ch->addr);
-  if (ch->state != CH_DOWN) {
-    rpc_loop_del(ch->loop, &ch->io);
-    rpc_sock_close(&ch->sock);
+  if (ch->cur == k) ch->cur = NULL; /* new calls dial afresh */
+  /* on_close handlers run now; a call they start goes to a new connection */
+  k->failing = 1;
+  rpc_client_fail(&k->core, RPC_CODE_UNAVAILABLE, m);
+  if (ch->old == k) ch->old = NULL;
+  conn_free(k);
+  schedule(ch);
+}
+
+/* GOAWAY: this connection takes no new call; it finishes what it has. */
+static void conn_retire(ch_conn_t *k) {
+  rpc_channel_t *ch = k->ch;
+  if (ch->cur != k) return;
+  if (ch->old) conn_down(ch->old, "replaced while retiring");
+  ch->cur = NULL;
+  ch->old = k;
+}
+
+static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
+                    size_t len, uint32_t timeout_ms);
+
+/* The client core offers a call the server refused unprocessed. */
+static int retry_refused(void *arg, rpc_client_t *c, rpc_call_t *call) {
+  ch_conn_t *k = arg;
+  rpc_channel_t *ch = k->ch;
+  (void)c;
+  if (k->core.goaway) conn_retire(k);
+  uint32_t timeout = 0, now = (uint32_t)rpc_loop_now(ch->loop);
+  if (call->has_deadline) {
+    int32_t left = (int32_t)(call->deadline_ms - now);
+    if (left <= 0) return -1; /* too late: let it close */
+    timeout = (uint32_t)left;
   }
-  ch->state = CH_DOWN;
-  ch->epollout = 0;
-  rpc_timer_stop(ch->loop, &ch->tick);
-  /* on_close handlers run now; a call they start meanwhile is refused */
-  ch->failing = 1;
-  rpc_client_fail(&ch->core, RPC_CODE_UNAVAILABLE, m);
-  rpc_client_free(&ch->core);
-  ch->has_core = 0;
-  ch->failing = 0;
+  return start_on(ch, call, call->path, call->req, call->req_len, timeout) == RPC_OK ? 0 : -1;
 }
 
 static void on_io(rpc_io_t *io, uint32_t ev) {
-  rpc_channel_t *ch = io->arg;
-  if (ch->state == CH_CONNECTING) {
+  ch_conn_t *k = io->arg;
+  rpc_channel_t *ch = k->ch;
+  if (k->state == CH_CONNECTING) {
     int err = 0;
     socklen_t el = sizeof(err);
     getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &el);
     if (err || (ev & (EPOLLERR | EPOLLHUP))) {
-      ch_down(ch, err ? strerror(err) : "connection failed");
+      conn_down(k, err ? strerror(err) : "connection failed");
       return;
     }
-    ch->state = CH_UP;
+    k->state = CH_UP;
   }
-  if (!ch->sock.handshaken) {
-    int r = rpc_sock_handshake(&ch->sock);
+  if (!k->sock.handshaken) {
+    int r = rpc_sock_handshake(&k->sock);
     if (r == RPC_SOCK_AGAIN) {
-      ch_watch(ch);
+      conn_watch(k);
       return;
     }
     if (r < 0) {
       char m[240];
-      snprintf(m, sizeof(m), "authentication handshake failed: %s", rpc_sock_error(&ch->sock));
-      rpc_log("tls handshake with %s failed: %s", ch->addr, rpc_sock_error(&ch->sock));
-      ch_down(ch, m);
+      snprintf(m, sizeof(m), "authentication handshake failed: %s", rpc_sock_error(&k->sock));
+      rpc_log("tls handshake with %s failed: %s", ch->addr, rpc_sock_error(&k->sock));
+      conn_down(k, m);
       return;
     }
   }
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[16384];
     for (;;) {
-      ssize_t n = rpc_sock_read(&ch->sock, buf, sizeof(buf));
+      ssize_t n = rpc_sock_read(&k->sock, buf, sizeof(buf));
       if (n > 0) {
-        if (rpc_client_recv(&ch->core, buf, (size_t)n) != RPC_OK) {
-          ch_down(ch, "protocol error");
+        if (rpc_client_recv(&k->core, buf, (size_t)n) != RPC_OK) {
+          conn_down(k, "protocol error");
           return;
         }
-        if (!ch->sock.tls && (size_t)n < sizeof(buf)) break;
+        if (k->core.goaway) conn_retire(k);
+        if (!k->sock.tls && (size_t)n < sizeof(buf)) break;
         continue;
       }
       if (n == RPC_SOCK_AGAIN) break;
-      ch_down(ch, n == 0 ? "connection closed" : rpc_sock_error(&ch->sock));
+      conn_down(k, n == 0 ? "connection closed" : rpc_sock_error(&k->sock));
       return;
     }
   }
-  ch_flush(ch);
-  if (ch->has_core) ch_arm_tick(ch);
+  if (conn_flush(k) == 0) arm_tick(ch);
 }
 
 static void on_tick(rpc_timer_t *t) {
   rpc_channel_t *ch = t->arg;
-  if (!ch->has_core) return;
-  ch_arm_tick(ch); /* cancels expired calls */
-  schedule(ch);    /* their RST_STREAMs */
+  arm_tick(ch); /* cancels expired calls */
+  schedule(ch); /* their RST_STREAMs */
 }
 
 rpc_channel_t *rpc_channel_new(rpc_loop_t *loop, const char *addr) {
@@ -157,8 +213,6 @@ rpc_channel_t *rpc_channel_new(rpc_loop_t *loop, const char *addr) {
   if (!ch) return NULL;
   ch->loop = loop;
   snprintf(ch->addr, sizeof(ch->addr), "%s", addr);
-  ch->io.fn = on_io;
-  ch->io.arg = ch;
   ch->tick.fn = on_tick;
   ch->tick.arg = ch;
   ch->flush.fn = on_flush;
@@ -168,7 +222,10 @@ rpc_channel_t *rpc_channel_new(rpc_loop_t *loop, const char *addr) {
 
 void rpc_channel_free(rpc_channel_t *ch) {
   if (!ch) return;
-  ch_down(ch, "channel closed");
+  ch->closing = 1;
+  if (ch->cur) conn_down(ch->cur, "channel closed");
+  if (ch->old) conn_down(ch->old, "channel closed");
+  rpc_timer_stop(ch->loop, &ch->tick);
   rpc_loop_undefer(ch->loop, &ch->flush);
   free(ch);
 }
@@ -178,6 +235,7 @@ void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *serv
   snprintf(ch->server_name, sizeof(ch->server_name), "%s", server_name);
 }
 
+/* Opens a new current connection (the TCP connect completes in the loop). */
 static int dial(rpc_channel_t *ch) {
   char host[128];
   const char *colon = strrchr(ch->addr, ':');
@@ -197,48 +255,63 @@ static int dial(rpc_channel_t *ch) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ch_conn_t *k = calloc(1, sizeof(*k));
   rpc_tls_t *tls = NULL;
-  if (ch->tls && !(tls = rpc_tls_new(ch->tls, fd, ch->server_name))) {
+  if (!k || (ch->tls && !(tls = rpc_tls_new(ch->tls, fd, ch->server_name)))) {
+    free(k);
     close(fd);
     return RPC_ERR_NOMEM;
   }
-  rpc_sock_init(&ch->sock, fd, tls);
+  rpc_sock_init(&k->sock, fd, tls);
   rpc_client_cfg_t cfg = {0};
   cfg.authority = ch->addr;
   cfg.tls = tls != NULL;
   cfg.initial_window_size = 1u << 20;
-  if (rpc_client_init(&ch->core, &cfg) != RPC_OK) {
-    rpc_sock_close(&ch->sock);
+  if (rpc_client_init(&k->core, &cfg) != RPC_OK) {
+    rpc_sock_close(&k->sock);
+    free(k);
     return RPC_ERR_NOMEM;
   }
-  ch->has_core = 1;
-  ch->io.fd = fd;
-  ch->state = CH_CONNECTING;
-  ch->epollout = 1;
-  rpc_loop_add(ch->loop, &ch->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+  k->core.retry = retry_refused;
+  k->core.retry_arg = k;
+  k->ch = ch;
+  k->io.fd = fd;
+  k->io.fn = on_io;
+  k->io.arg = k;
+  k->state = CH_CONNECTING;
+  k->epollout = 1;
+  rpc_loop_add(ch->loop, &k->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+  ch->cur = k;
   return RPC_OK;
 }
 
-int rpc_channel_start(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
-                      size_t len, uint32_t timeout_ms) {
-  if (ch->failing) return RPC_ERR_PROTO;
-  if (!ch->has_core) {
+static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
+                    size_t len, uint32_t timeout_ms) {
+  if (ch->closing) return RPC_ERR_PROTO;
+  if (ch->cur && (ch->cur->failing || ch->cur->core.goaway)) conn_retire(ch->cur);
+  if (!ch->cur) {
     int r = dial(ch);
     if (r != RPC_OK) return r;
   }
-  int r = rpc_client_start(&ch->core, call, path, req, len, timeout_ms,
+  int r = rpc_client_start(&ch->cur->core, call, path, req, len, timeout_ms,
                            (uint32_t)rpc_loop_update_now(ch->loop));
   if (r != RPC_OK) return r;
   schedule(ch);
   return RPC_OK;
 }
 
+int rpc_channel_start(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
+                      size_t len, uint32_t timeout_ms) {
+  call->retried = 0;
+  return start_on(ch, call, path, req, len, timeout_ms);
+}
+
 void rpc_channel_cancel(rpc_channel_t *ch, rpc_call_t *call) {
-  if (!ch->has_core || call->done) return;
-  rpc_client_cancel(&ch->core, call, RPC_CODE_CANCELLED, "context canceled");
+  if (call->done || !call->client) return;
+  rpc_client_cancel(call->client, call, RPC_CODE_CANCELLED, "context canceled");
   schedule(ch);
 }
 
 int rpc_channel_connected(const rpc_channel_t *ch) {
-  return ch->state == CH_UP;
+  return ch->cur && ch->cur->state == CH_UP;
 }

@@ -19,11 +19,7 @@ static void set_status(rpc_call_t *call, int code, const char *msg) {
   snprintf(call->message, sizeof(call->message), "%s", msg);
 }
 
-/* Unlinks the call and reports it; the caller may reuse it from then on. */
-static void finish(rpc_call_t *call) {
-  rpc_client_t *c = call->client;
-  if (call->done) return;
-  call->done = 1;
+static void unlink_call(rpc_client_t *c, rpc_call_t *call) {
   for (rpc_call_t **p = &c->calls; *p; p = &(*p)->next) {
     if (*p == call) {
       *p = call->next;
@@ -33,6 +29,20 @@ static void finish(rpc_call_t *call) {
   call->next = NULL;
   if (call->stream_id > 0 && c->session)
     nghttp2_session_set_stream_user_data(c->session, call->stream_id, NULL);
+}
+
+/* Unlinks the call and reports it; the caller may reuse it from then on. A
+ * refused call is first offered for one retry elsewhere: it was never
+ * processed, so sending it again is safe. */
+static void finish(rpc_call_t *call) {
+  rpc_client_t *c = call->client;
+  if (call->done) return;
+  unlink_call(c, call);
+  if (call->refused && !call->retried && c->retry) {
+    call->retried = 1;
+    if (c->retry(c->retry_arg, c, call) == 0) return;
+  }
+  call->done = 1;
   if (call->cbs.on_close) call->cbs.on_close(call);
 }
 
@@ -117,6 +127,9 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *
   if (call->got_status) {
     if (call->code == RPC_CODE_OK && !rpc_deframer_idle(&call->deframer))
       set_status(call, RPC_CODE_INTERNAL, "stream ended inside a message");
+  } else if (err == NGHTTP2_REFUSED_STREAM && !call->got_headers) {
+    call->refused = 1;
+    set_status(call, RPC_CODE_UNAVAILABLE, "the server refused the stream (GOAWAY)");
   } else if (err != NGHTTP2_NO_ERROR) {
     char m[64];
     snprintf(m, sizeof(m), "stream terminated by RST_STREAM with error code: %u", (unsigned)err);
@@ -130,6 +143,13 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *
     set_status(call, RPC_CODE_INTERNAL, "server closed the stream without sending trailers");
   }
   finish(call);
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
+  (void)s;
+  rpc_client_t *c = ud;
+  if (f->hd.type == NGHTTP2_GOAWAY) c->goaway = 1;
   return 0;
 }
 
@@ -147,6 +167,7 @@ int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg) {
   nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   if (nghttp2_option_new(&opt) != 0) {
     nghttp2_session_callbacks_del(cbs);
     return RPC_ERR_NOMEM;
@@ -211,11 +232,12 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t l
 
 int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
                      size_t len, uint32_t timeout_ms, uint32_t now_ms) {
-  if (!c->session || c->failed || len > 0x7fffffffu) return RPC_ERR_ARG;
+  if (!c->session || c->failed || c->goaway || len > 0x7fffffffu) return RPC_ERR_ARG;
   char *tmo = call->timeout_hdr; /* NO_COPY: must outlive the HEADERS frame */
   size_t tlen = 0;
   call->client = c;
-  call->done = call->got_status = call->got_headers = 0;
+  call->path = path;
+  call->done = call->got_status = call->got_headers = call->refused = 0;
   call->http_status = 0;
   call->code = RPC_CODE_UNKNOWN;
   call->message[0] = '\0';

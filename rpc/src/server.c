@@ -22,6 +22,7 @@
 #include "rpc_server.h"
 #include "sock.h"
 
+#define REFUSE_LINGER_MS 2000
 #define READ_CHUNK (16u * 1024u)
 #define PATH_MAX_LEN 128
 #define STATUS_MSG_LEN 256
@@ -66,6 +67,7 @@ struct rpc_conn {
   rpc_timer_t timer;  /* handshake, then idle timeout */
   uint64_t last_active;
   int established; /* the client's SETTINGS arrived */
+  int refusing;    /* TLS refused: lingering so the client reads the alert */
   rpc_scall_t *calls;
   rpc_conn_t *prev, *next;
 };
@@ -608,7 +610,9 @@ static void on_conn_timer(rpc_timer_t *t) {
   rpc_conn_t *c = t->arg;
   rpc_server_t *s = c->srv;
   uint64_t now = rpc_loop_now(s->loop), idle = now - c->last_active;
-  if (!c->established || !c->sock.handshaken) {
+  if (c->refusing) {
+    conn_close(c);
+  } else if (!c->established || !c->sock.handshaken) {
     rpc_log("closing %s: no handshake within %u ms", c->peer, s->lim.handshake_timeout_ms);
     conn_close(c);
   } else if (!c->calls && idle >= s->lim.idle_timeout_ms) {
@@ -629,7 +633,13 @@ static int conn_handshake(rpc_conn_t *c) {
   }
   if (r < 0) {
     rpc_log("tls handshake with %s failed: %s", c->peer, rpc_sock_error(&c->sock));
-    conn_close(c);
+    /* the alert is out; closing now would reset the client's last handshake
+     * writes, and some transports (a UART behind QEMU) then drop the alert
+     * unread: read and discard until the client closes, for a short while */
+    c->refusing = 1;
+    shutdown(c->sock.fd, SHUT_WR);
+    rpc_loop_mod(c->srv->loop, &c->io, EPOLLIN | EPOLLRDHUP);
+    rpc_timer_start(c->srv->loop, &c->timer, REFUSE_LINGER_MS);
     return -1;
   }
   snprintf(c->identity, sizeof(c->identity), "%s", rpc_tls_peer_cn(c->sock.tls));
@@ -638,6 +648,14 @@ static int conn_handshake(rpc_conn_t *c) {
 
 static void on_conn_io(rpc_io_t *io, uint32_t ev) {
   rpc_conn_t *c = io->arg;
+  if (c->refusing) { /* a refused handshake: discard until the client closes */
+    char sink[4096];
+    ssize_t n;
+    while ((n = recv(io->fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0) {
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) conn_close(c);
+    return;
+  }
   c->last_active = rpc_loop_now(c->srv->loop);
   if (!c->sock.handshaken && conn_handshake(c) != 0) return;
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
