@@ -245,6 +245,9 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   call->req_len = len;
   call->req_off = 0;
   rpc_frame_prefix(call->prefix, (uint32_t)len);
+  /* deadlines are compared by 32-bit difference (rpc_client_tick): a longer
+   * one would read as already past, so cap it at 2^31 - 1 ms (24.8 days) */
+  if (timeout_ms > INT32_MAX) timeout_ms = INT32_MAX;
   call->has_deadline = timeout_ms != 0;
   call->deadline_ms = now_ms + timeout_ms;
   c->now_ms = now_ms;

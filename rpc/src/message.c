@@ -22,6 +22,9 @@ size_t rpc_msg_encode(const char *msg, size_t len, char *out, size_t cap) {
       out[o++] = hex[c & 15];
     }
   }
+  /* cut short after inner spaces: drop them, the value must not end in one */
+  while (o > 0 && out[o - 1] == ' ')
+    o--;
   out[o] = '\0';
   return o;
 }

@@ -6,7 +6,7 @@ size_t rpc_timeout_encode(uint32_t ms, char *out) {
   uint32_t v = ms;
   /* 8 digits of milliseconds cover 27 hours; past that, whole seconds. */
   if (v > 99999999u) {
-    v = (ms + 999u) / 1000u;
+    v = ms / 1000u + (ms % 1000u != 0); /* rounded up, without overflow */
     unit = 'S';
   }
   char tmp[10];
