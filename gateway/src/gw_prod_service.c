@@ -20,6 +20,8 @@
 #include "rpc_log.h"
 
 #define STORAGE_PATH "/api.StorageService/GetProdsDetail"
+#define GW_PUMP_BATCH 256           /* products encoded per loop turn */
+#define GW_PUMP_AHEAD (256u << 10)  /* bytes queued for a client that reads slowly */
 #define STORAGE_MAX_MSG (64u << 20) /* 100,000 products fit with room */
 
 static const char *const vendors[] = {"google", "aws", "oracle"};
@@ -167,8 +169,15 @@ static void send_product(gw_prods_t *p, const api_Product *prod) {
 /* Streams what is left at the cursor: all at once, or one per timer tick. */
 static void pump_products(gw_prods_t *p) {
   api_Product prod;
-  for (;;) {
+  for (int k = 0;; k++) {
     if (!p->scall) return;
+    /* a big catalogue goes out in batches, and waits while the client does
+     * not read: the loop keeps serving everybody else. (1 ms, not 0: the
+     * loop runs due timers in the same turn.) */
+    if (k == GW_PUMP_BATCH || rpc_scall_queued(p->scall) > GW_PUMP_AHEAD) {
+      rpc_timer_start(p->svc->loop, &p->timer, k == GW_PUMP_BATCH ? 1 : 10);
+      return;
+    }
     int r = next_product(p, &prod);
     if (r < 0) {
       rpc_log("storage sent a product this gateway cannot read");

@@ -75,6 +75,10 @@ int rpc_server_drain(rpc_server_t *s, uint32_t timeout_ms);
 /* Queues one response message (copied). Returns RPC_OK or RPC_ERR_NOMEM. */
 int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len);
 
+/* Bytes of response messages queued and not yet taken by HTTP/2 flow
+ * control: a streaming handler pauses while this is large. */
+size_t rpc_scall_queued(const rpc_scall_t *call);
+
 /* Ends the call with a status; message may be NULL. The handler must not use
  * the call afterwards. Returns RPC_OK. */
 int rpc_scall_finish(rpc_scall_t *call, int code, const char *message);
@@ -96,6 +100,15 @@ const char *rpc_scall_peer(const rpc_scall_t *call);
 /* The idx-th custom metadata pair of the request (not the headers gRPC
  * itself uses); "-bin" values are still base64. Returns 1, or 0 past the end. */
 int rpc_scall_metadata(const rpc_scall_t *call, int idx, const char **name, const char **value);
+
+#define RPC_RESPONSE_MD 8 /* custom response headers, and trailers, per call */
+
+/* Adds custom metadata to the response headers (before the first message or
+ * the finish) or to the trailers (before the finish); "-bin" names take
+ * base64 values. Returns RPC_OK, RPC_ERR_ARG when too late, RPC_ERR_NOMEM
+ * when RPC_MD_BYTES are used up. */
+int rpc_scall_set_header(rpc_scall_t *call, const char *name, const char *value);
+int rpc_scall_set_trailer(rpc_scall_t *call, const char *name, const char *value);
 
 /* The client certificate's subject CN on a mutual-TLS connection, else "". */
 const char *rpc_scall_identity(const rpc_scall_t *call);

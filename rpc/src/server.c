@@ -43,6 +43,8 @@ struct rpc_scall {
   uint32_t hdr_bytes;    /* the request's header list size, as SETTINGS counts it */
   char md[RPC_MD_BYTES]; /* custom metadata: "name\0value\0" pairs */
   uint16_t md_len, md_count;
+  char rmd[RPC_MD_BYTES]; /* response metadata: "H|T name\0value\0" entries */
+  uint16_t rmd_len;
   char path[PATH_MAX_LEN];
   int code;
   char message[STATUS_MSG_LEN];
@@ -127,6 +129,9 @@ static void call_release(rpc_scall_t *call) {
   rpc_conn_t *c = call->conn;
   rpc_server_t *s = c->srv;
   rpc_timer_stop(s->loop, &call->deadline);
+  /* idleness counts from the end of the last call, not the last byte: a
+   * trickle of bytes must not hold a connection for ever */
+  c->last_active = rpc_loop_now(s->loop);
   if (call->prev)
     call->prev->next = call->next;
   else
@@ -186,6 +191,45 @@ static size_t status_nv(rpc_scall_t *call, nghttp2_nv *nv, char *code, char *msg
   return 2;
 }
 
+/* The response metadata of one kind ('H' headers, 'T' trailers) as nv
+ * entries (copied by nghttp2). Returns how many. */
+static size_t md_nv(const rpc_scall_t *call, char kind, nghttp2_nv *nv, size_t max) {
+  size_t n = 0;
+  for (const char *p = call->rmd; p < call->rmd + call->rmd_len && n < max;) {
+    const char *name = p + 1, *value = name + strlen(name) + 1;
+    if (*p == kind)
+      nv[n++] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
+                             NGHTTP2_NV_FLAG_NONE};
+    p = value + strlen(value) + 1;
+  }
+  return n;
+}
+
+static int add_md(rpc_scall_t *call, char kind, const char *name, const char *value) {
+  size_t nl = strlen(name), vl = strlen(value);
+  if (call->rmd_len + 1 + nl + 1 + vl + 1 > sizeof(call->rmd)) return RPC_ERR_NOMEM;
+  char *p = call->rmd + call->rmd_len;
+  *p = kind;
+  memcpy(p + 1, name, nl + 1);
+  memcpy(p + 2 + nl, value, vl + 1);
+  call->rmd_len = (uint16_t)(call->rmd_len + 3 + nl + vl);
+  return RPC_OK;
+}
+
+size_t rpc_scall_queued(const rpc_scall_t *call) {
+  return call->out_len - call->out_off;
+}
+
+int rpc_scall_set_header(rpc_scall_t *call, const char *name, const char *value) {
+  if (call->headers_sent || call->finished) return RPC_ERR_ARG;
+  return add_md(call, 'H', name, value);
+}
+
+int rpc_scall_set_trailer(rpc_scall_t *call, const char *name, const char *value) {
+  if (call->finished) return RPC_ERR_ARG;
+  return add_md(call, 'T', name, value);
+}
+
 static ssize_t read_out(nghttp2_session *sess, int32_t sid, uint8_t *buf, size_t len,
                         uint32_t *flags, nghttp2_data_source *src, void *ud) {
   (void)ud;
@@ -197,8 +241,9 @@ static ssize_t read_out(nghttp2_session *sess, int32_t sid, uint8_t *buf, size_t
   if (call->out_off == call->out_len) call->out_off = call->out_len = 0;
   if (call->out_len == 0 && call->finished) {
     char code[4], msg[STATUS_MSG_LEN * 3];
-    nghttp2_nv nv[2];
+    nghttp2_nv nv[2 + RPC_RESPONSE_MD];
     size_t k = status_nv(call, nv, code, msg, sizeof(msg));
+    k += md_nv(call, 'T', nv + k, RPC_RESPONSE_MD);
     *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
     if (nghttp2_submit_trailer(sess, sid, nv, k) != 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
     return (ssize_t)n;
@@ -207,25 +252,28 @@ static ssize_t read_out(nghttp2_session *sess, int32_t sid, uint8_t *buf, size_t
 }
 
 static int send_headers(rpc_scall_t *call) {
-  static const nghttp2_nv hdrs[] = {NV_STATIC(":status", "200"),
-                                    NV_STATIC("content-type", "application/grpc"),
-                                    NV_STATIC("grpc-accept-encoding", "identity")};
+  nghttp2_nv nv[3 + RPC_RESPONSE_MD] = {NV_STATIC(":status", "200"),
+                                        NV_STATIC("content-type", "application/grpc"),
+                                        NV_STATIC("grpc-accept-encoding", "identity")};
+  size_t n = 3 + md_nv(call, 'H', nv + 3, RPC_RESPONSE_MD);
   nghttp2_data_provider prd;
   prd.source.ptr = call;
   prd.read_callback = read_out;
   call->headers_sent = 1;
-  return nghttp2_submit_response(call->conn->session, call->sid, hdrs, 3, &prd);
+  return nghttp2_submit_response(call->conn->session, call->sid, nv, n, &prd);
 }
 
 /* Trailers-only: one HEADERS frame with the status and END_STREAM. */
 static void send_trailers_only(rpc_scall_t *call, const char *http_status) {
   char code[4], msg[STATUS_MSG_LEN * 3];
-  nghttp2_nv nv[5] = {NV_NAME(":status", http_status, strlen(http_status)),
-                      NV_STATIC("content-type", "application/grpc"),
-                      NV_STATIC("grpc-accept-encoding", "identity")};
-  size_t k = status_nv(call, nv + 3, code, msg, sizeof(msg));
+  nghttp2_nv nv[5 + 2 * RPC_RESPONSE_MD] = {NV_NAME(":status", http_status, strlen(http_status)),
+                                            NV_STATIC("content-type", "application/grpc"),
+                                            NV_STATIC("grpc-accept-encoding", "identity")};
+  size_t k = 3 + status_nv(call, nv + 3, code, msg, sizeof(msg));
+  k += md_nv(call, 'H', nv + k, RPC_RESPONSE_MD); /* one HEADERS frame holds both */
+  k += md_nv(call, 'T', nv + k, RPC_RESPONSE_MD);
   call->headers_sent = 1;
-  nghttp2_submit_response(call->conn->session, call->sid, nv, 3 + k, NULL);
+  nghttp2_submit_response(call->conn->session, call->sid, nv, k, NULL);
 }
 
 static void finish_http(rpc_scall_t *call, int code, const char *message, const char *http) {
@@ -656,7 +704,6 @@ static void on_conn_io(rpc_io_t *io, uint32_t ev) {
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) conn_close(c);
     return;
   }
-  c->last_active = rpc_loop_now(c->srv->loop);
   if (!c->sock.handshaken && conn_handshake(c) != 0) return;
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[READ_CHUNK];
@@ -666,6 +713,7 @@ static void on_conn_io(rpc_io_t *io, uint32_t ev) {
         ssize_t r = nghttp2_session_mem_recv(c->session, buf, (size_t)n);
         if (r < 0) {
           /* a broken peer: tell it why (GOAWAY) if we can, then close */
+          rpc_log("closing %s: %s", c->peer, nghttp2_strerror((int)r));
           if (r != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
             nghttp2_session_terminate_session(c->session, NGHTTP2_PROTOCOL_ERROR);
           conn_flush(c);
@@ -702,7 +750,9 @@ static void peer_name(const struct sockaddr_storage *sa, char *out, size_t cap) 
 static void on_accept(rpc_io_t *io, uint32_t ev) {
   (void)ev;
   rpc_server_t *s = io->arg;
-  for (;;) {
+  /* a bounded batch per loop turn: a burst of connections must not stall
+   * the calls already being served (epoll reports the rest next turn) */
+  for (int batch = 0; batch < 64; batch++) {
     struct sockaddr_storage sa;
     socklen_t sl = sizeof(sa);
     int fd = accept4(io->fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
