@@ -2,6 +2,7 @@
  * lines of concurrent processes do not interleave. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,9 +13,18 @@ void rpc_log(const char *fmt, ...) {
   char line[1024];
   struct timeval tv;
   struct tm tm;
+  /* the date and time change once a second: format them once a second */
+  static time_t cached_sec = -1;
+  static char cached[32];
+  static size_t cached_len;
   gettimeofday(&tv, NULL);
-  localtime_r(&tv.tv_sec, &tm);
-  size_t n = strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S", &tm);
+  if (tv.tv_sec != cached_sec) {
+    localtime_r(&tv.tv_sec, &tm);
+    cached_len = strftime(cached, sizeof(cached), "%Y/%m/%d %H:%M:%S", &tm);
+    cached_sec = tv.tv_sec;
+  }
+  memcpy(line, cached, cached_len);
+  size_t n = cached_len;
   n += (size_t)snprintf(line + n, sizeof(line) - n, ".%06ld ", (long)tv.tv_usec);
   va_list ap;
   va_start(ap, fmt);

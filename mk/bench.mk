@@ -1,0 +1,9 @@
+# make bench: our stack against its peers (grpc-go, grpcio, nghttpd) on this
+# machine, in one run; writes docs/benchmarks.md and docs/benchmarks.png.
+# Not part of make test (the callgrind ceilings are: tests/perf/). Installs
+# its packages first (tools/bench-deps.sh, as root), measures the host build
+# (build/host/bin, -O2). Knobs: BENCH_RUNS, BENCH_SECONDS, ... (tools/bench.sh).
+bench:
+	bash tools/bench-deps.sh
+	$(MAKE) --no-print-directory BOARD=host all
+	bash tools/bench.sh
