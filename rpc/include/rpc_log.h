@@ -6,4 +6,9 @@
 /* printf-style; the newline is added. */
 void rpc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While on, lines wait for rpc_log_flush (the event loop flushes once a
+ * turn); turning it off flushes. */
+void rpc_log_gather(int on);
+void rpc_log_flush(void);
+
 #endif /* RPC_LOG_H */

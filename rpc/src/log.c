@@ -1,5 +1,7 @@
-/* log.c - timestamped lines on stderr, written in one write() each so that
- * lines of concurrent processes do not interleave. */
+/* log.c - timestamped lines on stderr. While an event loop runs, the lines
+ * of one loop turn are gathered and written with one write() at its end
+ * (rpc_log_flush); otherwise each line is written at once. Whole lines only,
+ * so lines of concurrent processes never interleave mid-line. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +10,29 @@
 #include <unistd.h>
 
 #include "rpc_log.h"
+
+static char pending[16384];
+static size_t pending_len;
+static int gathering;
+
+static void put(const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(2, p, n);
+    if (w <= 0) return; /* stderr gone: nothing better to do */
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+void rpc_log_flush(void) {
+  put(pending, pending_len);
+  pending_len = 0;
+}
+
+void rpc_log_gather(int on) {
+  if (!on) rpc_log_flush();
+  gathering = on;
+}
 
 void rpc_log(const char *fmt, ...) {
   char line[1024];
@@ -37,6 +62,11 @@ void rpc_log(const char *fmt, ...) {
     if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = '?';
   n = end;
   line[n++] = '\n';
-  ssize_t w = write(2, line, n);
-  (void)w;
+  if (!gathering) {
+    put(line, n);
+    return;
+  }
+  if (pending_len + n > sizeof(pending)) rpc_log_flush();
+  memcpy(pending + pending_len, line, n);
+  pending_len += n;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rpc_log.h"
 #include "rpc_loop.h"
 
 struct rpc_loop {
@@ -204,6 +205,7 @@ int rpc_loop_run(rpc_loop_t *l) {
   struct epoll_event evs[64];
   l->stop = 0;
   l->signo = 0;
+  rpc_log_gather(1); /* one write() a turn for the turn's log lines */
   while (!l->stop) {
     int wait = -1;
     if (l->defer_head) {
@@ -225,6 +227,8 @@ int rpc_loop_run(rpc_loop_t *l) {
       t->fn(t);
     }
     run_deferred(l);
+    rpc_log_flush();
   }
+  rpc_log_gather(0);
   return l->signo;
 }
