@@ -32,6 +32,11 @@ typedef struct rpc_method {
    * the call must not be used after this returns. May be NULL. */
   void (*on_end)(rpc_scall_t *call, rpc_end_t why, void *ud);
   void *ud;
+  /* Client- or bidi-streaming methods set this: on_call then runs as soon
+   * as the headers are valid (req NULL), each request message comes here as
+   * it arrives, and msg NULL means the client half-closed. The buffer is
+   * only valid during the call. NULL for unary and server-streaming. */
+  void (*on_msg)(rpc_scall_t *call, const uint8_t *msg, size_t len, void *ud);
 } rpc_method_t;
 
 /* Limits; zero fields take the defaults in brackets. */

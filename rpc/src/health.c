@@ -92,8 +92,8 @@ static void watch_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void rpc_health_methods(rpc_health_t *h, rpc_method_t *out, size_t *n) {
-  out[0] = (rpc_method_t){"/grpc.health.v1.Health/Check", check, NULL, h};
-  out[1] = (rpc_method_t){"/grpc.health.v1.Health/Watch", watch, watch_end, h};
+  out[0] = (rpc_method_t){"/grpc.health.v1.Health/Check", check, NULL, h, NULL};
+  out[1] = (rpc_method_t){"/grpc.health.v1.Health/Watch", watch, watch_end, h, NULL};
   *n = 2;
 }
 

@@ -93,6 +93,7 @@ struct rpc_server {
 
 static void conn_close(rpc_conn_t *c);
 static void on_deadline(rpc_timer_t *t);
+static void start_call(rpc_scall_t *call, const uint8_t *req, size_t len);
 static void conn_schedule(rpc_conn_t *c);
 
 /* --- calls ------------------------------------------------------------- */
@@ -485,16 +486,22 @@ static void check_headers(rpc_scall_t *call) {
     rpc_scall_finish(call, RPC_CODE_INTERNAL, "malformed grpc-timeout");
   } else if (!(call->method = find_method(s, call->path))) {
     reject_unknown(call);
-  } else if (call->has_timeout) {
-    call->deadline_at = rpc_loop_now(s->loop) + call->timeout_ms;
-    if (call->timeout_ms < s->lim.request_timeout_ms)
-      rpc_timer_start(s->loop, &call->deadline, call->timeout_ms);
+  } else {
+    if (call->has_timeout) {
+      call->deadline_at = rpc_loop_now(s->loop) + call->timeout_ms;
+      if (call->timeout_ms < s->lim.request_timeout_ms)
+        rpc_timer_start(s->loop, &call->deadline, call->timeout_ms);
+    }
+    if (call->method->on_msg) start_call(call, NULL, 0); /* requests stream in */
   }
 }
 
 static int on_req_msg(void *arg, const uint8_t *msg, size_t len) {
   rpc_scall_t *call = arg;
-  (void)msg;
+  if (call->method && call->method->on_msg) { /* a request stream */
+    if (call->live) call->method->on_msg(call, msg, len, call->method->ud);
+    return 0;
+  }
   if (++call->nmsgs > 1) return 1; /* unary request side: one message only */
   call->req_len = (uint32_t)len;
   return 0;
@@ -528,15 +535,10 @@ static int cb_data(nghttp2_session *sess, uint8_t flags, int32_t sid, const uint
   return 0;
 }
 
-static void dispatch(rpc_scall_t *call) {
-  if (call->finished || call->rejected || call->dispatched) return;
-  call->dispatched = 1;
-  if (call->nmsgs != 1 || !rpc_deframer_idle(&call->df)) {
-    rpc_scall_finish(call, RPC_CODE_INTERNAL,
-                     call->nmsgs ? "request ended inside a message" : "missing request message");
-    return;
-  }
+/* Hands the call to its handler: from here only the deadline applies. */
+static void start_call(rpc_scall_t *call, const uint8_t *req, size_t len) {
   rpc_server_t *s = call->conn->srv;
+  call->dispatched = 1;
   if (call->has_timeout) {
     uint64_t now = rpc_loop_now(s->loop);
     rpc_timer_start(s->loop, &call->deadline,
@@ -545,7 +547,18 @@ static void dispatch(rpc_scall_t *call) {
     rpc_timer_stop(s->loop, &call->deadline);
   }
   call->live = 1;
-  call->method->on_call(call, call->df.buf, call->req_len, call->method->ud);
+  call->method->on_call(call, req, len, call->method->ud);
+}
+
+static void dispatch(rpc_scall_t *call) {
+  if (call->finished || call->rejected || call->dispatched) return;
+  call->dispatched = 1;
+  if (call->nmsgs != 1 || !rpc_deframer_idle(&call->df)) {
+    rpc_scall_finish(call, RPC_CODE_INTERNAL,
+                     call->nmsgs ? "request ended inside a message" : "missing request message");
+    return;
+  }
+  start_call(call, call->df.buf, call->req_len);
 }
 
 static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
@@ -557,7 +570,15 @@ static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
   if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) check_headers(call);
   if (f->hd.flags & NGHTTP2_FLAG_END_STREAM) {
     call->closed_remote = 1;
-    dispatch(call);
+    if (call->method && call->method->on_msg) {
+      if (!call->live) return 0;
+      if (!rpc_deframer_idle(&call->df))
+        rpc_scall_finish(call, RPC_CODE_INTERNAL, "request ended inside a message");
+      else
+        call->method->on_msg(call, NULL, 0, call->method->ud); /* half-close */
+    } else {
+      dispatch(call);
+    }
   }
   return 0;
 }

@@ -7,9 +7,9 @@
  *
  *   interop-server [--listen HOST:PORT | --port N] [limits]
  *
- * The runtime hands a handler the request's one message at END_STREAM, so
- * StreamingInputCall and FullDuplexCall serve a client that sends one message
- * and half-closes (see docs/interop.md, "TestService").
+ * StreamingInputCall and FullDuplexCall take their requests as they stream
+ * in (rpc_method_t.on_msg): FullDuplexCall answers each request at once
+ * (ping-pong); HalfDuplexCall and StreamingOutputCall answer one request.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -142,18 +142,86 @@ static void unary_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *
   rpc_scall_finish(call, RPC_CODE_OK, NULL);
 }
 
-static void streaming_input_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+/* StreamingInputCall: the sizes of every request's payload, added up, sent
+ * back when the client half-closes. */
+static void input_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+  (void)ud, (void)req, (void)len;
+  echo_metadata(call);
+  size_t *sum = calloc(1, sizeof(*sum));
+  if (!sum) {
+    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  rpc_scall_set_user(call, sum);
+}
+
+static void input_msg(rpc_scall_t *call, const uint8_t *msg, size_t len, void *ud) {
   (void)ud;
-  grpc_testing_StreamingInputCallRequest r = grpc_testing_StreamingInputCallRequest_init_zero;
+  size_t *sum = rpc_scall_user(call);
+  if (msg) {
+    grpc_testing_StreamingInputCallRequest r = grpc_testing_StreamingInputCallRequest_init_zero;
+    body_t in = {0};
+    bool ok =
+        decode(msg, len, grpc_testing_StreamingInputCallRequest_fields, &r, &r.payload.body, &in);
+    free(in.p);
+    *sum += in.len;
+    if (ok) return;
+    bad_request(call);
+  } else {
+    grpc_testing_StreamingInputCallResponse resp = {(int32_t)*sum};
+    send_pb(call, grpc_testing_StreamingInputCallResponse_fields, &resp);
+    rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  }
+  rpc_scall_set_user(call, NULL);
+  free(sum);
+}
+
+static void input_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
+  (void)why, (void)ud;
+  free(rpc_scall_user(call));
+}
+
+/* FullDuplexCall: each request is answered as it arrives, one response per
+ * response_parameters entry (interval_us is honoured by StreamingOutputCall
+ * only); the call ends OK when the client half-closes. */
+static void duplex_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+  (void)ud, (void)req, (void)len;
+  echo_metadata(call);
+}
+
+static void duplex_msg(rpc_scall_t *call, const uint8_t *msg, size_t len, void *ud) {
+  (void)ud;
+  if (!msg) {
+    rpc_scall_finish(call, RPC_CODE_OK, NULL);
+    return;
+  }
+  grpc_testing_StreamingOutputCallRequest r = grpc_testing_StreamingOutputCallRequest_init_zero;
   body_t in = {0};
   bool ok =
-      decode(req, len, grpc_testing_StreamingInputCallRequest_fields, &r, &r.payload.body, &in);
+      decode(msg, len, grpc_testing_StreamingOutputCallRequest_fields, &r, &r.payload.body, &in);
   free(in.p);
-  echo_metadata(call);
   if (!ok) return bad_request(call);
-  grpc_testing_StreamingInputCallResponse resp = {(int32_t)in.len};
-  send_pb(call, grpc_testing_StreamingInputCallResponse_fields, &resp);
-  rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  if (r.has_response_status && r.response_status.code != 0) {
+    rpc_scall_finish(call, r.response_status.code, r.response_status.message);
+    return;
+  }
+  for (pb_size_t i = 0; i < r.response_parameters_count; i++) {
+    int32_t size = r.response_parameters[i].size;
+    if (size < 0) {
+      rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, "grpc.testing: negative size");
+      return;
+    }
+    grpc_testing_StreamingOutputCallResponse resp =
+        grpc_testing_StreamingOutputCallResponse_init_zero;
+    body_t out = {NULL, (size_t)size};
+    resp.has_payload = true;
+    resp.payload.body.funcs.encode = enc_body;
+    resp.payload.body.arg = &out;
+    if (send_pb(call, grpc_testing_StreamingOutputCallResponse_fields, &resp) != RPC_OK) {
+      rpc_scall_finish(call, RPC_CODE_INTERNAL, "grpc.testing: cannot queue a response");
+      return;
+    }
+  }
 }
 
 /* --- StreamingOutputCall, FullDuplexCall: one response per parameter ---- */
@@ -250,13 +318,13 @@ static void streaming_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 /* --- the daemon --------------------------------------------------------- */
 
 static const rpc_method_t methods[] = {
-    {SVC "EmptyCall", empty_call, NULL, NULL},
-    {SVC "UnaryCall", unary_call, NULL, NULL},
-    {SVC "CacheableUnaryCall", unary_call, NULL, NULL},
-    {SVC "StreamingOutputCall", streaming_output_call, streaming_end, NULL},
-    {SVC "StreamingInputCall", streaming_input_call, NULL, NULL},
-    {SVC "FullDuplexCall", streaming_output_call, streaming_end, NULL},
-    {SVC "HalfDuplexCall", streaming_output_call, streaming_end, NULL},
+    {SVC "EmptyCall", empty_call, NULL, NULL, NULL},
+    {SVC "UnaryCall", unary_call, NULL, NULL, NULL},
+    {SVC "CacheableUnaryCall", unary_call, NULL, NULL, NULL},
+    {SVC "StreamingOutputCall", streaming_output_call, streaming_end, NULL, NULL},
+    {SVC "StreamingInputCall", input_call, input_end, NULL, input_msg},
+    {SVC "FullDuplexCall", duplex_call, NULL, NULL, duplex_msg},
+    {SVC "HalfDuplexCall", streaming_output_call, streaming_end, NULL, NULL},
 };
 
 static int usage(void) {
