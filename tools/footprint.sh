@@ -15,7 +15,7 @@ config() {
   local v def=()
   [ "${3:-}" = tls ] && def=(-DFC_TLS_BUILD)
   v=$(printf '#include "board_config.h"\n%s\n' "$2" |
-    arm-none-eabi-cpp -P "${def[@]}" -Iboards/"$1" - | tr -d 'uU ')
+    arm-none-eabi-cpp -P "${def[@]}" -Iboards/"$1" -Iport/cortex-m - | tr -d 'uU ')
   echo $((v))
 }
 

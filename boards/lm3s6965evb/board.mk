@@ -4,7 +4,7 @@
 CC := arm-none-eabi-gcc
 PORT := cortex-m
 CPU_FLAGS := -mcpu=cortex-m3 -mthumb
-BOARD_CFLAGS := $(CPU_FLAGS) -Os -g -ffunction-sections -fdata-sections
+BOARD_CFLAGS := $(CPU_FLAGS) -Os -g -ffunction-sections -fdata-sections -Iport/cortex-m
 BOARD_LDFLAGS := $(CPU_FLAGS) --specs=nano.specs -nostartfiles -T boards/$(BOARD)/link.ld \
   -Wl,--gc-sections -Wl,-Map=$(B)/firmware-client.map
 EXE := .elf

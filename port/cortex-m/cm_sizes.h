@@ -1,0 +1,37 @@
+/*
+ * cm_sizes.h - memory sizes of the firmware client on the small Cortex-M
+ * boards (lm3s6965evb, mps2-an385), measured on lm3s6965evb, the small one;
+ * a board's board_config.h includes it and adds its clock and UART.
+ */
+#ifndef CM_SIZES_H
+#define CM_SIZES_H
+
+/* nghttp2's whole session lives here, and with TLS mbedtls's too. nghttp2's
+ * outbound frame buffer alone takes 16 KB; a plaintext call peaks at about
+ * 23.5 KB (firmware-client --arena-stats). TLS adds mbedtls's two 4 KB record
+ * buffers and its session for the whole call, and the handshake's certificates
+ * and elliptic-curve arithmetic before the HTTP/2 session starts. */
+#if defined(FC_TLS_BUILD)
+#define FC_ARENA_SIZE (40u * 1024u) /* a mutual-TLS call peaks at about 34.4 KB */
+#else
+#define FC_ARENA_SIZE (28u * 1024u)
+#endif
+
+/* TLS (mbedtls_config.h): ask the gateway for records of at most 4 KB, the
+ * size of mbedtls's record buffers here; certificates and keys are read whole
+ * into a buffer of FC_TLS_FILE_MAX bytes (a P-256 certificate in PEM is about
+ * 700 bytes). Command lines with TLS carry three file paths: room for them. */
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_4096
+#define FC_TLS_FILE_MAX 2048
+#define PORT_CMDLINE_MAX 512
+#define PORT_ARGV_MAX 24
+
+/* Main stack: a plaintext call peaks at ~1.4 KB, a TLS call at ~3.7 KB (the
+ * handshake's elliptic-curve arithmetic; measured by stack painting). */
+#if defined(FC_TLS_BUILD)
+#define PORT_STACK_SIZE (6u * 1024u)
+#else
+#define PORT_STACK_SIZE (4u * 1024u)
+#endif
+
+#endif /* CM_SIZES_H */
