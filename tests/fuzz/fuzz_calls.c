@@ -59,8 +59,8 @@ static const char *const paths[8] = {
      "GetVendorProdTypesGetVendorProdTypesGetVendorProdTypesGetVendorProdTypesGetVendorProdTypes")};
 static const char *const timeouts[4] = {NULL, "1S", "x", "99999999H"};
 
-static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *ud) {
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud) {
   (void)s, (void)sid, (void)ud;
   fz_call_t *c = src->ptr;
   size_t n = c->len - c->off;
@@ -144,7 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (nghttp2_session_client_new(&s, cbs, &c)) abort();
   nghttp2_session_callbacks_del(cbs);
   nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, NULL, 0);
-#define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), 0}
+#define NV(n, v)                                                                                   \
+  { (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), 0 }
   const char *tmo = timeouts[h >> 6];
   nghttp2_nv nva[8] = {NV(":method", (h & 8) ? "GET" : "POST"),
                        NV(":scheme", "http"),

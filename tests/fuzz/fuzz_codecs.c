@@ -44,7 +44,8 @@ static void timeouts(const char *s, size_t len) {
   size_t n = rpc_timeout_encode(ms, enc);
   if (n < 2 || n > 9 || enc[n] != '\0') FAIL("timeout encode(%u): length %zu", ms, n);
   uint32_t back = 0;
-  if (rpc_timeout_decode(enc, n, &back) != RPC_OK) FAIL("timeout encode(%u) = \"%s\": refused", ms, enc);
+  if (rpc_timeout_decode(enc, n, &back) != RPC_OK)
+    FAIL("timeout encode(%u) = \"%s\": refused", ms, enc);
   /* milliseconds are exact; past 8 digits the encoder rounds up to seconds */
   int ok = ms <= 99999999u ? back == ms : back >= ms && (back - ms < 1000u || back == UINT32_MAX);
   if (!ok) FAIL("timeout %u -> \"%s\" -> %u", ms, enc, back);
@@ -57,11 +58,13 @@ static void messages(const char *s, size_t len, size_t cap) {
   size_t el = rpc_msg_encode(s, len, enc, ecap);
   if (el >= ecap || enc[el] != '\0' || strlen(enc) != el) FAIL("msg encode: length %zu", el);
   for (size_t i = 0; i < el; i++)
-    if ((uint8_t)enc[i] < 0x20 || (uint8_t)enc[i] > 0x7e) FAIL("msg encode: byte 0x%02x", (uint8_t)enc[i]);
+    if ((uint8_t)enc[i] < 0x20 || (uint8_t)enc[i] > 0x7e)
+      FAIL("msg encode: byte 0x%02x", (uint8_t)enc[i]);
   if (el && (enc[0] == ' ' || enc[el - 1] == ' '))
     FAIL("msg encode: \"%s\" starts or ends with a space (invalid HTTP/2 field value)", enc);
   size_t dl = rpc_msg_decode(enc, el, dec, len + 1);
-  if (dl != len || memcmp(dec, s, len) != 0) FAIL("msg: decode(encode(x)) != x (%zu vs %zu bytes)", dl, len);
+  if (dl != len || memcmp(dec, s, len) != 0)
+    FAIL("msg: decode(encode(x)) != x (%zu vs %zu bytes)", dl, len);
   free(enc);
   free(dec);
 

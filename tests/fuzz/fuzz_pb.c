@@ -34,11 +34,13 @@ static void bounded(const char *name, const pb_msgdesc_t *f, size_t msg_size, si
   pb_istream_t in = pb_istream_from_buffer(data, size);
   if (!pb_decode(&in, f, m1)) return;
   pb_ostream_t os = pb_ostream_from_buffer(e1, bound);
-  if (!pb_encode(&os, f, m1)) FAIL("%s: decoded but does not encode within %zu bytes: %s", name, bound, PB_GET_ERROR(&os));
+  if (!pb_encode(&os, f, m1))
+    FAIL("%s: decoded but does not encode within %zu bytes: %s", name, bound, PB_GET_ERROR(&os));
   size_t n1 = os.bytes_written;
   memset(m2, 0, msg_size);
   in = pb_istream_from_buffer(e1, n1);
-  if (!pb_decode(&in, f, m2)) FAIL("%s: its own encoding does not decode: %s", name, PB_GET_ERROR(&in));
+  if (!pb_decode(&in, f, m2))
+    FAIL("%s: its own encoding does not decode: %s", name, PB_GET_ERROR(&in));
   os = pb_ostream_from_buffer(e2, bound);
   if (!pb_encode(&os, f, m2)) FAIL("%s: second encode failed", name);
   if (os.bytes_written != n1 || memcmp(e1, e2, n1) != 0) FAIL("%s: encoding not stable", name);
@@ -98,7 +100,8 @@ static void storage_response(const uint8_t *data, size_t size) {
   /* what pb_decode accepts, the gateway's walk reads to the end; it skips a
    * field 1 of another wire type, which pb_decode hands to the callback */
   if (ok && (rv != 0 || walked > cb.count))
-    FAIL("StorageResponse decodes (%d products) but the walk says %d after %d", cb.count, rv, walked);
+    FAIL("StorageResponse decodes (%d products) but the walk says %d after %d", cb.count, rv,
+         walked);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

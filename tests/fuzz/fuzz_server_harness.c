@@ -150,7 +150,8 @@ void fz_server_init(void) {
   al = sizeof(srv_addr);
   if (lfd < 0 || getsockname(lfd, (struct sockaddr *)&srv_addr, &al) != 0)
     die("find the server's port");
-  if (storage_self) snprintf(storage_addr, sizeof(storage_addr), "127.0.0.1:%u", ntohs(srv_addr.sin_port));
+  if (storage_self)
+    snprintf(storage_addr, sizeof(storage_addr), "127.0.0.1:%u", ntohs(srv_addr.sin_port));
   /* the methods reach the channel through &gw when a call comes */
   gw.storage = rpc_channel_new(loop, storage_addr);
   if (!gw.storage) die("rpc_channel_new");

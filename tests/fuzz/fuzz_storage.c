@@ -47,8 +47,8 @@ typedef struct {
 static uint8_t tx[MAX_REQ + 1024];
 static uint8_t rx[1u << 20];
 
-static ssize_t read_req(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len,
-                        uint32_t *flags, nghttp2_data_source *src, void *ud) {
+static ssize_t read_req(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
+                        nghttp2_data_source *src, void *ud) {
   (void)s, (void)sid, (void)ud;
   fz_call_t *c = src->ptr;
   size_t total = 5 + c->len, n = 0;
@@ -169,13 +169,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   nghttp2_session_callbacks_del(cbs);
   nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, NULL, 0);
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, 0}
-  nghttp2_nv nva[] = {NV(":method", "POST"),       NV(":scheme", "http"),
-                      NV(":path", PATH),           NV(":authority", "127.0.0.1:6000"),
-                      NV("te", "trailers"),        NV("content-type", "application/grpc"),
+  nghttp2_nv nva[] = {NV(":method", "POST"),
+                      NV(":scheme", "http"),
+                      NV(":path", PATH),
+                      NV(":authority", "127.0.0.1:6000"),
+                      NV("te", "trailers"),
+                      NV("content-type", "application/grpc"),
                       NV("user-agent", "fuzz_storage")};
   nghttp2_data_provider prd = {.source.ptr = &c, .read_callback = read_req};
-  if (nghttp2_submit_request(s, NULL, nva, sizeof(nva) / sizeof(nva[0]), &prd, NULL) != 1)
-    abort();
+  if (nghttp2_submit_request(s, NULL, nva, sizeof(nva) / sizeof(nva[0]), &prd, NULL) != 1) abort();
   size_t txlen = 0;
   const uint8_t *p;
   ssize_t n;
@@ -188,7 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   size_t rxlen = fz_server_exchange(tx, txlen, rx, sizeof(rx));
   if (rxlen > sizeof(rx)) fail("answer larger than the harness buffer", &c, size);
-  if (nghttp2_session_mem_recv(s, rx, rxlen) < 0) fail("the server's bytes are not HTTP/2", &c, size);
+  if (nghttp2_session_mem_recv(s, rx, rxlen) < 0)
+    fail("the server's bytes are not HTTP/2", &c, size);
 
   if (c.invalid[0]) {
     fprintf(stderr, "fuzz_storage: invalid field %s\n", c.invalid);
