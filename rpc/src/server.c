@@ -40,10 +40,12 @@ struct rpc_scall {
   uint8_t dispatched, live, finished, headers_sent, closed_remote, rejected;
   uint32_t timeout_ms;
   uint8_t has_timeout;
-  uint32_t hdr_bytes;    /* the request's header list size, as SETTINGS counts it */
-  char md[RPC_MD_BYTES]; /* custom metadata: "name\0value\0" pairs */
+  uint32_t hdr_bytes; /* the request's header list size, as SETTINGS counts it */
+  /* metadata buffers of RPC_MD_BYTES, made on first use and kept with the
+   * pooled call: most calls carry none, so most calls stay small */
+  char *md; /* custom metadata: "name\0value\0" pairs */
   uint16_t md_len, md_count;
-  char rmd[RPC_MD_BYTES]; /* response metadata: "H|T name\0value\0" entries */
+  char *rmd; /* response metadata: "H|T name\0value\0" entries */
   uint16_t rmd_len;
   char path[PATH_MAX_LEN];
   int code;
@@ -105,10 +107,13 @@ static rpc_scall_t *call_new(rpc_conn_t *c, int32_t sid) {
     s->pool = call->next;
     /* keep the buffers, reset the rest */
     uint8_t *out = call->out, *dbuf = call->df.buf;
+    char *md = call->md, *rmd = call->rmd;
     size_t out_cap = call->out_cap, dcap = call->df.cap;
     memset(call, 0, sizeof(*call));
     call->out = out;
     call->out_cap = out_cap;
+    call->md = md;
+    call->rmd = rmd;
     rpc_deframer_init(&call->df, dbuf, dcap, s->lim.max_recv_msg, rpc_heap_grow);
   } else {
     call = calloc(1, sizeof(*call));
@@ -196,6 +201,7 @@ static size_t status_nv(rpc_scall_t *call, nghttp2_nv *nv, char *code, char *msg
  * entries (copied by nghttp2). Returns how many. */
 static size_t md_nv(const rpc_scall_t *call, char kind, nghttp2_nv *nv, size_t max) {
   size_t n = 0;
+  if (!call->rmd) return 0;
   for (const char *p = call->rmd; p < call->rmd + call->rmd_len && n < max;) {
     const char *name = p + 1, *value = name + strlen(name) + 1;
     if (*p == kind)
@@ -208,7 +214,8 @@ static size_t md_nv(const rpc_scall_t *call, char kind, nghttp2_nv *nv, size_t m
 
 static int add_md(rpc_scall_t *call, char kind, const char *name, const char *value) {
   size_t nl = strlen(name), vl = strlen(value);
-  if (call->rmd_len + 1 + nl + 1 + vl + 1 > sizeof(call->rmd)) return RPC_ERR_NOMEM;
+  if (call->rmd_len + 1 + nl + 1 + vl + 1 > RPC_MD_BYTES) return RPC_ERR_NOMEM;
+  if (!call->rmd && !(call->rmd = malloc(RPC_MD_BYTES))) return RPC_ERR_NOMEM;
   char *p = call->rmd + call->rmd_len;
   *p = kind;
   memcpy(p + 1, name, nl + 1);
@@ -430,7 +437,8 @@ static int cb_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
   } else if (is(name, nlen, "grpc-encoding")) {
     call->bad_encoding = !is(value, vlen, "identity");
   } else if (nlen && name[0] != ':' && !reserved(name, nlen) &&
-             call->md_len + nlen + vlen + 2 <= sizeof(call->md)) {
+             call->md_len + nlen + vlen + 2 <= RPC_MD_BYTES &&
+             (call->md || (call->md = malloc(RPC_MD_BYTES)))) {
     /* custom metadata, "-bin" values still base64 as they came */
     memcpy(call->md + call->md_len, name, nlen);
     call->md[call->md_len + nlen] = '\0';
@@ -953,6 +961,8 @@ void rpc_server_free(rpc_server_t *s) {
     rpc_scall_t *c = s->pool;
     s->pool = c->next;
     free(c->out);
+    free(c->md);
+    free(c->rmd);
     rpc_deframer_free(&c->df);
     free(c);
   }
