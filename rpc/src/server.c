@@ -903,6 +903,8 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 4096);
   /* rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 a second */
   nghttp2_option_set_stream_reset_rate_limit(s->opt, 1000, 33);
+  /* gRPC uses no priorities: closed streams need not be kept for the tree */
+  nghttp2_option_set_no_closed_streams(s->opt, 1);
   s->lio.fn = on_accept;
   s->lio.arg = s;
   rpc_loop_add(loop, &s->lio, EPOLLIN);
