@@ -109,7 +109,8 @@ def cell(sec, row, peer):
     return "**FAIL** [%d]" % len(notes)
 
 
-tpeers = [q for q in ["go", "node", "python"] if ("testservice", "version", q) in xinfo]
+FC_COLS = ["firmware-client (host)", "firmware-client (armhf, qemu-arm)"]  # test_testservice_fc.sh
+tpeers = [q for q in ["go", "node", "python"] + FC_COLS if ("testservice", "version", q) in xinfo]
 p()
 p("## TestService: each peer's interop client against our interop-server")
 p()
@@ -135,6 +136,20 @@ p("Client-streaming and bidirectional methods take their requests as they arrive
 p("(`rpc_method_t.on_msg`): FullDuplexCall answers each request at once (ping_pong,")
 p("cancel_after_first_response), StreamingInputCall adds up the payloads until the half-close.")
 p("interval_us is honoured by StreamingOutputCall (loop timers), not by FullDuplexCall.")
+if any(q in tpeers for q in FC_COLS):
+    p()
+    p("The firmware-client columns are `fc-interop` (`tests/interop/testservice/fc_interop.c`,")
+    p("`tests/interop/test_testservice_fc.sh`): the cases played by the board client's own stack (the rpc")
+    p("client core and pump, the port, nghttp2 in the board's arena, nanopb over static buffers, no heap")
+    p("for messages), built for the host (host-asan) and for armhf-linux under qemu-arm. Responses are")
+    p("decoded as they stream in (`rpc_deframer_stream`: each piece of a message goes to the decoder,")
+    p("nothing holds a whole message), so large_unary's 314159-byte payload is played in full with no")
+    p("receive buffer; Payload.body is only counted and checked. Not played: the request-streaming")
+    p("cases (the client core sends one request message, with the half-close), custom_metadata (the")
+    p("core reports no response metadata, and the case needs the 314159-byte responses) and interval_us")
+    p("(it checks the server's timers). cancel_after_begin sends the HEADERS alone and cancels (RST_STREAM);")
+    p("timeout_on_sleeping_server sends the HEADERS alone and leaves the stream open, so that the")
+    p("server waits past the 1 ms deadline.")
 p()
 p("## Protocol conformance (PROTOCOL-HTTP2.md)")
 p()

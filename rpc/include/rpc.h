@@ -79,25 +79,39 @@ size_t rpc_msg_decode(const char *s, size_t len, char *out, size_t cap);
  * Host code passes one; boards pass NULL and a fixed buffer. */
 typedef void *(*rpc_grow_fn)(void *old, size_t n);
 
+/* Streaming mode: a piece of a message's body as it arrives, off bytes into a
+ * message of total bytes (a message of 0 bytes gives one empty piece); a
+ * non-zero return stops the feed with it. */
+typedef int (*rpc_piece_fn)(void *arg, const uint8_t *piece, size_t len, uint32_t off,
+                            uint32_t total);
+
 /* Splits the length-prefixed gRPC message stream into whole messages. A
  * message may arrive in many pieces; a piece may hold many messages. */
 typedef struct rpc_deframer {
   uint8_t hdr[5];
-  uint8_t hdr_len;  /* bytes of the 5-byte prefix seen so far */
-  uint32_t need;    /* body length of the current message */
-  uint32_t have;    /* body bytes of it seen so far */
-  uint8_t *buf;     /* body storage */
-  size_t cap;       /* its size */
-  size_t max;       /* largest message accepted */
-  rpc_grow_fn grow; /* NULL: buf is fixed */
+  uint8_t hdr_len;    /* bytes of the 5-byte prefix seen so far */
+  uint32_t need;      /* body length of the current message */
+  uint32_t have;      /* body bytes of it seen so far */
+  uint8_t *buf;       /* body storage */
+  size_t cap;         /* its size */
+  size_t max;         /* largest message accepted */
+  rpc_grow_fn grow;   /* NULL: buf is fixed */
+  rpc_piece_fn piece; /* streaming mode: bodies go here, unbuffered */
 } rpc_deframer_t;
 
-/* Called once per whole message; a non-zero return stops the feed with it. */
+/* Called once per whole message (msg is NULL in streaming mode, len is the
+ * message's length); a non-zero return stops the feed with it. */
 typedef int (*rpc_msg_fn)(void *arg, const uint8_t *msg, size_t len);
 
 /* Prepares d over buf[cap] (buf may be NULL when grow is set); messages longer
  * than max are refused. */
 void rpc_deframer_init(rpc_deframer_t *d, uint8_t *buf, size_t cap, size_t max, rpc_grow_fn grow);
+
+/* Prepares d in streaming mode: the body of each message of at most max
+ * bytes goes to piece as it arrives (with the feed's arg) and is never
+ * buffered; on_msg(arg, NULL, len) then marks the message's end. For a
+ * decoder that needs no whole message (a board's large payloads). */
+void rpc_deframer_stream(rpc_deframer_t *d, size_t max, rpc_piece_fn piece);
 
 /* Feeds bytes; calls on_msg for each whole message. Returns RPC_OK, the
  * callback's non-zero value, RPC_ERR_TOO_LARGE, RPC_ERR_COMPRESSED or

@@ -29,7 +29,10 @@ typedef struct rpc_client rpc_client_t;
 
 /* What a call reports to its owner. */
 typedef struct rpc_call_cbs {
-  /* One whole response message. Return 0, or non-zero to cancel the call. */
+  /* One whole response message. Return 0, or non-zero to cancel the call.
+   * With the deframer in streaming mode (rpc_deframer_stream: its piece
+   * callback gets this call as arg), msg is NULL: the end of a message whose
+   * len bytes went to the piece callback. */
   int (*on_message)(rpc_call_t *call, const uint8_t *msg, size_t len);
   /* The call is over: call->code and call->message hold the status. */
   void (*on_close)(rpc_call_t *call);

@@ -20,6 +20,11 @@ void rpc_deframer_init(rpc_deframer_t *d, uint8_t *buf, size_t cap, size_t max, 
   d->grow = grow;
 }
 
+void rpc_deframer_stream(rpc_deframer_t *d, size_t max, rpc_piece_fn piece) {
+  rpc_deframer_init(d, NULL, 0, max, NULL);
+  d->piece = piece;
+}
+
 int rpc_deframer_idle(const rpc_deframer_t *d) {
   return d->hdr_len == 0;
 }
@@ -46,7 +51,7 @@ int rpc_deframer_feed(rpc_deframer_t *d, const uint8_t *in, size_t len, rpc_msg_
                 d->hdr[4];
       d->have = 0;
       if (d->need > d->max) return RPC_ERR_TOO_LARGE;
-      if (d->need > d->cap) {
+      if (!d->piece && d->need > d->cap) {
         uint8_t *nb;
         if (!d->grow || !(nb = d->grow(d->buf, d->need))) return RPC_ERR_NOMEM;
         d->buf = nb;
@@ -55,13 +60,20 @@ int rpc_deframer_feed(rpc_deframer_t *d, const uint8_t *in, size_t len, rpc_msg_
     }
     size_t n = d->need - d->have;
     if (n > len) n = len;
-    if (n) memcpy(d->buf + d->have, in, n);
+    if (d->piece) {
+      if (n || d->need == 0) {
+        int r = d->piece(arg, in, n, d->have, d->need);
+        if (r) return r;
+      }
+    } else if (n) {
+      memcpy(d->buf + d->have, in, n);
+    }
     d->have += (uint32_t)n;
     in += n;
     len -= n;
     if (d->have == d->need) {
       d->hdr_len = 0;
-      int r = on_msg(arg, d->buf, d->need);
+      int r = on_msg(arg, d->piece ? NULL : d->buf, d->need);
       if (r) return r;
     }
   }

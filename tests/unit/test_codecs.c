@@ -120,8 +120,49 @@ static void deframer(void) {
   rpc_deframer_free(&d);
 }
 
+typedef struct {
+  size_t bytes, ends;
+  uint32_t last_total;
+  int ordered;
+} pieces_t;
+
+static int on_piece(void *arg, const uint8_t *p, size_t len, uint32_t off, uint32_t total) {
+  pieces_t *g = arg;
+  (void)p;
+  g->ordered &= off + len <= total;
+  g->bytes += len;
+  g->last_total = total;
+  return 0;
+}
+
+static int on_end(void *arg, const uint8_t *msg, size_t len) {
+  pieces_t *g = arg;
+  g->ordered &= msg == NULL && len == g->last_total;
+  g->ends++;
+  return 0;
+}
+
+/* Streaming mode: bodies arrive in pieces, nothing is buffered, a message
+ * larger than any buffer passes as long as it is under max. */
+static void streaming(void) {
+  static uint8_t wire[5 + 100000 + 5];
+  rpc_frame_prefix(wire, 100000);
+  rpc_frame_prefix(wire + 5 + 100000, 0);
+  rpc_deframer_t d;
+  pieces_t g = {0, 0, 0, 1};
+  rpc_deframer_stream(&d, 200000, on_piece);
+  for (size_t i = 0; i < sizeof(wire); i += 999) {
+    size_t n = sizeof(wire) - i < 999 ? sizeof(wire) - i : 999;
+    CHECK(rpc_deframer_feed(&d, wire + i, n, on_end, &g) == RPC_OK);
+  }
+  CHECK(g.bytes == 100000 && g.ends == 2 && g.ordered && rpc_deframer_idle(&d));
+  rpc_deframer_stream(&d, 1000, on_piece);
+  CHECK(rpc_deframer_feed(&d, wire, 5, on_end, &g) == RPC_ERR_TOO_LARGE);
+}
+
 int main(void) {
   timeouts();
+  streaming();
   messages();
   codes();
   deframer();
