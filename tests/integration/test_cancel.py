@@ -113,11 +113,17 @@ t.check(not re.search(r"the response was sent to client", gw2.text()),
         "a cut stream is never completed", gw2.tail())
 
 # 5. Meanwhile other calls run normally, concurrently with a cancel storm.
+# Each channel gets its own connection: grpcio otherwise shares one between
+# channels to the same address, and a channel closing at the end of its
+# `with` can take the shared connection down under another channel's call
+# (the client sends FIN itself, then fails its own next write with "Broken
+# pipe") — a client artefact that says nothing about the server.
+OWN_CONN = [("grpc.use_local_subchannel_pool", 1)]
 errs = []
 
 
 def good():
-    with grpc.insecure_channel("127.0.0.1:%d" % gw2.port) as ch:
+    with grpc.insecure_channel("127.0.0.1:%d" % gw2.port, options=OWN_CONN) as ch:
         stub = api_pb2_grpc.ProdServiceStub(ch)
         try:
             r = stub.GetVendorProdTypes(api_pb2.ClientRequestType(vendor="google"), timeout=5)
@@ -128,7 +134,7 @@ def good():
 
 
 def cancel_storm():
-    with grpc.insecure_channel("127.0.0.1:%d" % gw2.port) as ch:
+    with grpc.insecure_channel("127.0.0.1:%d" % gw2.port, options=OWN_CONN) as ch:
         stub = api_pb2_grpc.ProdServiceStub(ch)
         for _ in range(5):
             it = stub.GetVendorProds(api_pb2.ClientRequestProds(vendor="google", productType="compute"), timeout=20)
