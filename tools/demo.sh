@@ -16,7 +16,7 @@ start() { # start STORAGE_ARGS... -- GATEWAY_ARGS...
   $B/storage --listen 127.0.0.1:$SP --db "$D/storage.db" "${sa[@]}" 2>"$D/storage.log" & pids+=($!)
   $B/gateway --listen 127.0.0.1:$GP --storage 127.0.0.1:$SP "${ga[@]}" 2>"$D/gateway.log" & pids+=($!)
   for p in $SP $GP; do
-    for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 50); do (: >/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
   done
 }
 client() { echo "\$ firmware-client $*"; $B/firmware-client --addr 127.0.0.1:$GP "$@"; echo "(exit $?)"; }
