@@ -1,4 +1,4 @@
-# make bench: our stack against its peers (grpc-go, grpcio, nghttpd) on this
+# make bench: our stack against its peers (grpc-go, grpc C++, grpcio, nghttpd) on this
 # machine, in one run; writes docs/benchmarks.md and docs/benchmarks.png.
 # Not part of make test (the callgrind ceilings are: tests/perf/). Installs
 # its packages first (tools/bench-deps.sh, as root), measures the host build

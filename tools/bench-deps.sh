@@ -7,6 +7,9 @@
 #   golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler
 #                    the grpc-go peer (GOPATH mode over /usr/share/gocode;
 #                    protoc and protoc-gen-go 1.3 with plugins=grpc)
+#   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev g++ pkg-config
+#                    the grpc C++ peer (grpc++ 1.51 headers and libraries,
+#                    grpc_cpp_plugin for protoc, built with g++ -O2)
 #   python3-grpcio python3-grpc-tools python3-protobuf
 #                    grpcio peers (/usr/bin/python3)
 #   gnuplot-nox      the ratio chart (PNG, pngcairo or png terminal)
@@ -18,7 +21,8 @@
 set -euo pipefail
 PKGS="nghttp2-client nghttp2-server golang-go golang-google-grpc-dev golang-goprotobuf-dev
  protobuf-compiler python3-grpcio python3-grpc-tools python3-protobuf gnuplot-nox sqlite3
- valgrind strace util-linux procps time"
+ valgrind strace util-linux procps time libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev g++
+ pkg-config"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -105,13 +105,14 @@ plot "$dat" using 2:xtic(1) title "measured" lc rgb "#2b6cb0", \
      1 notitle lc rgb "black" dt 2
 EOF
 
-ORDER=(ours ours2 go go2 py nghttpd)
+ORDER=(ours ours2 go go2 cpp py nghttpd)
 name() {
   case $1 in
   ours) echo "our gateway (1 event loop)" ;;
   ours2) echo "our gateway, --workers 2" ;;
   go) echo "grpc-go, GOMAXPROCS=1" ;;
   go2) echo "grpc-go, GOMAXPROCS=2" ;;
+  cpp) echo "grpc C++ (sync server, its thread pool on core 0)" ;;
   py) echo "grpcio (python)" ;;
   nghttpd) echo "nghttpd (HTTP/2, no gRPC)" ;;
   esac
@@ -150,11 +151,22 @@ figures of this same run.
 * Versions: our gateway and storage: \`build/host/bin\` (gcc $(gcc -dumpfullversion), \`-O2\`),
   nghttp2 $(dpkg-query -W -f='${Version}' libnghttp2-14), nanopb $(dpkg-query -W -f='${Version}' libprotobuf-nanopb-dev 2>/dev/null || dpkg-query -W -f='${Version}' libnanopb-dev 2>/dev/null || echo '?');
   grpc-go $(dpkg-query -W -f='${Version}' golang-google-grpc-dev) (Debian, GOPATH mode, $(go version | awk '{print $3}'));
+  grpc C++ $(dpkg-query -W -f='${Version}' libgrpc++-dev 2>/dev/null || echo '?') (Debian's \`libgrpc++-dev\`, protobuf $(dpkg-query -W -f='${Version}' libprotobuf-dev 2>/dev/null || echo '?'), g++ $(g++ -dumpfullversion 2>/dev/null || echo '?') \`-O2\`);
   grpcio $(dpkg-query -W -f='${Version}' python3-grpcio) (Debian, \`/usr/bin/python3\`);
   h2load and nghttpd $(dpkg-query -W -f='${Version}' nghttp2-client).
-* grpc C++ is not measured: Debian ships the runtime, but a server needs
-  \`libgrpc++-dev\` and \`protobuf-compiler-grpc\` and a C++ build of its own
-  for one more row; grpc-go is the reference the targets name.
+* grpc C++ (\`bench/cpp/prod_server.cc\`, unary only) is a synchronous
+  \`grpc::ServerBuilder\` server with grpc's default thread model: a pool
+  that polls one completion queue, each call's handler runs on the thread
+  that took it and a new poller thread starts whenever none is left, so the
+  pool grows with the calls in flight (capped only by the default, unlimited,
+  resource quota) and shrinks back when idle, beside grpc core's own timer
+  and executor threads. The whole process is pinned to core 0 like the other
+  servers, so its threads share one core: $(v threads_cpp_idle) threads idle, a peak of
+  $(v threads_cpp_peak) seen during the one-second warm-up under \`-c100 -m10\`. It is not
+  one thread as our gateway's loop or \`GOMAXPROCS=1\` are: one core, not
+  one thread, is what the rows share. Its row measures this default sync
+  model, not grpc C++'s async or callback API nor a capped pool. The
+  targets stay against grpc-go.
 * Logging: every server logs one line per request on stderr (the article's
   lines), sent to a file or \`/dev/null\`; the cost is part of the figures.
 
@@ -222,9 +234,9 @@ EOF
   fi
   cat <<EOF
 
-Ratios (medians of rounds): throughput ours / grpc-go $r_tput_go, ours / grpcio $(n ratio_tput_py 2),
-ours / nghttpd $r_tput_ng; serial p50 ours / grpc-go $r_lat_go (mean: $(n ratio_serial_mean_go 2)); server CPU per call
-ours / grpc-go $(n ratio_cpu_go 2), ours / nghttpd $(n ratio_cpu_nghttpd 2). Ratios of the medians
+Ratios (medians of rounds): throughput ours / grpc-go $r_tput_go, ours / grpc C++ $(n ratio_tput_cpp 2), ours / grpcio $(n ratio_tput_py 2),
+ours / nghttpd $r_tput_ng; serial p50 ours / grpc-go $r_lat_go (mean: $(n ratio_serial_mean_go 2)), ours / grpc C++ $(n ratio_serial_cpp 2); server CPU per call
+ours / grpc-go $(n ratio_cpu_go 2), ours / grpc C++ $(n ratio_cpu_cpp 2), ours / nghttpd $(n ratio_cpu_nghttpd 2). Ratios of the medians
 above: serial p50 ours / grpcio $(ratio serial_ours_p50us serial_py_p50us).
 $(awk -v c="$(v tput_nghttpd_h2cpu)" 'BEGIN {if (c >= 90) print "h2load used " c "% of its core against nghttpd: nghttpd'"'"'s throughput is the load generator'"'"'s limit, a lower bound, so ours / nghttpd is an upper bound; the CPU per call ratio is the fairer comparison there."}')
 With two cores and h2load on one of them, \`--workers 2\` gives the second
@@ -353,7 +365,10 @@ BENCH_RUNS=3 make bench        # fewer runs; see tools/bench.sh for the other kn
 \`\`\`
 
 The peers live in \`bench/\`: \`bench/go/prod_server.go\` (grpc-go,
-built in GOPATH mode into \`build/bench/go/\`), \`bench/py/prod_server.py\`
+built in GOPATH mode into \`build/bench/go/\`), \`bench/cpp/prod_server.cc\`
+(grpc C++, unary only; protoc + \`grpc_cpp_plugin\` into
+\`build/bench/cpp/gen\`, \`g++ -O2\` into \`build/bench/cpp/\`, rebuilt when its
+source or \`proto/api.proto\` changes; $( [ "$(v cpp_build_s)" = cached ] && echo "not rebuilt by this run" || echo "built in $(v cpp_build_s) s by this run")), \`bench/py/prod_server.py\`
 and \`bench/py/storage_server.py\` (grpcio). Quiet machines give tighter
 spreads: \`make bench\` waits up to a minute for the load to drop below 1,
 then measures anyway and records the load above.

@@ -31,6 +31,7 @@ GW=build/host/bin/gateway
 ST=build/host/bin/storage
 FC=build/host/bin/firmware-client
 GOSRV=$BENCH/go/prod_server
+CPPSRV=$BENCH/cpp/prod_server
 PY=/usr/bin/python3
 PYSRV=bench/py/prod_server.py
 PYST=bench/py/storage_server.py
@@ -205,7 +206,8 @@ syscalls() {
 
 # unary_start KIND PORT: starts one server of GetVendorProdTypes on SRV_CORE.
 # KIND: ours, ours2 (--workers 2, cores 0-1), go, go2 (GOMAXPROCS=2, cores
-# 0-1), py, nghttpd. Sets PID and URL.
+# 0-1), cpp (grpc C++ sync server, its whole thread pool on SRV_CORE), py,
+# nghttpd. Sets PID and URL.
 unary_start() {
   local kind=$1 port=$2 dead
   dead=$(free_port) # no storage: the unary method does not need it
@@ -215,6 +217,7 @@ unary_start() {
   ours2) start 0,1 "$kind" "$port" "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:$dead" --workers 2 ;;
   go) start "$SRV_CORE" "$kind" "$port" env GOMAXPROCS=1 "$GOSRV" -listen "127.0.0.1:$port" -storage "127.0.0.1:$dead" ;;
   go2) start 0,1 "$kind" "$port" env GOMAXPROCS=2 "$GOSRV" -listen "127.0.0.1:$port" -storage "127.0.0.1:$dead" ;;
+  cpp) start "$SRV_CORE" "$kind" "$port" "$CPPSRV" -listen "127.0.0.1:$port" ;;
   py) start "$SRV_CORE" "$kind" "$port" "$PY" "$PYSRV" --listen "127.0.0.1:$port" ;;
   nghttpd)
     URL=http://127.0.0.1:$port/types
@@ -242,6 +245,24 @@ setup() {
     protoc -Iproto --go_out=plugins=grpc,Mapi.proto=api:"$BENCH/go/src/api" proto/api.proto || die protoc
     GO111MODULE=off GOPATH=$ROOT/$BENCH/go:/usr/share/gocode GOCACHE=$ROOT/$BENCH/go/cache GOFLAGS='' \
       go build -o "$GOSRV" bench/go/prod_server.go || die "go build"
+  fi
+  # the grpc C++ peer: protoc + grpc_cpp_plugin, g++ -O2, Debian's grpc++ 1.51;
+  # rebuilt only when its source or the proto changes
+  local t0 gen=$BENCH/cpp/gen
+  put cpp_build_s cached
+  if [ ! -x "$CPPSRV" ] || [ bench/cpp/prod_server.cc -nt "$CPPSRV" ] || [ proto/api.proto -nt "$CPPSRV" ]; then
+    log "building the grpc C++ peer"
+    t0=$(date +%s%N)
+    rm -rf "$gen"
+    mkdir -p "$gen"
+    protoc -Iproto --cpp_out="$gen" --grpc_out="$gen" --plugin=protoc-gen-grpc="$(command -v grpc_cpp_plugin)" \
+      proto/api.proto || die "protoc (grpc_cpp_plugin)"
+    # shellcheck disable=SC2046
+    g++ -O2 -std=c++17 -I"$gen" $(pkg-config --cflags grpc++ protobuf) -o "$CPPSRV.tmp" \
+      bench/cpp/prod_server.cc "$gen/api.pb.cc" "$gen/api.grpc.pb.cc" \
+      $(pkg-config --libs grpc++ protobuf) -lpthread || die "g++ (grpc C++ peer)"
+    mv "$CPPSRV.tmp" "$CPPSRV"
+    put cpp_build_s "$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN {printf "%.1f", d / 1e9}')"
   fi
   # request bodies: gRPC frames (flag 0, 4-byte length) holding the protobuf
   printf '\x00\x00\x00\x00\x05\x0a\x03aws' >"$TMP/types.bin" # ClientRequestType{vendor: "aws"}
@@ -284,11 +305,32 @@ unary_all_start() {
     # warm-up and calibration: one serial burst, one second of load
     h2 "$SRV_CORE" "$f.serial" -n 1000 -c1 -m1 -d "$TMP/types.bin" "$URL"
     USERIAL_N[$k]=$(awk -v r="$(h2_rps "$f.serial")" 'BEGIN {n = int(r * 0.5); if (n < 1000) n = 1000; if (n > 50000) n = 50000; print n}')
+    [ "$k" = cpp ] && threads_watch "$PID"
     h2 "$LOAD_CORE" "$f.tput" -D 1 -c100 -m10 -t1 -d "$TMP/types.bin" "$URL"
+    [ "$k" = cpp ] && threads_done "$k"
     UTPUT_N[$k]=$(awk -v r="$(h2_rps "$f.tput")" -v s="$SECS" 'BEGIN {n = int(r * s); if (n < 5000) n = 5000; print n}')
     put "serial_${k}_n" "${USERIAL_N[$k]}"
     put "tput_${k}_n" "${UTPUT_N[$k]}"
   done
+}
+
+# threads_watch PID / threads_done KIND: the grpc C++ sync server's thread
+# count (/proc/PID/status Threads) idle, and its peak sampled every 50 ms
+# during the one-second warm-up under the throughput load (not a timed run;
+# the sampler runs on LOAD_CORE).
+threads_watch() {
+  put "threads_cpp_idle" "$(awk '$1 == "Threads:" {print $2}' "/proc/$1/status")"
+  # shellcheck disable=SC2016 # the sampler's script, expanded by its own bash
+  taskset -c "$LOAD_CORE" bash -c 'm=0; while kill -0 "$1" 2>/dev/null; do
+      t=$(awk '"'"'$1 == "Threads:" {print $2}'"'"' "/proc/$1/status" 2>/dev/null)
+      [ "${t:-0}" -gt "$m" ] && { m=$t; echo "$m" >"$2"; }; sleep 0.05; done' _ "$1" "$TMP/threads-peak" &
+  TW=$!
+  PIDS+=("$TW")
+}
+threads_done() {
+  kill -KILL "$TW" 2>/dev/null
+  wait "$TW" 2>/dev/null
+  put "threads_$1_peak" "$(cat "$TMP/threads-peak" 2>/dev/null || echo 0)"
 }
 
 # serial_run KIND I: h2load -c1 -m1, server and h2load both on SRV_CORE.
@@ -344,6 +386,9 @@ unary_bench() {
   paired ratio_tput_go "${TRPS[ours]}" "${TRPS[go]}"
   paired ratio_tput_nghttpd "${TRPS[ours]}" "${TRPS[nghttpd]}"
   paired ratio_tput_py "${TRPS[ours]}" "${TRPS[py]}"
+  paired ratio_tput_cpp "${TRPS[ours]}" "${TRPS[cpp]}"
+  paired ratio_serial_cpp "${SLAT[ours]}" "${SLAT[cpp]}"
+  paired ratio_cpu_cpp "${TCPU[ours]}" "${TCPU[cpp]}"
   paired ratio_serial_go "${SLAT[ours]}" "${SLAT[go]}"
   paired ratio_serial_mean_go "${SMEAN[ours]}" "${SMEAN[go]}"
   paired ratio_cpu_go "${TCPU[ours]}" "${TCPU[go]}"
@@ -597,7 +642,7 @@ main() {
   "$GW" --help 2>&1 | grep -q -- --workers && WORKERS=1
   put workers_flag "$WORKERS"
   log "1-2/6 unary: serial latency and throughput"
-  UNARY_KINDS=(ours go py nghttpd)
+  UNARY_KINDS=(ours go cpp py nghttpd)
   [ "$WORKERS" = 1 ] && UNARY_KINDS+=(ours2 go2)
   unary_bench
   log "3/6 streaming"
