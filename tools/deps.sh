@@ -6,7 +6,7 @@ PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev libmbedtls-dev uuid-dev libsq
  python3-grpcio python3-grpc-tools python3-protobuf python3-hpack nghttp2-client dpkg-dev
  gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
  binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev
- golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler iproute2"
+ golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler iproute2 clang-format"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
