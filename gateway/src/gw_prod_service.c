@@ -84,7 +84,12 @@ typedef struct gw_prods {
   size_t resp_len, resp_cap;
   pb_istream_t cursor; /* the next product in resp */
   int sent;
+  int answered; /* storage's message arrived */
   int pooled;
+  /* the client's custom metadata, copied for storage: a refused storage call
+   * is sent again later, with it */
+  char md_buf[RPC_MD_BYTES];
+  const char *md[2 * RPC_CLIENT_MAX_MD];
   rpc_timer_t timer;
   struct gw_prods *next; /* free list */
 } gw_prods_t;
@@ -205,6 +210,8 @@ static void on_stream_tick(rpc_timer_t *t) {
 
 static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
   gw_prods_t *p = call->user;
+  if (p->answered) return 1; /* a unary answer has one message: a second is an error */
+  p->answered = 1;
   /* take the deframer's buffer rather than copy: it holds the whole answer */
   p->resp = call->deframer.buf;
   p->resp_cap = call->deframer.cap;
@@ -241,18 +248,20 @@ static void on_storage_close(rpc_call_t *call) {
   prods_maybe_put(p);
 }
 
-/* Logs the request's custom metadata in one line and gathers up to
- * RPC_CLIENT_MAX_MD pairs into md[] for storage; returns the pairs. */
-static size_t take_metadata(rpc_scall_t *call, const char **md) {
+/* Logs the request's custom metadata in one line and copies up to
+ * RPC_CLIENT_MAX_MD pairs into p for storage; returns the pairs. */
+static size_t take_metadata(rpc_scall_t *call, gw_prods_t *p) {
   char line[512];
-  size_t used = 0, pairs = 0;
+  size_t used = 0, pairs = 0, off = 0;
   const char *name, *value;
   for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++) {
     int k = snprintf(line + used, sizeof(line) - used, "%s%s=%s", i ? ", " : "", name, value);
     if (k > 0 && (size_t)k < sizeof(line) - used) used += (size_t)k;
-    if (pairs < RPC_CLIENT_MAX_MD) {
-      md[2 * pairs] = name;
-      md[2 * pairs + 1] = value;
+    size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
+    if (pairs < RPC_CLIENT_MAX_MD && off + nl + vl <= sizeof(p->md_buf)) {
+      p->md[2 * pairs] = memcpy(p->md_buf + off, name, nl);
+      p->md[2 * pairs + 1] = memcpy(p->md_buf + off + nl, value, vl);
+      off += nl + vl;
       pairs++;
     }
   }
@@ -284,18 +293,15 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   p->storage.user = p;
   /* the pooled buffer of an earlier call receives this one's answer */
   rpc_deframer_init(&p->storage.deframer, p->resp, p->resp_cap, STORAGE_MAX_MSG, rpc_heap_grow);
-  /* the client's custom metadata goes on to storage (copied at start) */
-  const char *md[2 * RPC_CLIENT_MAX_MD];
-  p->storage.md = md;
-  p->storage.md_pairs = take_metadata(call, md);
+  /* the client's custom metadata goes on to storage */
+  p->storage.md = p->md;
+  p->storage.md_pairs = take_metadata(call, p);
   p->resp = NULL;
   p->resp_cap = 0;
   rpc_scall_set_user(call, p);
   int64_t left = rpc_scall_remaining_ms(call);
   uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
   int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
-  p->storage.md = NULL; /* md[] lives on this stack frame only */
-  p->storage.md_pairs = 0;
   if (r != RPC_OK) {
     p->resp = p->storage.deframer.buf; /* on_close will not run: keep the buffer */
     p->resp_cap = p->storage.deframer.cap;

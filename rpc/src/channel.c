@@ -31,6 +31,8 @@ typedef struct ch_conn {
   rpc_client_t core;
   int epollout;
   int failing; /* its calls are being failed: start nothing on it */
+  int dead;    /* closed; freed at the end of the loop turn */
+  struct ch_conn *zombie;
 } ch_conn_t;
 
 struct rpc_channel {
@@ -42,7 +44,8 @@ struct rpc_channel {
   ch_conn_t *old;     /* retiring after GOAWAY; NULL if none */
   rpc_timer_t tick;
   rpc_defer_t flush;
-  int closing; /* being freed: start nothing */
+  int closing;        /* being freed: start nothing */
+  ch_conn_t *zombies; /* closed connections an epoll batch may still name */
 };
 
 static void conn_down(ch_conn_t *k, const char *why);
@@ -86,7 +89,19 @@ static void conn_free(ch_conn_t *k) {
   rpc_loop_del(ch->loop, &k->io);
   rpc_sock_close(&k->sock);
   rpc_client_free(&k->core);
-  free(k);
+  /* freed at the end of the loop turn: an event of this turn may name it */
+  k->dead = 1;
+  k->zombie = ch->zombies;
+  ch->zombies = k;
+  schedule(ch);
+}
+
+static void free_zombies(rpc_channel_t *ch) {
+  while (ch->zombies) {
+    ch_conn_t *z = ch->zombies;
+    ch->zombies = z->zombie;
+    free(z);
+  }
 }
 
 /* Writes what the core has; a retired connection whose calls are all over
@@ -107,6 +122,7 @@ static int conn_flush(ch_conn_t *k) {
 
 static void on_flush(rpc_defer_t *d) {
   rpc_channel_t *ch = d->arg;
+  free_zombies(ch);
   if (ch->cur) conn_flush(ch->cur);
   if (ch->old) conn_flush(ch->old);
   arm_tick(ch);
@@ -156,6 +172,7 @@ static int retry_refused(void *arg, rpc_client_t *c, rpc_call_t *call) {
 
 static void on_io(rpc_io_t *io, uint32_t ev) {
   ch_conn_t *k = io->arg;
+  if (k->dead) return;
   rpc_channel_t *ch = k->ch;
   if (k->state == CH_CONNECTING) {
     int err = 0;
@@ -227,6 +244,7 @@ void rpc_channel_free(rpc_channel_t *ch) {
   if (ch->old) conn_down(ch->old, "channel closed");
   rpc_timer_stop(ch->loop, &ch->tick);
   rpc_loop_undefer(ch->loop, &ch->flush);
+  free_zombies(ch);
   free(ch);
 }
 
@@ -280,7 +298,12 @@ static int dial(rpc_channel_t *ch) {
   k->io.arg = k;
   k->state = CH_CONNECTING;
   k->epollout = 1;
-  rpc_loop_add(ch->loop, &k->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+  if (rpc_loop_add(ch->loop, &k->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+    rpc_client_free(&k->core);
+    rpc_sock_close(&k->sock);
+    free(k);
+    return RPC_ERR_PROTO;
+  }
   ch->cur = k;
   return RPC_OK;
 }

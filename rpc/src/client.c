@@ -187,8 +187,11 @@ int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg) {
        cfg->initial_window_size ? cfg->initial_window_size : 65535u},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 16384u},
   };
-  if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])))
+  if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]))) {
+    nghttp2_session_del(c->session); /* the arena gets it back */
+    c->session = NULL;
     return RPC_ERR_NOMEM;
+  }
   return RPC_OK;
 }
 

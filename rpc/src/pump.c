@@ -15,7 +15,12 @@ static int flush(rpc_client_t *c, port_transport_t *t) {
     while (off < (size_t)n) {
       int32_t w = t->send(t->net, out + off, (size_t)n - off);
       if (w < 0) return w;
-      off += (size_t)w; /* 0: the port's buffer is full; try again */
+      if (w == 0) { /* the port's buffer is full: deadlines still apply */
+        rpc_client_tick(c, port_time_ms());
+        if (!c->calls) return RPC_OK;
+        continue;
+      }
+      off += (size_t)w;
     }
   }
   return n < 0 ? RPC_ERR_PROTO : RPC_OK;

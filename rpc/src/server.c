@@ -523,6 +523,7 @@ static int cb_data(nghttp2_session *sess, uint8_t flags, int32_t sid, const uint
   int r = rpc_deframer_feed(&call->df, data, len, on_req_msg, call);
   if (r == RPC_OK) return 0;
   call->rejected = 1;
+  call_end(call, RPC_END_CANCELLED); /* a streaming handler may hold the call */
   char m[96];
   switch (r) {
   case RPC_ERR_TOO_LARGE:
@@ -580,9 +581,10 @@ static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
     call->closed_remote = 1;
     if (call->method && call->method->on_msg) {
       if (!call->live) return 0;
-      if (!rpc_deframer_idle(&call->df))
+      if (!rpc_deframer_idle(&call->df)) {
+        call_end(call, RPC_END_CANCELLED);
         rpc_scall_finish(call, RPC_CODE_INTERNAL, "request ended inside a message");
-      else
+      } else
         call->method->on_msg(call, NULL, 0, call->method->ud); /* half-close */
     } else {
       dispatch(call);
@@ -825,6 +827,7 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
     nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3);
     nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 1 << 24);
     if (rpc_loop_add(s->loop, &c->io, EPOLLIN | EPOLLRDHUP) != 0) {
+      rpc_timer_stop(s->loop, &c->timer);
       nghttp2_session_del(c->session);
       rpc_sock_close(&c->sock);
       free(c);

@@ -29,6 +29,7 @@ struct rpc_tls {
   mbedtls_ssl_context ssl;
   int fd;
   int want_write;
+  size_t wretry; /* length of a write mbedtls must be given again */
   char cn[128];
   char err[200];
 };
@@ -217,8 +218,10 @@ int rpc_tls_handshake(rpc_tls_t *t) {
   int rc = mbedtls_ssl_handshake(&t->ssl);
   if (rc == 0) {
     const char *p = mbedtls_ssl_get_alpn_protocol(&t->ssl);
-    if (p && strcmp(p, "h2") != 0) {
-      snprintf(t->err, sizeof(t->err), "ALPN chose %s, not h2", p);
+    /* gRPC over TLS is h2 by ALPN; a server refuses a client that offers none */
+    int server = t->ssl.conf->endpoint == MBEDTLS_SSL_IS_SERVER;
+    if ((p && strcmp(p, "h2") != 0) || (!p && server)) {
+      snprintf(t->err, sizeof(t->err), "ALPN chose %s, not h2", p ? p : "nothing");
       return -1;
     }
     find_cn(t);
@@ -238,9 +241,18 @@ ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len) {
 
 ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len) {
   t->want_write = 0;
+  /* mbedtls: after WANT_*, call again with the same arguments (the record
+   * is already built); more bytes may have been queued behind them since */
+  if (t->wretry) len = t->wretry;
   int rc = mbedtls_ssl_write(&t->ssl, buf, len);
-  if (rc >= 0) return rc;
-  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
+  if (rc >= 0) {
+    t->wretry = 0;
+    return rc;
+  }
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    t->wretry = len;
+    return RPC_TLS_AGAIN;
+  }
   return failed(t, rc);
 }
 
