@@ -23,18 +23,6 @@ PKGS="nghttp2-client nghttp2-server golang-go golang-google-grpc-dev golang-gopr
  protobuf-compiler python3-grpcio python3-grpc-tools python3-protobuf gnuplot-nox sqlite3
  valgrind strace util-linux procps time libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev g++
  pkg-config"
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "bench-deps: run as root: apt-get install -y$missing" >&2
-    exit 1
-  fi
-  echo "bench-deps: installing$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends $missing
-fi
+# shellcheck disable=SC2086 # a list of package names
+bash "$(dirname "$0")/apt-install.sh" bench-deps $PKGS
 echo "bench-deps: ok"

@@ -7,20 +7,8 @@ PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev libmbedtls-dev uuid-dev libsq
  gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
  binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev
  golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler iproute2 clang-format"
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "deps: run as root: apt-get install -y$missing" >&2
-    exit 1
-  fi
-  echo "deps: installing$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q $missing
-fi
+# shellcheck disable=SC2086 # a list of package names
+bash "$(dirname "$0")/apt-install.sh" deps $PKGS
 # Source packages for the cross builds (see mk/deps.mk).
 bash tools/deps-src.sh
 # The interop peers: grpc-js from npm (Node.js comes with the machine; Debian's
