@@ -26,7 +26,8 @@ RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/
   rpc/src/tls.c rpc/src/health.c
 # A board with FC_TLS := yes links mbedtls (fc_tls.c); others refuse --tls.
 FC_TLS_SRC := firmware-client/src/$(if $(filter yes,$(FC_TLS)),fc_tls.c,fc_tls_none.c)
-FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c $(FC_TLS_SRC)
+FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c \
+  firmware-client/src/fc_console.c $(FC_TLS_SRC)
 FC_MAIN := firmware-client/src/main.c
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
 GW_SRC := $(wildcard gateway/src/*.c)

@@ -9,7 +9,7 @@
 # and so does make test's `make BOARD=host-asan all unit`.
 FCI_BOARDS := host host-asan armhf-linux
 FCI_OBJ := $(call obj,tests/interop/testservice/fc_interop.c $(GEN)/testservice/test.pb.c \
-  firmware-client/src/fc_arena.c $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC))
+  firmware-client/src/fc_arena.c firmware-client/src/fc_console.c $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC))
 
 .PHONY: fc-interop
 fc-interop: $(B)/bin/fc-interop

@@ -1,11 +1,11 @@
 /* main.c - the firmware-client CLI, the same on every board: the article's
  * client commands, its output lines and its error line. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fc_arena.h"
 #include "fc_client.h"
+#include "fc_console.h"
 #include "fc_tls.h"
 #include "port.h"
 #include "rpc.h"
@@ -13,22 +13,10 @@
 #define FC_DEFAULT_ADDR "127.0.0.1:8080"
 #define FC_DEFAULT_TIMEOUT_MS 4000u /* the article's 4 s deadline */
 
-/* Formats into a static line buffer and writes it to the port's console. */
-static void say(int stream, const char *fmt, ...) {
-  static char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof(line), fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof(line)) n = (int)sizeof(line) - 1;
-  port_console_write(stream, line, (size_t)n);
-}
-
 static int usage(void) {
-  say(2, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
-         "getprodtypes VENDOR | getprods VENDOR TYPE\n");
-  say(2, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME]\n");
+  fc_say(2, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
+            "getprodtypes VENDOR | getprods VENDOR TYPE\n");
+  fc_say(2, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME]\n");
   return 2;
 }
 
@@ -56,11 +44,11 @@ static int parse_timeout(const char *s, uint32_t *ms) {
 
 static void print_product(void *arg, const api_ProdsPrep *p) {
   (void)arg;
-  say(1, "Title: %s, Url: %s,  ShortUrl: %s\n", p->title, p->url, p->shortUrl);
+  fc_say(1, "Title: %s, Url: %s,  ShortUrl: %s\n", p->title, p->url, p->shortUrl);
 }
 
 static void print_error(const char *what, const fc_status_t *st) {
-  say(2, "rpc error: code = %s desc = %s%s\n", rpc_code_name(st->code), what, st->message);
+  fc_say(2, "rpc error: code = %s desc = %s%s\n", rpc_code_name(st->code), what, st->message);
 }
 
 int main(int argc, char **argv) {
@@ -106,7 +94,7 @@ int main(int argc, char **argv) {
     static char types[api_ClientResponseType_size];
     rc = fc_get_prod_types(&cfg, argv[i + 1], types, sizeof(types), &st);
     if (rc == 0)
-      say(1, "%s cloud products type are: %s\n", argv[i + 1], types);
+      fc_say(1, "%s cloud products type are: %s\n", argv[i + 1], types);
     else
       print_error("error while calling client.GetVendorProdTypes() method: ", &st);
   } else if (strcmp(cmd, "getprods") == 0 && n == 2) {
@@ -116,7 +104,7 @@ int main(int argc, char **argv) {
     return usage();
   }
   if (stats)
-    say(2, "arena: high-water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
-        (unsigned long)fc_arena_size());
+    fc_say(2, "arena: high-water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
+           (unsigned long)fc_arena_size());
   return rc == 0 ? 0 : 1;
 }

@@ -39,6 +39,7 @@
 #include <pb_encode.h>
 
 #include "fc_arena.h"
+#include "fc_console.h"
 #include "port.h"
 #include "rpc_client.h"
 #include "rpc_pump.h"
@@ -483,22 +484,11 @@ static const struct {
     {"timeout_on_sleeping_server", timeout_on_sleeping_server},
 };
 
-static void say(int stream, const char *fmt, ...) {
-  static char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof(line), fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof(line)) n = (int)sizeof(line) - 1;
-  port_console_write(stream, line, (size_t)n);
-}
-
 static int usage(void) {
-  say(2, "usage: fc-interop --addr HOST:PORT CASE\n       cases:");
+  fc_say(2, "usage: fc-interop --addr HOST:PORT CASE\n       cases:");
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-    say(2, " %s", cases[i].name);
-  say(2, "\n");
+    fc_say(2, " %s", cases[i].name);
+  fc_say(2, "\n");
   return 2;
 }
 
@@ -518,11 +508,11 @@ int main(int argc, char **argv) {
     why[0] = '\0';
     bool ok = cases[i].fn();
     if (ok)
-      say(1, why[0] ? "PASS %s: %s\n" : "PASS %s\n", name, why);
+      fc_say(1, why[0] ? "PASS %s: %s\n" : "PASS %s\n", name, why);
     else
-      say(1, "FAIL %s: %s\n", name, why);
-    say(2, "# arena high water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
-        (unsigned long)fc_arena_size());
+      fc_say(1, "FAIL %s: %s\n", name, why);
+    fc_say(2, "# arena high water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
+           (unsigned long)fc_arena_size());
     return ok ? 0 : 1;
   }
   return usage();
