@@ -10,6 +10,9 @@
  *   the board asks the gateway for small records, FC_TLS_MFL), extended master
  *   secret.
  *
+ * Dates: MBEDTLS_HAVE_TIME_DATE, with time() from the port (the host's date
+ *   through semihosting SYS_TIME on the QEMU boards; a real board's RTC).
+ *
  * Left out on purpose:
  *   - MBEDTLS_ENTROPY_C: fc_tls.c seeds the CTR-DRBG from port_entropy() (the
  *     board's TRNG; on the QEMU boards a test-only generator, see
@@ -17,12 +20,6 @@
  *   - MBEDTLS_FS_IO, MBEDTLS_NET_C: no file system and no sockets; certificates
  *     come through port_file_read() (semihosting on these boards) and the
  *     records go over the port's transport (UART0).
- *   - MBEDTLS_HAVE_TIME, MBEDTLS_HAVE_TIME_DATE: the boards have no real-time
- *     clock, so certificates' validity dates are NOT checked (mbedtls then
- *     treats every certificate as within its dates). Signatures, the chain to
- *     the CA, the server name and key usage still are. A board with a clock
- *     defines both, and gmtime_r/time (newlib's over _gettimeofday) must then
- *     return the real date. See docs/boards.md.
  *   - MBEDTLS_PLATFORM_MEMORY: mbedtls calls calloc/free, which mk/deps.mk
  *     renames in its objects to the firmware client's arena (fc_arena.h).
  */
@@ -33,8 +30,15 @@
 #error "the board's mbedtls_config.h sets MBEDTLS_SSL_IN_CONTENT_LEN and _OUT_CONTENT_LEN"
 #endif
 
-/* System support: Thumb-2 multiply-accumulate for the bignum code. */
+/* System support: Thumb-2 multiply-accumulate for the bignum code; the date
+ * from the port (time() over _gettimeofday: the host's clock through
+ * semihosting on these boards), so certificates' validity dates are checked. */
 #define MBEDTLS_HAVE_ASM
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_HAVE_TIME_DATE
+/* newlib's gmtime() (mbedtls's fallback) drags in stdio and malloc: the
+ * port gives mbedtls a gmtime_r of its own (port/cortex-m/time.c) */
+#define MBEDTLS_PLATFORM_GMTIME_R_ALT
 
 /* Elliptic curves: P-256 only, with its fast reduction; small windows keep the
  * scalar multiplication's tables (RAM, in the arena) small. */

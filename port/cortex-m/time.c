@@ -7,6 +7,7 @@
  * lets a test compare the board's deadlines with the host client's.
  */
 #include <sys/time.h>
+#include <time.h>
 
 #include "port.h"
 #include "port_cm.h"
@@ -38,13 +39,33 @@ uint32_t port_time_ms(void) {
   return ticks; /* one aligned word: read atomically */
 }
 
+/* The date: the board has no RTC, so it asks the debug host once through
+ * semihosting SYS_TIME (seconds since 1970) and counts on from there; with no
+ * host answering, time starts at 0 (1970). A board with an RTC reads it here
+ * instead. mbedtls checks certificate dates against this. */
+static time_t epoch_at_boot(void) {
+  static time_t epoch = -1;
+  if (epoch < 0) {
+    int32_t t = port_sh_call(0x11 /* SYS_TIME */, NULL);
+    epoch = t > 0 ? (time_t)t - (time_t)(ticks / 1000u) : 0;
+  }
+  return epoch;
+}
+
 int _gettimeofday(struct timeval *tv, void *tz) {
   uint32_t ms = ticks;
 
   (void)tz;
   if (tv) {
-    tv->tv_sec = (time_t)(ms / 1000u);
+    tv->tv_sec = epoch_at_boot() + (time_t)(ms / 1000u);
     tv->tv_usec = (suseconds_t)(ms % 1000u * 1000u);
   }
   return 0;
+}
+
+/* mbedtls's calendar conversion (MBEDTLS_PLATFORM_GMTIME_R_ALT): newlib's
+ * gmtime_r is reentrant and allocates nothing. */
+struct tm *mbedtls_platform_gmtime_r(const time_t *tt, struct tm *tm_buf);
+struct tm *mbedtls_platform_gmtime_r(const time_t *tt, struct tm *tm_buf) {
+  return gmtime_r(tt, tm_buf);
 }

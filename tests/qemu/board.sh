@@ -139,6 +139,15 @@ board_tls_suite() {
   check_between "$MS" 0 5000 "$BOARD: a wrong CA fails at once, not at the deadline"
   stop_daemon "$GATEWAY_PID"
 
+  # An expired server certificate: every board knows the date (bare metal
+  # asks the host through semihosting) and refuses it.
+  start_gateway --tls-cert "$c/expired.pem" --tls-key "$c/expired.key"
+  same_as_host "TLS: an expired server certificate" "" \
+    "rpc error: code = Unavailable desc = ${unary}connection error: authentication handshake failed: x509: The certificate validity has expired" \
+    1 --timeout 20 "${tls[@]}" getprodtypes aws
+  check_between "$MS" 0 5000 "$BOARD: an expired certificate fails at once, not at the deadline"
+  stop_daemon "$GATEWAY_PID"
+
   # Mutual TLS: the gateway requires a client certificate signed by the CA.
   start_gateway --tls-cert "$c/server.pem" --tls-key "$c/server.key" --tls-client-ca "$c/ca.pem"
   same_as_host "mutual TLS: getprods google compute" "$(expected getprods_google_compute.txt)" "" 0 \
