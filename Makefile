@@ -18,7 +18,6 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
   $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD)
 LDFLAGS := $(BOARD_LDFLAGS)
-TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 RPC_COMMON := rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
@@ -61,11 +60,11 @@ $(B)/bin/firmware-client$(EXE): $(CLIENT_OBJ) $(DEPS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(CLIENT_LIBS) $(BOARD_LIBS)
 
-$(B)/bin/gateway: $(GW_OBJ)
+$(B)/bin/gateway: $(GW_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid $(TLS_LIBS) $(BOARD_LIBS)
 
-$(B)/bin/storage: $(ST_OBJ)
+$(B)/bin/storage: $(ST_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(TLS_LIBS) $(BOARD_LIBS)
 

@@ -1,12 +1,10 @@
-# Cross boards: nghttp2, nanopb's runtime and (FC_TLS := yes) mbedtls, compiled
-# with the board's compiler and flags from Debian's source packages (fetched
-# into build/src/ by tools/deps-src.sh, the same versions as the host's -dev
-# packages) into
-#   build/<board>/deps/include/   nghttp2/nghttp2.h, nghttp2/nghttp2ver.h, pb*.h,
-#                                 mbedtls/*.h, psa/*.h
-#   build/<board>/deps/lib/       libnghttp2.a, libnanopb.a, libmbedtls.a
-# mbedtls is configured by the board's boards/<board>/mbedtls_config.h
-# (-DMBEDTLS_CONFIG_FILE), for the library and for fc_tls.c alike.
+# Cross boards: nghttp2 and nanopb's runtime, compiled with the board's
+# compiler and flags from Debian's source packages (fetched into build/src/ by
+# tools/deps-src.sh, the same versions as the host's -dev packages) into
+#   build/<board>/deps/include/   nghttp2/nghttp2.h, nghttp2/nghttp2ver.h, pb*.h
+#   build/<board>/deps/lib/       libnghttp2.a, libnanopb.a
+# and, with FC_TLS := yes, mbedtls (mk/mbedtls.mk) beside them, its calloc and
+# free renamed to the firmware client's arena.
 #
 # A cross board.mk sets DEPS_FROM_SOURCE := yes and includes this file, because
 # the Makefile expands DEPS_CFLAGS, DEPS_STAMP and DEPS_LIBS as soon as it reads
@@ -22,12 +20,13 @@ deps_goal := $(.DEFAULT_GOAL)
 DEPS_DIR := build/$(BOARD)/deps
 DEPS_CFLAGS := -isystem $(DEPS_DIR)/include
 DEPS_LIBS := $(DEPS_DIR)/lib/libnghttp2.a $(DEPS_DIR)/lib/libnanopb.a
+DEPS_STAMP := $(DEPS_DIR)/stamp
 ifeq ($(FC_TLS),yes)
-MBEDTLS_CONFIG := -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -Iboards/$(BOARD)
-DEPS_CFLAGS += $(MBEDTLS_CONFIG)
-DEPS_LIBS += $(DEPS_DIR)/lib/libmbedtls.a
+MBEDTLS_FROM_SOURCE := yes
+MBEDTLS_ARENA := yes
+include mk/mbedtls.mk
+DEPS_LIBS += $(MBEDTLS_LIB)
 endif
-DEPS_STAMP := $(DEPS_DIR)/stamp$(if $(filter yes,$(FC_TLS)),-tls)
 CLIENT_LIBS := $(DEPS_LIBS)
 
 # The source trees are named after the upstream version of the host packages.
@@ -36,9 +35,7 @@ NGHTTP2_VERSION := $(call deps_ver,libnghttp2-dev)
 NGHTTP2_SRC := build/src/nghttp2-$(NGHTTP2_VERSION)
 NANOPB_VERSION := $(call deps_ver,nanopb)
 NANOPB_SRC := build/src/nanopb-$(NANOPB_VERSION)
-MBEDTLS_VERSION := $(call deps_ver,libmbedtls-dev)
-MBEDTLS_SRC := build/src/mbedtls-$(MBEDTLS_VERSION)
-DEPS_FETCHED := build/src/.fetched-nghttp2-$(NGHTTP2_VERSION)-nanopb-$(NANOPB_VERSION)-mbedtls-$(MBEDTLS_VERSION)
+DEPS_FETCHED := build/src/.fetched-nghttp2-$(NGHTTP2_VERSION)-nanopb-$(NANOPB_VERSION)
 
 # The whole library but nghttp2_queue.c (unused by the session); the linker's
 # --gc-sections keeps what the client really calls.
@@ -67,32 +64,7 @@ endif
 NANOPB_OBJ := $(patsubst $(NANOPB_SRC)/%.c,$(DEPS_DIR)/obj/%.o,$(NANOPB_C))
 DEPS_AR := $(patsubst %gcc,%ar,$(CC))
 
-# mbedtls 2.28's library/ (its Makefile's OBJS_CRYPTO, OBJS_X509, OBJS_TLS),
-# all of it in one archive: what the board's config leaves out compiles to
-# nothing, and the linker takes only what fc_tls.c reaches.
-MBEDTLS_MODULES := aes aesni arc4 aria asn1parse asn1write base64 bignum blowfish camellia ccm \
-  chacha20 chachapoly cipher cipher_wrap cmac constant_time ctr_drbg des dhm ecdh ecdsa ecjpake \
-  ecp ecp_curves entropy entropy_poll error gcm havege hkdf hmac_drbg md md2 md4 md5 \
-  memory_buffer_alloc mps_reader mps_trace nist_kw oid padlock pem pk pk_wrap pkcs12 pkcs5 \
-  pkparse pkwrite platform platform_util poly1305 psa_crypto psa_crypto_aead psa_crypto_cipher \
-  psa_crypto_client psa_crypto_driver_wrappers psa_crypto_ecp psa_crypto_hash psa_crypto_mac \
-  psa_crypto_rsa psa_crypto_se psa_crypto_slot_management psa_crypto_storage psa_its_file \
-  ripemd160 rsa rsa_internal sha1 sha256 sha512 threading timing version version_features xtea \
-  certs pkcs11 x509 x509_create x509_crl x509_crt x509_csr x509write_crt x509write_csr \
-  debug net_sockets ssl_cache ssl_ciphersuites ssl_cli ssl_cookie ssl_msg ssl_srv ssl_ticket \
-  ssl_tls ssl_tls13_keys
-MBEDTLS_OBJ := $(patsubst %,$(DEPS_DIR)/obj/mbedtls/%.o,$(MBEDTLS_MODULES))
-# Its headers, copied whole; version.h stands for them all.
-MBEDTLS_H := $(DEPS_DIR)/include/mbedtls/version.h
-# The board's config, and what it includes.
-MBEDTLS_CONFIG_H := boards/$(BOARD)/mbedtls_config.h $(wildcard mk/deps/mbedtls-config-*.h)
-# mbedtls allocates with calloc and free (MBEDTLS_PLATFORM_MEMORY is off): on
-# every board those calls are renamed in its objects to the firmware client's
-# arena, as nghttp2's are on bare metal, so a TLS session lives in the arena.
-MBEDTLS_FIXUP := $(patsubst %gcc,%objcopy,$(CC)) --redefine-sym calloc=fc_arena_calloc \
-  --redefine-sym free=fc_arena_free
-
-$(DEPS_STAMP): $(DEPS_LIBS) $(NGHTTP2_H) $(NANOPB_H) $(if $(filter yes,$(FC_TLS)),$(MBEDTLS_H))
+$(DEPS_DIR)/stamp: $(DEPS_LIBS) $(NGHTTP2_H) $(NANOPB_H)
 	@touch $@
 
 # Missing source trees are fetched (as root; otherwise the script says how),
@@ -101,11 +73,11 @@ $(DEPS_FETCHED):
 	bash tools/deps-src.sh
 	@touch $@
 
-$(NGHTTP2_SRC)/% $(NANOPB_SRC)/% $(MBEDTLS_SRC)/%: | $(DEPS_FETCHED)
+$(NGHTTP2_SRC)/% $(NANOPB_SRC)/%: | $(DEPS_FETCHED)
 	@test -f $@ || { echo "deps: $@ missing after tools/deps-src.sh" >&2; exit 1; }
 # Made by a pattern rule, they would count as intermediate files, which make
 # deletes when it is done.
-.PRECIOUS: $(NGHTTP2_SRC)/% $(NANOPB_SRC)/% $(MBEDTLS_SRC)/%
+.PRECIOUS: $(NGHTTP2_SRC)/% $(NANOPB_SRC)/%
 
 $(DEPS_DIR)/include/nghttp2/nghttp2.h: $(NGHTTP2_SRC)/lib/includes/nghttp2/nghttp2.h
 	@mkdir -p $(dir $@)
@@ -136,23 +108,6 @@ $(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H) mk/deps.mk
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(DEPS_CC_FLAGS) -c $< -o $@
-
-$(MBEDTLS_H): $(MBEDTLS_SRC)/include/mbedtls/version.h
-	@mkdir -p $(DEPS_DIR)/include
-	rm -rf $(DEPS_DIR)/include/mbedtls $(DEPS_DIR)/include/psa
-	cp -r $(MBEDTLS_SRC)/include/mbedtls $(MBEDTLS_SRC)/include/psa $(DEPS_DIR)/include/
-	@touch $@
-
-$(DEPS_DIR)/obj/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c $(MBEDTLS_H) $(MBEDTLS_CONFIG_H) mk/deps.mk
-	@mkdir -p $(dir $@)
-	@echo "CC $<"
-	@$(CC) $(DEPS_CC_FLAGS) $(MBEDTLS_CONFIG) -c $< -o $@
-	@$(MBEDTLS_FIXUP) $@
-
-$(DEPS_DIR)/lib/libmbedtls.a: $(MBEDTLS_OBJ)
-	@mkdir -p $(dir $@)
-	@echo "AR $@"
-	@rm -f $@ && $(DEPS_AR) rcs $@ $^
 
 $(DEPS_DIR)/lib/libnghttp2.a: $(NGHTTP2_OBJ)
 	@mkdir -p $(dir $@)

@@ -12,16 +12,18 @@
 #   make fuzz-<target> one target for FUZZ_SECONDS (e.g. make fuzz-server)
 #
 # FUZZ_TARGETS picks targets (default: all), FUZZ_ARGS adds libFuzzer flags.
-# Host libraries: -lnghttp2 -lprotobuf-nanopb -luuid -lsqlite3, not
-# instrumented. nanopb's runtime is compiled instrumented from Debian's source
+# Host libraries: -lnghttp2 -lprotobuf-nanopb -luuid -lsqlite3, and the host
+# board's mbedtls 3.6 (build/host/deps, mk/mbedtls.mk), not instrumented. nanopb's runtime is compiled instrumented from Debian's source
 # tree when tools/deps-src.sh has fetched it into build/src/ (the cross boards
 # do), which gives fuzz_pb coverage feedback inside the decoder.
 
 FUZZ_DIR := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_MBEDTLS := build/host/deps
 FUZZ_INC := -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/host -I$(GEN) \
-  -Igateway/src -Istorage/src -Itests/fuzz
+  -Igateway/src -Istorage/src -Itests/fuzz -isystem $(FUZZ_MBEDTLS)/include \
+  -DMBEDTLS_CONFIG_FILE='"mbedtls_board.h"'
 FUZZ_BASE := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
   -fsanitize=fuzzer-no-link $(FUZZ_INC)
 # The harnesses keep the house warnings as errors; the project's sources get
@@ -44,7 +46,9 @@ else
 FUZZ_NANOPB_SRC :=
 FUZZ_NANOPB_LIB := -lprotobuf-nanopb
 endif
-FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3 $(TLS_LIBS)
+FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3 $(FUZZ_MBEDTLS)/lib/libmbedtls.a
+# With BOARD=host (make's default) the host's mbedtls is built first.
+FUZZ_MBEDTLS_STAMP := $(if $(filter host,$(BOARD)),$(MBEDTLS_STAMP))
 
 fuzz_obj = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(1))
 # Every proto's generated code (the Makefile's $(GEN)/%.pb.c rule makes it).
@@ -91,7 +95,7 @@ $(FUZZ_DIR)/obj/build/src/%.c.o: build/src/%.c
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_BASE) -w -c $< -o $@
 
-$(FUZZ_DIR)/obj/%.c.o: %.c $(FUZZ_PB_H)
+$(FUZZ_DIR)/obj/%.c.o: %.c $(FUZZ_PB_H) | $(FUZZ_MBEDTLS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS_SRC) -MMD -MP -c $< -o $@

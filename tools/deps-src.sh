@@ -1,14 +1,22 @@
 #!/bin/bash
-# Fetches the Debian source packages that the cross boards compile (mk/deps.mk)
-# into build/src/: the same versions as the host's -dev packages, so a board and
-# the host speak with the same nghttp2, nanopb and mbedtls. Needs deb-src, which it adds
-# to Debian's own sources (idempotent). Quick when everything is already there.
+# Fetches the Debian source packages that the builds compile (mk/deps.mk,
+# mk/mbedtls.mk) into build/src/. Quick when everything is already there.
+#
+# - nghttp2 and nanopb: the same versions as the host's -dev packages, so a
+#   board and the host speak with the same code. Needs deb-src, which it adds to
+#   Debian's own sources (idempotent).
+# - mbedtls: from Debian 13 (trixie), mbedtls 3.6 LTS, for every board and the
+#   host's daemons: Debian 12's 2.28 has no TLS 1.3 (docs/design.md, "TLS").
+#   Fetched with apt through a private configuration in build/apt/ (trixie's
+#   source index only, signed by the Debian archive keys the machine already
+#   has), so the machine's own sources stay Debian 12's. build/src/mbedtls
+#   names the unpacked tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # source package, the host binary package whose version it must match, and the
 # directory apt-get source unpacks it into (upstream version only).
-PKGS="nghttp2:libnghttp2-dev nanopb:nanopb mbedtls:libmbedtls-dev"
+PKGS="nghttp2:libnghttp2-dev nanopb:nanopb"
 SRC=build/src
 mkdir -p "$SRC"
 
@@ -26,26 +34,52 @@ for p in $PKGS; do
   }
   [ -d "$SRC/$src-$(upstream "$ver")" ] || want="$want $src=$ver"
 done
-[ -z "$want" ] && exit 0
+[ -z "$want" ] && [ -d "$SRC/mbedtls/library" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
-  echo "deps-src: as root, enable deb-src and run: (cd $SRC && apt-get source$want)" >&2
+  echo "deps-src: run make deps as root: it fetches Debian source packages into $SRC" >&2
   exit 1
 fi
+# The sandbox user _apt cannot write into build/, so download as root.
+SANDBOX="-o APT::Sandbox::User=root"
 
-# Debian 12 keeps its sources in deb822 form; turning "Types: deb" into
-# "Types: deb deb-src" enables the source index of every stanza. Only then does
-# the (slow) apt-get update run.
-LIST=/etc/apt/sources.list.d/debian.sources
-if [ -f "$LIST" ] && grep -q '^Types: deb$' "$LIST"; then
-  sed -i 's/^Types: deb$/Types: deb deb-src/' "$LIST"
-  apt-get update -q
-elif ! compgen -G '/var/lib/apt/lists/*_Sources*' >/dev/null; then
-  apt-get update -q # deb-src is enabled but its index was never fetched
+if [ -n "$want" ]; then
+  # Debian 12 keeps its sources in deb822 form; turning "Types: deb" into
+  # "Types: deb deb-src" enables the source index of every stanza. Only then
+  # does the (slow) apt-get update run.
+  LIST=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$LIST" ] && grep -q '^Types: deb$' "$LIST"; then
+    sed -i 's/^Types: deb$/Types: deb deb-src/' "$LIST"
+    apt-get update -q
+  elif ! compgen -G '/var/lib/apt/lists/*_Sources*' >/dev/null; then
+    apt-get update -q # deb-src is enabled but its index was never fetched
+  fi
+  echo "deps-src: fetching$want into $SRC"
+  # --download-only would leave the unpacking to us; apt-get source unpacks and
+  # applies Debian's patches (dpkg-source), which is what the host library has.
+  # shellcheck disable=SC2086 # option and package lists
+  (cd "$SRC" && apt-get source -q $SANDBOX$want)
 fi
 
-echo "deps-src: fetching$want into $SRC"
-# --download-only would leave the unpacking to us; apt-get source unpacks and
-# applies Debian's patches (dpkg-source), which is what the host library has.
-# The sandbox user _apt cannot write into build/, so download as root.
-(cd "$SRC" && apt-get source -q -o APT::Sandbox::User=root$want)
+if [ ! -d "$SRC/mbedtls/library" ]; then
+  APT=$PWD/build/apt
+  KEYS=/usr/share/keyrings/debian-archive-keyring.gpg
+  mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/parts"
+  cat >"$APT/sources.list" <<LIST
+deb-src [signed-by=$KEYS] http://deb.debian.org/debian trixie main
+deb-src [signed-by=$KEYS] http://deb.debian.org/debian-security trixie-security main
+LIST
+  O="-o Dir::Etc::SourceList=$APT/sources.list -o Dir::Etc::SourceParts=$APT/parts
+     -o Dir::State::Lists=$APT/lists -o Dir::Cache=$APT/cache"
+  # shellcheck disable=SC2086 # option lists
+  apt-get -q $O update
+  rm -rf "$APT/unpack" && mkdir -p "$APT/unpack"
+  echo "deps-src: fetching mbedtls (Debian 13) into $SRC"
+  # shellcheck disable=SC2086 # option lists
+  (cd "$APT/unpack" && apt-get source -q $O $SANDBOX mbedtls)
+  dir=$(find "$APT/unpack" -mindepth 1 -maxdepth 1 -type d -name 'mbedtls-3.*' | head -1)
+  [ -n "$dir" ] || { echo "deps-src: no mbedtls 3 source in Debian 13" >&2; exit 1; }
+  rm -rf "$SRC/${dir##*/}" && mv "$dir" "$SRC/"
+  ln -sfn "${dir##*/}" "$SRC/mbedtls"
+  rm -rf "$APT/unpack"
+fi

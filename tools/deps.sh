@@ -2,14 +2,15 @@
 # make deps: installs the Debian packages the project needs (as root), or
 # prints the apt-get line to run. Quick when everything is already there.
 set -euo pipefail
-PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev libmbedtls-dev uuid-dev libsqlite3-dev sqlite3
+PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev uuid-dev libsqlite3-dev sqlite3
  python3-grpcio python3-grpc-tools python3-protobuf python3-hpack nghttp2-client dpkg-dev
  gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
  binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev
  golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler iproute2 clang-format"
 # shellcheck disable=SC2086 # a list of package names
 bash "$(dirname "$0")/apt-install.sh" deps $PKGS
-# Source packages for the cross builds (see mk/deps.mk).
+# Source packages: nghttp2 and nanopb for the cross builds (mk/deps.mk), and
+# mbedtls 3.6 from Debian 13 for every build (mk/mbedtls.mk).
 bash tools/deps-src.sh
 # The interop peers: grpc-js from npm (Node.js comes with the machine; Debian's
 # npm package would fight its bundled npm), grpc-go built in GOPATH mode.

@@ -7,7 +7,7 @@ BOARD_LDFLAGS := -static
 BOARD_PROGRAMS := $(B)/bin/firmware-client
 EXE :=
 RUNNER := qemu-aarch64
-# TLS (fc_tls.c) with mbedtls configured by mbedtls_config.h; FC_TLS=no on
+# TLS (fc_tls.c) with mbedtls configured by mbedtls_board.h; FC_TLS=no on
 # the command line builds the plaintext variant into build/$(BOARD)-notls.
 FC_TLS := yes
 # nghttp2, nanopb and mbedtls compiled for this board from Debian's sources;

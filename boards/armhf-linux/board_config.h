@@ -3,7 +3,7 @@
 #ifndef BOARD_CONFIG_H
 #define BOARD_CONFIG_H
 /* nghttp2's session, and with TLS mbedtls's: its default configuration keeps
- * two 16 KB record buffers for the call (mbedtls_config.h). */
+ * two 16 KB record buffers for the call (mbedtls_board.h). */
 #if defined(FC_TLS_BUILD)
 #define FC_ARENA_SIZE (128u * 1024u) /* a mutual-TLS call peaks at about 60 KB */
 #else

@@ -13,7 +13,7 @@ BOARD_PROGRAMS := $(B)/bin/firmware-client$(EXE)
 # and "-serial tcp:HOST:PORT -kernel IMAGE".
 RUNNER := qemu-system-arm -M lm3s6965evb -nographic -monitor none \
   -semihosting-config enable=on,target=native,arg=firmware-client
-# TLS (fc_tls.c) with mbedtls configured by mbedtls_config.h; FC_TLS=no on
+# TLS (fc_tls.c) with mbedtls configured by mbedtls_board.h; FC_TLS=no on
 # the command line builds the plaintext variant into build/$(BOARD)-notls.
 FC_TLS := yes
 # nghttp2, nanopb and mbedtls compiled for this board from Debian's sources;

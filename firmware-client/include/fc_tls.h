@@ -1,6 +1,7 @@
 /*
- * fc_tls.h - TLS 1.2 for the firmware client over any port transport (a TCP
- * socket on Linux boards, UART0 on the Cortex-M boards), with mbedtls. The
+ * fc_tls.h - TLS 1.3 and 1.2 for the firmware client over any port transport
+ * (a TCP socket on Linux boards, UART0 on the Cortex-M boards), with mbedtls
+ * 3.6. The
  * server's certificate and name are verified; a client certificate proves the
  * device's identity (mutual TLS). Boards built without mbedtls link
  * fc_tls_none.c, which refuses with a clear message.
@@ -13,10 +14,13 @@
 
 #include "port.h"
 
+enum { FC_TLS_ANY = 0, FC_TLS_1_2 = 12, FC_TLS_1_3 = 13 };
+
 typedef struct fc_tls_opts {
   const char *ca;          /* PEM or DER file of the CA that signed the server */
   const char *cert, *key;  /* the device's certificate and key, or NULL */
   const char *server_name; /* the name the server's certificate must carry */
+  int version;             /* FC_TLS_ANY (1.3, else 1.2), or only that one */
 } fc_tls_opts_t;
 
 /* Runs the handshake over the open transport *t within timeout_ms and, on

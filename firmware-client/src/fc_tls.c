@@ -1,4 +1,4 @@
-/* fc_tls.c - mbedtls over a port transport. One session at a time, in static
+/* fc_tls.c - mbedtls 3.6 (TLS 1.3 and 1.2) over a port transport. One session at a time, in static
  * contexts; mbedtls's own allocations go to the arena on boards (its calloc
  * and free are renamed there, as nghttp2's are). The random generator is a
  * CTR-DRBG seeded from port_entropy(). */
@@ -11,6 +11,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
 
 #include "board_config.h"
 #include "fc_tls.h"
@@ -31,17 +32,34 @@ static struct {
   port_transport_t raw; /* the transport under TLS */
   uint32_t timeout_ms;  /* the current wait of recv */
   int open;
+  int got_data; /* application bytes came: an alert is no longer the handshake's */
+  int alert;    /* the fatal alert the server sent after the handshake, or -1 */
+  char why[160];
 } s;
 
 static uint8_t file_buf[FC_TLS_FILE_MAX + 1];
 static const char *alpn[] = {"h2", NULL};
-static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+/* What the board's config leaves out is skipped by mbedtls. */
+static const int suites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
                              MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 0};
 
 static int entropy(void *ctx, unsigned char *buf, size_t len) {
   (void)ctx;
   return port_entropy(buf, len) == PORT_OK ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
 }
+
+#if defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
+/* PSA's random numbers (TLS 1.3's key shares) on boards without mbedtls's
+ * entropy collector: the port's, the board's TRNG. */
+psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx,
+                                             uint8_t *out, size_t len, size_t *got) {
+  (void)ctx;
+  if (port_entropy(out, len) != PORT_OK) return PSA_ERROR_INSUFFICIENT_ENTROPY;
+  *got = len;
+  return PSA_SUCCESS;
+}
+#endif
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
   (void)ctx;
@@ -58,22 +76,41 @@ static int bio_recv_timeout(void *ctx, unsigned char *buf, size_t len, uint32_t 
   return n == PORT_ERR_CLOSED ? MBEDTLS_ERR_SSL_CONN_EOF : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+/* The alert record mbedtls has just read. */
+static int last_alert(void) {
+  const unsigned char *m = s.ssl.MBEDTLS_PRIVATE(in_msg);
+  return m ? m[1] : -1;
+}
+
 /* The TLS transport handed to the pump. */
 static int32_t tls_send(port_net_t *net, const uint8_t *buf, size_t len) {
   (void)net;
   int rc = mbedtls_ssl_write(&s.ssl, buf, len);
   if (rc >= 0) return rc;
-  return rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ ? 0 : PORT_ERR_IO;
+  if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ) return 0;
+  /* a server that refuses the device alerts, then closes, which can fail
+   * this write before the alert is read: look for it */
+  uint8_t b[16];
+  mbedtls_ssl_conf_read_timeout(&s.conf, 100);
+  if (s.alert < 0 && mbedtls_ssl_read(&s.ssl, b, sizeof(b)) == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+    s.alert = last_alert();
+  return PORT_ERR_IO;
 }
 
 static int32_t tls_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms) {
   (void)net;
   mbedtls_ssl_conf_read_timeout(&s.conf, timeout_ms ? timeout_ms : 1u);
   int rc = mbedtls_ssl_read(&s.ssl, buf, len);
-  if (rc > 0) return rc;
-  if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == MBEDTLS_ERR_SSL_WANT_READ) return 0;
+  if (rc > 0) {
+    s.got_data = 1;
+    return rc;
+  }
+  if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == MBEDTLS_ERR_SSL_WANT_READ ||
+      rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    return 0;
   if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF)
     return PORT_ERR_CLOSED;
+  if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) s.alert = last_alert();
   return PORT_ERR_IO;
 }
 
@@ -115,6 +152,13 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   mbedtls_x509_crt_init(&s.own);
   mbedtls_pk_init(&s.key);
   s.open = 1;
+  s.got_data = 0;
+  s.alert = -1;
+  /* TLS 1.3 does its cryptography through PSA, which must be started first */
+  if (psa_crypto_init() != PSA_SUCCESS) {
+    snprintf(err, errlen, "tls setup: no PSA crypto (entropy?)");
+    return -1;
+  }
   if ((rc = mbedtls_ctr_drbg_seed(&s.drbg, entropy, NULL, (const unsigned char *)"fc", 2))) {
     why(err, errlen, "no entropy", NULL, rc);
     return -1;
@@ -131,7 +175,8 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
       return -1;
     }
     if ((n = load(o->key, err, errlen)) < 0) return -1;
-    rc = mbedtls_pk_parse_key(&s.key, file_buf, (size_t)n, NULL, 0);
+    rc = mbedtls_pk_parse_key(&s.key, file_buf, (size_t)n, NULL, 0, mbedtls_ctr_drbg_random,
+                              &s.drbg);
     memset(file_buf, 0, sizeof(file_buf)); /* no key bytes left behind */
     if (rc) {
       why(err, errlen, "bad key", o->key, rc);
@@ -144,7 +189,10 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
     why(err, errlen, "tls setup", NULL, rc);
     return -1;
   }
-  mbedtls_ssl_conf_min_version(&s.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+  mbedtls_ssl_conf_min_tls_version(&s.conf, o->version == FC_TLS_1_3 ? MBEDTLS_SSL_VERSION_TLS1_3
+                                                                     : MBEDTLS_SSL_VERSION_TLS1_2);
+  if (o->version == FC_TLS_1_2)
+    mbedtls_ssl_conf_max_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_2);
   mbedtls_ssl_conf_ciphersuites(&s.conf, suites);
   mbedtls_ssl_conf_authmode(&s.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&s.conf, &s.ca, NULL);
@@ -182,9 +230,25 @@ static const char *alert_name(int a) {
     return "certificate_unknown";
   case 48:
     return "unknown_ca: device certificate not trusted";
+  case 116:
+    return "certificate_required";
   default:
-    return "see RFC 5246 7.2";
+    return "see RFC 8446 6.2";
   }
+}
+
+/* The gateway judges a device's certificate once the handshake is over (in
+ * TLS 1.3 the client's side of it ends before the server has seen the
+ * certificate anyway): a refused device hears of it at its first read,
+ * before any byte of HTTP/2. That is still the handshake failing, and says
+ * so. */
+static const char *tls_why(port_net_t *net, int32_t err) {
+  (void)net;
+  (void)err;
+  if (s.alert < 0) return NULL;
+  snprintf(s.why, sizeof(s.why), "connection error: %sserver sent TLS alert %d (%s)",
+           s.got_data ? "" : "authentication handshake failed: ", s.alert, alert_name(s.alert));
+  return s.why;
 }
 
 /* Reads a plaintext fatal alert record waiting on the raw transport, if any:
@@ -232,7 +296,7 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
       info[strcspn(info, "\n")] = '\0';
       snprintf(err, errlen, "authentication handshake failed: x509: %s", info);
     } else if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-      int alert = s.ssl.in_msg ? s.ssl.in_msg[1] : -1; /* the alert just read */
+      int alert = last_alert();
       snprintf(err, errlen, "authentication handshake failed: server sent TLS alert %d (%s)", alert,
                alert_name(alert));
     } else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
@@ -254,6 +318,7 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
   t->net = NULL;
   t->send = tls_send;
   t->recv = tls_recv;
+  t->why = tls_why;
   return 0;
 }
 

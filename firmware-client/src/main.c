@@ -16,7 +16,8 @@
 static int usage(void) {
   fc_say(2, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
             "getprodtypes VENDOR | getprods VENDOR TYPE\n");
-  fc_say(2, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME]\n");
+  fc_say(2, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
+            "[--tls-version 1.2|1.3]\n");
   return 2;
 }
 
@@ -71,6 +72,15 @@ int main(int argc, char **argv) {
       tls.key = argv[++i];
     } else if (strcmp(argv[i], "--server-name") == 0 && i + 1 < argc) {
       tls.server_name = argv[++i];
+    } else if (strcmp(argv[i], "--tls-version") == 0 && i + 1 < argc) {
+      /* only that version; without it the handshake takes 1.3, else 1.2 */
+      i++;
+      if (strcmp(argv[i], "1.2") == 0)
+        tls.version = FC_TLS_1_2;
+      else if (strcmp(argv[i], "1.3") == 0)
+        tls.version = FC_TLS_1_3;
+      else
+        return usage();
     } else if (strcmp(argv[i], "--arena-stats") == 0) {
       stats = 1;
     } else {
@@ -103,8 +113,13 @@ int main(int argc, char **argv) {
   } else {
     return usage();
   }
-  if (stats)
+  if (stats) {
+    size_t stack_size, stack = port_stack_high_water(&stack_size);
     fc_say(2, "arena: high-water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
            (unsigned long)fc_arena_size());
+    if (stack)
+      fc_say(2, "stack: high-water %lu of %lu bytes\n", (unsigned long)stack,
+             (unsigned long)stack_size);
+  }
   return rc == 0 ? 0 : 1;
 }

@@ -59,6 +59,7 @@ int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms) {
   t->net = &uart_net;
   t->send = uart_send;
   t->recv = uart_recv;
+  t->why = NULL;
   return PORT_OK;
 }
 

@@ -81,10 +81,34 @@ static int read_args(void) {
   return argc;
 }
 
+#define PORT_STACK_PAINT 0x5a5a5a5au
+
+/* The stack below the reset handler's frame is painted, so that the deepest
+ * use can be read back (port_stack_high_water): an overflow would run into
+ * .bss, where the arena is, with no MPU to stop it. */
+static void paint_stack(void) {
+  uint32_t *p = (uint32_t *)port_stack;
+  uint32_t *sp = (uint32_t *)__builtin_frame_address(0) - 32; /* leave our frame be */
+
+  while (p < sp)
+    *p++ = PORT_STACK_PAINT;
+}
+
+size_t port_stack_high_water(size_t *size) {
+  const uint32_t *p = (const uint32_t *)port_stack;
+  const uint32_t *end = (const uint32_t *)(port_stack + PORT_STACK_SIZE / 8);
+
+  while (p < end && *p == PORT_STACK_PAINT)
+    p++;
+  if (size) *size = PORT_STACK_SIZE;
+  return (size_t)(end - p) * sizeof(*p);
+}
+
 void port_reset(void) {
   uint32_t *src = _sidata, *dst = _sdata;
   int argc;
 
+  paint_stack();
   while (dst < _edata)
     *dst++ = *src++;
   for (dst = _sbss; dst < _ebss; dst++)

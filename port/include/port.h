@@ -35,6 +35,10 @@ typedef struct port_transport {
   /* Waits at most timeout_ms for bytes; returns bytes read, 0 on timeout,
    * <0 on error or when the peer closed (PORT_ERR_CLOSED). */
   int32_t (*recv)(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms);
+  /* A layer over the stream (TLS) that knows more than the error code says
+   * (the alert a TLS 1.3 server sent after the handshake) explains it here;
+   * NULL, or a NULL answer, means port_strerror(err). */
+  const char *(*why)(port_net_t *net, int32_t err);
 } port_transport_t;
 
 /* Opens the byte stream to addr ("HOST:PORT"; serial ports ignore it) and
@@ -59,6 +63,10 @@ long port_file_read(const char *path, uint8_t *buf, size_t cap);
 
 /* Writes n bytes to the console: stream 1 is standard output, 2 is errors. */
 void port_console_write(int stream, const char *s, size_t n);
+
+/* The main stack's deepest use so far in bytes, and its size in *size; 0
+ * where the port cannot tell (Linux, where the OS grows it). */
+size_t port_stack_high_water(size_t *size);
 
 /* Describes a PORT_ERR_* code in a few words ("connection refused"). */
 const char *port_strerror(int err);

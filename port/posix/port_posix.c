@@ -107,6 +107,7 @@ int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms) {
   t->net = &the_net;
   t->send = net_send;
   t->recv = net_recv;
+  t->why = NULL;
   return PORT_OK;
 }
 
@@ -157,6 +158,11 @@ void port_console_write(int stream, const char *s, size_t n) {
     s += w;
     n -= (size_t)w;
   }
+}
+
+size_t port_stack_high_water(size_t *size) {
+  if (size) *size = 0;
+  return 0; /* the OS grows the stack: nothing to watch */
 }
 
 const char *port_strerror(int err) {

@@ -1,8 +1,8 @@
 /*
- * rpc_tls.h - TLS 1.2 for the host's server and channel connections, on
- * mbedtls (Debian 12 ships mbedtls 2.28, whose TLS 1.3 is not built: TLS 1.2
- * only), ALPN "h2", optional client certificates. Non-blocking: every call
- * may answer RPC_TLS_AGAIN; retry when the socket is ready.
+ * rpc_tls.h - TLS 1.3 and 1.2 for the host's server and channel connections,
+ * on mbedtls 3.6 (mk/mbedtls.mk), ALPN "h2", optional client certificates.
+ * Non-blocking: every call may answer RPC_TLS_AGAIN; retry when the socket is
+ * ready.
  */
 #ifndef RPC_TLS_H
 #define RPC_TLS_H

@@ -31,7 +31,8 @@ int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
   while (c->calls) {
     int r = flush(c, t);
     if (r < 0) {
-      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, port_strerror(r));
+      const char *why = t->why ? t->why(t->net, r) : NULL;
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, why ? why : port_strerror(r));
       return RPC_ERR_PROTO;
     }
     uint32_t wait = rpc_client_tick(c, port_time_ms());
@@ -39,8 +40,9 @@ int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
     if (wait > RPC_PUMP_POLL_MS) wait = RPC_PUMP_POLL_MS;
     int32_t n = t->recv(t->net, rx, sizeof(rx), wait);
     if (n < 0) {
-      rpc_client_fail(c, RPC_CODE_UNAVAILABLE,
-                      n == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(n));
+      const char *why = t->why ? t->why(t->net, n) : NULL;
+      if (!why) why = n == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(n);
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, why);
       return RPC_ERR_PROTO;
     }
     if (n > 0 && rpc_client_recv(c, rx, (size_t)n) != RPC_OK) return RPC_ERR_PROTO;

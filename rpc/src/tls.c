@@ -14,11 +14,13 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
 
 #include "rpc_tls.h"
 
 struct rpc_tls_cfg {
   mbedtls_ssl_config conf;
+  int require_cert; /* a server that wants client certificates */
   mbedtls_x509_crt ca, own;
   mbedtls_pk_context key;
   mbedtls_entropy_context entropy;
@@ -28,6 +30,9 @@ struct rpc_tls_cfg {
 struct rpc_tls {
   mbedtls_ssl_context ssl;
   int fd;
+  int server;
+  int require_cert;
+  int alerted; /* a fatal alert went out: rpc_tls_refuse has nothing to add */
   int want_write;
   size_t wretry; /* length of a write mbedtls must be given again */
   char cn[128];
@@ -36,9 +41,12 @@ struct rpc_tls {
 
 static const char *alpn[] = {"h2", NULL};
 
-/* Only suites with forward secrecy and AEAD; the ECDSA P-256 one first, as the
- * boards use it. */
-static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+/* Only suites with forward secrecy and AEAD: TLS 1.3's three, then TLS 1.2's,
+ * the ECDSA P-256 one first, as the boards use it. */
+static const int suites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+                             MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+                             MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
                              MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
                              MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
                              MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
@@ -61,6 +69,14 @@ static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   mbedtls_pk_init(&c->key);
   mbedtls_entropy_init(&c->entropy);
   mbedtls_ctr_drbg_init(&c->drbg);
+  /* TLS 1.3 does its cryptography through PSA, which must be started first
+   * (again is harmless) */
+  psa_status_t ps = psa_crypto_init();
+  if (ps != PSA_SUCCESS) {
+    snprintf(err, errlen, "tls setup: psa_crypto_init failed (%d)", (int)ps);
+    rpc_tls_cfg_free(c);
+    return NULL;
+  }
   int rc = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
                                  (const unsigned char *)"rpc-tls", 7);
   if (!rc)
@@ -72,7 +88,7 @@ static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
     return NULL;
   }
   mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
-  mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+  mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2); /* up to 1.3 */
   mbedtls_ssl_conf_ciphersuites(&c->conf, suites);
   mbedtls_ssl_conf_alpn_protocols(&c->conf, alpn);
   return c;
@@ -84,7 +100,7 @@ static int load_own(rpc_tls_cfg_t *c, const char *cert, const char *key, char *e
     say(err, errlen, "cannot load certificate", cert, rc);
     return -1;
   }
-  rc = mbedtls_pk_parse_keyfile(&c->key, key, NULL);
+  rc = mbedtls_pk_parse_keyfile(&c->key, key, NULL, mbedtls_ctr_drbg_random, &c->drbg);
   if (rc) {
     say(err, errlen, "cannot load key", key, rc);
     return -1;
@@ -115,8 +131,14 @@ rpc_tls_cfg_t *rpc_tls_server_cfg(const char *cert, const char *key, const char 
     rpc_tls_cfg_free(c);
     return NULL;
   }
+  /* Client certificates are judged after the handshake (check_client):
+   * mbedtls 3.6's TLS 1.3 server sends the alert for a certificate it refuses
+   * during the handshake under its handshake keys, which the client has
+   * already left behind, so the device could not read why it was refused.
+   * No application byte is read or sent before the verdict. */
+  c->require_cert = client_ca != NULL;
   mbedtls_ssl_conf_authmode(&c->conf,
-                            client_ca ? MBEDTLS_SSL_VERIFY_REQUIRED : MBEDTLS_SSL_VERIFY_NONE);
+                            client_ca ? MBEDTLS_SSL_VERIFY_OPTIONAL : MBEDTLS_SSL_VERIFY_NONE);
   return c;
 }
 
@@ -167,6 +189,8 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
   rpc_tls_t *t = calloc(1, sizeof(*t));
   if (!t) return NULL;
   t->fd = fd;
+  t->server = mbedtls_ssl_conf_get_endpoint(&cfg->conf) == MBEDTLS_SSL_IS_SERVER;
+  t->require_cert = cfg->require_cert;
   mbedtls_ssl_init(&t->ssl);
   if (mbedtls_ssl_setup(&t->ssl, &cfg->conf) != 0 ||
       (server_name && mbedtls_ssl_set_hostname(&t->ssl, server_name) != 0)) {
@@ -213,17 +237,41 @@ static int failed(rpc_tls_t *t, int rc) {
   return -1;
 }
 
+static void alert(rpc_tls_t *t, unsigned char what) {
+  mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, what);
+  t->alerted = 1;
+}
+
+/* The verdict on the client's certificate, once the handshake is done: the
+ * alert goes out under the session's keys, which the client reads. */
+static int check_client(rpc_tls_t *t) {
+  int tls13 = mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+  if (!mbedtls_ssl_get_peer_cert(&t->ssl)) {
+    snprintf(t->err, sizeof(t->err), "no client certificate");
+    alert(t, tls13 ? MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED : MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+    return -1;
+  }
+  uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+  if (flags == 0) return 0;
+  failed(t, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
+  alert(t, flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED ? MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA
+           : flags & MBEDTLS_X509_BADCERT_EXPIRED   ? MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED
+           : flags & MBEDTLS_X509_BADCERT_REVOKED   ? MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED
+                                                    : MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+  return -1;
+}
+
 int rpc_tls_handshake(rpc_tls_t *t) {
   t->want_write = 0;
   int rc = mbedtls_ssl_handshake(&t->ssl);
   if (rc == 0) {
     const char *p = mbedtls_ssl_get_alpn_protocol(&t->ssl);
     /* gRPC over TLS is h2 by ALPN; a server refuses a client that offers none */
-    int server = t->ssl.conf->endpoint == MBEDTLS_SSL_IS_SERVER;
-    if ((p && strcmp(p, "h2") != 0) || (!p && server)) {
+    if ((p && strcmp(p, "h2") != 0) || (!p && t->server)) {
       snprintf(t->err, sizeof(t->err), "ALPN chose %s, not h2", p ? p : "nothing");
       return -1;
     }
+    if (t->require_cert && check_client(t) != 0) return -1;
     find_cn(t);
     return 0;
   }
@@ -232,7 +280,11 @@ int rpc_tls_handshake(rpc_tls_t *t) {
 }
 
 ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len) {
-  int rc = mbedtls_ssl_read(&t->ssl, buf, len);
+  int rc;
+  /* a TLS 1.3 server may send session tickets at any time: not data */
+  do
+    rc = mbedtls_ssl_read(&t->ssl, buf, len);
+  while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET);
   if (rc > 0) return rc;
   if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
@@ -257,10 +309,9 @@ ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len) {
 }
 
 void rpc_tls_refuse(rpc_tls_t *t) {
-  /* mbedtls does not alert on every failure (a missing client certificate);
-   * without one a peer that cannot see the close (a UART) waits it out */
-  mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
-                                 MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+  /* mbedtls does not alert on every failure; without one a peer that cannot
+   * see the close (a UART) waits it out */
+  if (!t->alerted) alert(t, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
 }
 
 int rpc_tls_wants_write(const rpc_tls_t *t) {

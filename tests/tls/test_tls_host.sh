@@ -1,9 +1,11 @@
 #!/bin/bash
 # TLS on every hop, host build: storage serves TLS, the gateway reaches it over
 # TLS and serves TLS with client certificates required; the firmware client
-# and a python3-grpcio client get the article's answers; a device without a
-# trusted certificate, a wrong CA, an expired server certificate, a wrong host
-# name and plaintext to a TLS port each fail quickly with a clear error.
+# (TLS 1.3, and TLS 1.2 with --tls-version 1.2) and a python3-grpcio client get
+# the article's answers; both daemons negotiate TLS 1.3 and TLS 1.2 with ALPN
+# h2 (openssl s_client); a device without a trusted certificate, a wrong CA,
+# an expired server certificate, a wrong host name and plaintext to a TLS port
+# each fail quickly with a clear error, in both versions where it differs.
 . "$(dirname "$0")/../lib/common.sh"
 require_bins storage gateway firmware-client
 C=$TEST_TMP/certs
@@ -23,6 +25,25 @@ check_log "$GATEWAY_LOG" "from -> google <- vendor from device board-0001" \
   "the gateway logs the device identity (certificate CN) for the call"
 check_log "$STORAGE_LOG" "a number of 5 products were sent to client" "storage answered over TLS"
 
+for v in 1.3 1.2; do
+  client "${TLS[@]}" --tls-version $v "${DEV[@]}" getprodtypes aws
+  check_eq "$OUT" "$(expected getprodtypes_aws.txt)" "mutual TLS $v only: getprodtypes aws"
+done
+
+# proto VERSION-FLAG PORT [ARGS]: what openssl s_client negotiates with a daemon.
+proto() {
+  local flag=$1 port=$2
+  shift 2
+  openssl s_client -connect "127.0.0.1:$port" "$flag" -alpn h2 -CAfile "$C/ca.pem" \
+    -servername localhost -verify_return_error "$@" </dev/null 2>/dev/null |
+    sed -n 's/^\(New, \(TLSv1\.[23]\).*\|ALPN protocol: \(h2\)\)$/\2\3/p' | tr '\n' ' '
+}
+D_OSSL=(-cert "$C/device.pem" -key "$C/device.key")
+check_eq "$(proto -tls1_3 "$GATEWAY_PORT" "${D_OSSL[@]}")" "TLSv1.3 h2 " "the gateway speaks TLS 1.3, ALPN h2"
+check_eq "$(proto -tls1_2 "$GATEWAY_PORT" "${D_OSSL[@]}")" "TLSv1.2 h2 " "the gateway speaks TLS 1.2, ALPN h2"
+check_eq "$(proto -tls1_3 "$STORAGE_PORT")" "TLSv1.3 h2 " "storage speaks TLS 1.3, ALPN h2"
+check_eq "$(proto -tls1_2 "$STORAGE_PORT")" "TLSv1.2 h2 " "storage speaks TLS 1.2, ALPN h2"
+
 client "${TLS[@]}" "${DEV[@]}" getprods google tools
 check_eq "$ERR" "rpc error: code = InvalidArgument desc = error while receiving the stream for client.GetVendorProds: error while calling client.GetProdsDetail() method: Invalid ProductType: tools" \
   "mutual TLS: an error status crosses both TLS hops"
@@ -41,9 +62,18 @@ fail_fast() {
   fi
   check_between "$MS" 0 1500 "$name: fails quickly"
 }
-fail_fast "no client certificate" "TLS alert 40" "${TLS[@]}"
-fail_fast "a device certificate from another CA" "TLS alert 48" "${TLS[@]}" \
-  --cert "$C/rogue-device.pem" --key "$C/rogue-device.key"
+# The gateway judges a device's certificate after the handshake, in either
+# version, so the device reads the alert: certificate_required (116) is TLS
+# 1.3's word for a missing one, handshake_failure (40) TLS 1.2's.
+fail_fast "no client certificate (TLS 1.3)" \
+  "authentication handshake failed: server sent TLS alert 116 \(certificate_required\)" "${TLS[@]}"
+fail_fast "no client certificate (TLS 1.2)" \
+  "authentication handshake failed: server sent TLS alert 40 " "${TLS[@]}" --tls-version 1.2
+for v in 1.3 1.2; do
+  fail_fast "a device certificate from another CA (TLS $v)" \
+    "authentication handshake failed: server sent TLS alert 48 \(unknown_ca" "${TLS[@]}" \
+    --tls-version $v --cert "$C/rogue-device.pem" --key "$C/rogue-device.key"
+done
 check_log "$GATEWAY_LOG" "tls handshake with .* failed" "the gateway logs refused handshakes"
 fail_fast "a wrong CA" "not correctly signed by the trusted CA" --tls --ca "$C/other-ca.pem" \
   --server-name localhost "${DEV[@]}"
