@@ -26,7 +26,7 @@ leaf() { # leaf NAME CN SAN DAYS [CA]
 }
 ca ca "Test CA"
 ca other-ca "Other CA"
-leaf server localhost "subjectAltName=DNS:localhost" 825
+leaf server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1" 825
 leaf device board-0001 "extendedKeyUsage=clientAuth" 825
 leaf rogue-device board-rogue "extendedKeyUsage=clientAuth" 825 other-ca
 # Expired: valid from 3 days ago for 1 day (openssl x509 -days cannot go back).

@@ -6,7 +6,7 @@
 #   board and the host speak with the same code. Needs deb-src, which it adds to
 #   Debian's own sources (idempotent).
 # - mbedtls: from Debian 13 (trixie), mbedtls 3.6 LTS, for every board and the
-#   host's daemons: Debian 12's 2.28 has no TLS 1.3 (docs/design.md, "TLS").
+#   host's daemons: Debian 12's 2.28 has no TLS 1.3 (docs/design.md, "TLS 1.3").
 #   Fetched with apt through a private configuration in build/apt/ (trixie's
 #   source index only, signed by the Debian archive keys the machine already
 #   has), so the machine's own sources stay Debian 12's. build/src/mbedtls

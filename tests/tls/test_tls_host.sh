@@ -25,6 +25,10 @@ check_log "$GATEWAY_LOG" "from -> google <- vendor from device board-0001" \
   "the gateway logs the device identity (certificate CN) for the call"
 check_log "$STORAGE_LOG" "a number of 5 products were sent to client" "storage answered over TLS"
 
+# No --server-name: the host of --addr, 127.0.0.1, matches the certificate's
+# IP address SAN.
+client --tls --ca "$C/ca.pem" "${DEV[@]}" getprodtypes aws
+check_eq "$OUT" "$(expected getprodtypes_aws.txt)" "mutual TLS by IP address: the certificate's IP SAN matches"
 for v in 1.3 1.2; do
   client "${TLS[@]}" --tls-version $v "${DEV[@]}" getprodtypes aws
   check_eq "$OUT" "$(expected getprodtypes_aws.txt)" "mutual TLS $v only: getprodtypes aws"
