@@ -21,13 +21,6 @@ DEPS_DIR := build/$(BOARD)/deps
 DEPS_CFLAGS := -isystem $(DEPS_DIR)/include
 DEPS_LIBS := $(DEPS_DIR)/lib/libnghttp2.a $(DEPS_DIR)/lib/libnanopb.a
 DEPS_STAMP := $(DEPS_DIR)/stamp
-ifeq ($(FC_TLS),yes)
-MBEDTLS_FROM_SOURCE := yes
-MBEDTLS_ARENA := yes
-include mk/mbedtls.mk
-DEPS_LIBS += $(MBEDTLS_LIB)
-endif
-CLIENT_LIBS := $(DEPS_LIBS)
 
 # The source trees are named after the upstream version of the host packages.
 deps_ver = $(shell dpkg-query -W -f='$${Version}' $(1) 2>/dev/null | sed 's/^[0-9]*://; s/-[^-]*$$//')
@@ -36,6 +29,14 @@ NGHTTP2_SRC := build/src/nghttp2-$(NGHTTP2_VERSION)
 NANOPB_VERSION := $(call deps_ver,nanopb)
 NANOPB_SRC := build/src/nanopb-$(NANOPB_VERSION)
 DEPS_FETCHED := build/src/.fetched-nghttp2-$(NGHTTP2_VERSION)-nanopb-$(NANOPB_VERSION)
+
+ifeq ($(FC_TLS),yes)
+MBEDTLS_FROM_SOURCE := yes
+MBEDTLS_ARENA := yes
+include mk/mbedtls.mk
+DEPS_LIBS += $(MBEDTLS_LIB)
+endif
+CLIENT_LIBS := $(DEPS_LIBS)
 
 # The whole library but nghttp2_queue.c (unused by the session); the linker's
 # --gc-sections keeps what the client really calls.

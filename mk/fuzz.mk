@@ -1,6 +1,7 @@
 # libFuzzer targets (docs/fuzzing.md): clang -fsanitize=fuzzer,address,undefined,
 # one binary per tests/fuzz/fuzz_*.c in build/fuzz/, with their own objects of
-# the project's sources (whatever BOARD is) in build/fuzz/obj/.
+# the project's sources in build/fuzz/obj/ (BOARD=host, the default: they link
+# its mbedtls).
 #
 #   make fuzz          each target for FUZZ_SECONDS (300), one after the other;
 #                      new inputs go to build/fuzz/corpus/<target>/, crashes to
@@ -47,8 +48,13 @@ FUZZ_NANOPB_SRC :=
 FUZZ_NANOPB_LIB := -lprotobuf-nanopb
 endif
 FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3 $(FUZZ_MBEDTLS)/lib/libmbedtls.a
-# With BOARD=host (make's default) the host's mbedtls is built first.
-FUZZ_MBEDTLS_STAMP := $(if $(filter host,$(BOARD)),$(MBEDTLS_STAMP))
+# The host's mbedtls, built first by this make, hence BOARD=host (the default).
+ifneq ($(filter fuzz%,$(MAKECMDGOALS)),)
+ifneq ($(BOARD),host)
+$(error make fuzz links the host board's mbedtls: run it with BOARD=host, the default)
+endif
+endif
+FUZZ_MBEDTLS_DEPS := $(MBEDTLS_STAMP) $(MBEDTLS_CONFIG_H)
 
 fuzz_obj = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(1))
 # Every proto's generated code (the Makefile's $(GEN)/%.pb.c rule makes it).
@@ -95,15 +101,16 @@ $(FUZZ_DIR)/obj/build/src/%.c.o: build/src/%.c
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_BASE) -w -c $< -o $@
 
-$(FUZZ_DIR)/obj/%.c.o: %.c $(FUZZ_PB_H) | $(FUZZ_MBEDTLS_STAMP)
+$(FUZZ_DIR)/obj/%.c.o: %.c $(FUZZ_PB_H) $(FUZZ_MBEDTLS_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "FUZZ CC $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS_SRC) -MMD -MP -c $< -o $@
 
 define fuzz_link
-$(FUZZ_DIR)/fuzz_$(1): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).c.o $(call fuzz_obj,$(FUZZ_SRC_$(1)))
+$(FUZZ_DIR)/fuzz_$(1): $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(1).c.o $(call fuzz_obj,$(FUZZ_SRC_$(1))) \
+  $(FUZZ_MBEDTLS)/lib/libmbedtls.a
 	@echo "FUZZ LD $$@"
-	@$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) -o $$@ $$^ $$(FUZZ_LIBS)
+	@$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) -o $$@ $$(filter %.o,$$^) $$(FUZZ_LIBS)
 endef
 $(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_link,$(t))))
 

@@ -19,7 +19,10 @@ mbedtls_goal := $(.DEFAULT_GOAL)
 
 MBEDTLS_DIR := build/$(BOARD)/deps
 MBEDTLS_SRC := build/src/mbedtls
-MBEDTLS_FETCHED := $(MBEDTLS_SRC)/library/ssl_tls13_server.c
+# Written by tools/deps-src.sh with the tree's name when it fetches one: a new
+# version (rm -rf build/src/mbedtls* to take Debian's latest) is newer than
+# every copied header and object, whatever dates its files carry.
+MBEDTLS_FETCHED := build/src/mbedtls.version
 MBEDTLS_CONFIG := -DMBEDTLS_CONFIG_FILE='"mbedtls_board.h"' -Iboards/$(BOARD)
 MBEDTLS_LIB := $(MBEDTLS_DIR)/lib/libmbedtls.a
 MBEDTLS_STAMP := $(MBEDTLS_DIR)/stamp-mbedtls
@@ -65,15 +68,17 @@ endif
 $(MBEDTLS_STAMP): $(MBEDTLS_LIB) $(MBEDTLS_H)
 	@touch $@
 
-# Fetched (as root; otherwise the script says how) once, even under make -j.
-$(MBEDTLS_FETCHED):
+# Fetched (as root; otherwise the script says how) once, even under make -j;
+# on the cross boards after nghttp2's and nanopb's (mk/deps.mk), so that two
+# runs of the script never overlap.
+$(MBEDTLS_FETCHED): | $(DEPS_FETCHED)
 	bash tools/deps-src.sh
 
 $(MBEDTLS_SRC)/%: | $(MBEDTLS_FETCHED)
 	@test -f $@ || { echo "deps: $@ missing after tools/deps-src.sh" >&2; exit 1; }
 .PRECIOUS: $(MBEDTLS_SRC)/%
 
-$(MBEDTLS_H): $(MBEDTLS_SRC)/include/mbedtls/build_info.h
+$(MBEDTLS_H): $(MBEDTLS_SRC)/include/mbedtls/build_info.h $(MBEDTLS_FETCHED)
 	@mkdir -p $(MBEDTLS_DIR)/include
 	rm -rf $(MBEDTLS_DIR)/include/mbedtls $(MBEDTLS_DIR)/include/psa
 	cp -r $(MBEDTLS_SRC)/include/mbedtls $(MBEDTLS_SRC)/include/psa $(MBEDTLS_DIR)/include/

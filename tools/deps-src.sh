@@ -34,7 +34,7 @@ for p in $PKGS; do
   }
   [ -d "$SRC/$src-$(upstream "$ver")" ] || want="$want $src=$ver"
 done
-[ -z "$want" ] && [ -d "$SRC/mbedtls/library" ] && exit 0
+[ -z "$want" ] && [ -d "$SRC/mbedtls/library" ] && [ -f "$SRC/mbedtls.version" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
   echo "deps-src: run make deps as root: it fetches Debian source packages into $SRC" >&2
@@ -82,4 +82,6 @@ LIST
   rm -rf "$SRC/${dir##*/}" && mv "$dir" "$SRC/"
   ln -sfn "${dir##*/}" "$SRC/mbedtls"
   rm -rf "$APT/unpack"
+  echo "${dir##*/}" >"$SRC/mbedtls.version" # mk/mbedtls.mk rebuilds on a new one
 fi
+[ -f "$SRC/mbedtls.version" ] || readlink "$SRC/mbedtls" >"$SRC/mbedtls.version"

@@ -13,7 +13,7 @@
 #include "api.pb.h"
 
 #ifndef FC_STATUS_MSG_LEN
-#define FC_STATUS_MSG_LEN 160
+#define FC_STATUS_MSG_LEN 192 /* the longest TLS refusal, with its call prefix */
 #endif
 
 /* Where and how long: addr "HOST:PORT" (ignored by serial ports), the whole

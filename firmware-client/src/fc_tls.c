@@ -32,8 +32,10 @@ static struct {
   port_transport_t raw; /* the transport under TLS */
   uint32_t timeout_ms;  /* the current wait of recv */
   int open;
-  int got_data; /* application bytes came: an alert is no longer the handshake's */
-  int alert;    /* the fatal alert the server sent after the handshake, or -1 */
+  int seeded;     /* drbg is ready */
+  int got_data;   /* application bytes came: an alert is no longer the handshake's */
+  int alert;      /* the fatal alert the server sent after the handshake, or -1 */
+  int unreadable; /* a record failed its MAC before any data: see tls_why */
   char why[160];
 } s;
 
@@ -51,11 +53,13 @@ static int entropy(void *ctx, unsigned char *buf, size_t len) {
 
 #if defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
 /* PSA's random numbers (TLS 1.3's key shares) on boards without mbedtls's
- * entropy collector: the port's, the board's TRNG. */
+ * entropy collector: the session's CTR-DRBG, seeded from the port's TRNG, so
+ * that a raw TRNG's bias never reaches a key. */
 psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx,
                                              uint8_t *out, size_t len, size_t *got) {
   (void)ctx;
-  if (port_entropy(out, len) != PORT_OK) return PSA_ERROR_INSUFFICIENT_ENTROPY;
+  if (!s.seeded) return PSA_ERROR_BAD_STATE;
+  if (mbedtls_ctr_drbg_random(&s.drbg, out, len) != 0) return PSA_ERROR_INSUFFICIENT_ENTROPY;
   *got = len;
   return PSA_SUCCESS;
 }
@@ -89,11 +93,16 @@ static int32_t tls_send(port_net_t *net, const uint8_t *buf, size_t len) {
   if (rc >= 0) return rc;
   if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ) return 0;
   /* a server that refuses the device alerts, then closes, which can fail
-   * this write before the alert is read: look for it */
-  uint8_t b[16];
+   * this write before the alert is read: look for it, behind whatever the
+   * server sent before it */
+  uint8_t b[64];
   mbedtls_ssl_conf_read_timeout(&s.conf, 100);
-  if (s.alert < 0 && mbedtls_ssl_read(&s.ssl, b, sizeof(b)) == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
-    s.alert = last_alert();
+  for (int i = 0; i < 8 && s.alert < 0; i++) {
+    rc = mbedtls_ssl_read(&s.ssl, b, sizeof(b));
+    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) s.alert = last_alert();
+    if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && !s.got_data) s.unreadable = 1;
+    if (rc <= 0 && rc != MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) break;
+  }
   return PORT_ERR_IO;
 }
 
@@ -111,6 +120,7 @@ static int32_t tls_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t time
   if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF)
     return PORT_ERR_CLOSED;
   if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) s.alert = last_alert();
+  if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && !s.got_data) s.unreadable = 1;
   return PORT_ERR_IO;
 }
 
@@ -140,6 +150,7 @@ static void release(void) {
   mbedtls_x509_crt_free(&s.own);
   mbedtls_pk_free(&s.key);
   s.open = 0;
+  s.seeded = 0;
 }
 
 static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
@@ -154,13 +165,15 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   s.open = 1;
   s.got_data = 0;
   s.alert = -1;
+  s.unreadable = 0;
+  if ((rc = mbedtls_ctr_drbg_seed(&s.drbg, entropy, NULL, (const unsigned char *)"fc", 2))) {
+    why(err, errlen, "no entropy", NULL, rc);
+    return -1;
+  }
+  s.seeded = 1;
   /* TLS 1.3 does its cryptography through PSA, which must be started first */
   if (psa_crypto_init() != PSA_SUCCESS) {
     snprintf(err, errlen, "tls setup: no PSA crypto (entropy?)");
-    return -1;
-  }
-  if ((rc = mbedtls_ctr_drbg_seed(&s.drbg, entropy, NULL, (const unsigned char *)"fc", 2))) {
-    why(err, errlen, "no entropy", NULL, rc);
     return -1;
   }
   if ((n = load(o->ca, err, errlen)) < 0) return -1;
@@ -221,7 +234,7 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
 static const char *alert_name(int a) {
   switch (a) {
   case 40:
-    return "handshake_failure: client certificate required?";
+    return "handshake_failure: client certificate missing or refused?";
   case 42:
     return "bad_certificate";
   case 45:
@@ -245,6 +258,9 @@ static const char *alert_name(int a) {
 static const char *tls_why(port_net_t *net, int32_t err) {
   (void)net;
   (void)err;
+  if (s.alert < 0 && s.unreadable) /* see docs/design.md, "TLS 1.3" */
+    return "connection error: authentication handshake failed: the server refused the "
+           "handshake (unreadable alert)";
   if (s.alert < 0) return NULL;
   snprintf(s.why, sizeof(s.why), "connection error: %sserver sent TLS alert %d (%s)",
            s.got_data ? "" : "authentication handshake failed: ", s.alert, alert_name(s.alert));

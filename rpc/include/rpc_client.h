@@ -21,7 +21,7 @@
 #include "rpc.h"
 
 #ifndef RPC_CLIENT_MSG_LEN
-#define RPC_CLIENT_MSG_LEN 128 /* bytes kept of a status message */
+#define RPC_CLIENT_MSG_LEN 160 /* bytes kept of a status message (a TLS refusal) */
 #endif
 
 typedef struct rpc_call rpc_call_t;

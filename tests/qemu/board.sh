@@ -194,7 +194,7 @@ board_tls_suite() {
     1 "${tls[@]}" getprodtypes aws
   check_between "$MS" 0 3000 "$BOARD: refused at once, not at the deadline"
   same_as_host "mutual TLS 1.2 without a certificate: refused" "" \
-    "rpc error: code = Unavailable desc = ${unary}connection error: authentication handshake failed: server sent TLS alert 40 (handshake_failure: client certificate required?)" \
+    "rpc error: code = Unavailable desc = ${unary}connection error: authentication handshake failed: server sent TLS alert 40 (handshake_failure: client certificate missing or refused?)" \
     1 "${tls[@]}" --tls-version 1.2 getprodtypes aws
   check_between "$MS" 0 3000 "$BOARD: refused at once in TLS 1.2 too"
   check_log "$GATEWAY_LOG" "tls handshake with .* failed" "$BOARD: the gateway logs the refused handshake"

@@ -78,6 +78,15 @@ for v in 1.3 1.2; do
     "authentication handshake failed: server sent TLS alert 48 \(unknown_ca" "${TLS[@]}" \
     --tls-version $v --cert "$C/rogue-device.pem" --key "$C/rogue-device.key"
 done
+# The device's certificate with another key: its CertificateVerify does not
+# verify, which mbedtls judges during the handshake (in TLS 1.3 its alert is
+# then one the device cannot read, and the client says so).
+fail_fast "a certificate with someone else's key (TLS 1.3)" \
+  "authentication handshake failed: the server refused the handshake" "${TLS[@]}" \
+  --tls-version 1.3 --cert "$C/device.pem" --key "$C/rogue-device.key"
+fail_fast "a certificate with someone else's key (TLS 1.2)" \
+  "authentication handshake failed: server sent TLS alert" "${TLS[@]}" \
+  --tls-version 1.2 --cert "$C/device.pem" --key "$C/rogue-device.key"
 check_log "$GATEWAY_LOG" "tls handshake with .* failed" "the gateway logs refused handshakes"
 fail_fast "a wrong CA" "not correctly signed by the trusted CA" --tls --ca "$C/other-ca.pem" \
   --server-name localhost "${DEV[@]}"
