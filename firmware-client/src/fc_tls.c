@@ -1,7 +1,7 @@
-/* fc_tls.c - mbedtls 3.6 (TLS 1.3 and 1.2) over a port transport. One session at a time, in static
- * contexts; mbedtls's own allocations go to the arena on boards (its calloc
- * and free are renamed there, as nghttp2's are). The random generator is a
- * CTR-DRBG seeded from port_entropy(). */
+/* fc_tls.c - mbedtls 3.6 (TLS 1.3 and 1.2) over a port transport. One
+ * session at a time, in static contexts; mbedtls's own allocations go to the
+ * arena on boards (its calloc and free are renamed there, as nghttp2's are).
+ * The random generator is a CTR-DRBG seeded from port_entropy(). */
 #include <stdio.h>
 #include <string.h>
 
@@ -86,6 +86,12 @@ static int last_alert(void) {
   return m ? m[1] : -1;
 }
 
+/* What a failed read after the handshake tells of a refusal (tls_why). */
+static void note_failure(int rc) {
+  if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) s.alert = last_alert();
+  if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && !s.got_data) s.unreadable = 1;
+}
+
 /* The TLS transport handed to the pump. */
 static int32_t tls_send(port_net_t *net, const uint8_t *buf, size_t len) {
   (void)net;
@@ -99,8 +105,7 @@ static int32_t tls_send(port_net_t *net, const uint8_t *buf, size_t len) {
   mbedtls_ssl_conf_read_timeout(&s.conf, 100);
   for (int i = 0; i < 8 && s.alert < 0; i++) {
     rc = mbedtls_ssl_read(&s.ssl, b, sizeof(b));
-    if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) s.alert = last_alert();
-    if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && !s.got_data) s.unreadable = 1;
+    note_failure(rc);
     if (rc <= 0 && rc != MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) break;
   }
   return PORT_ERR_IO;
@@ -119,8 +124,7 @@ static int32_t tls_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t time
     return 0;
   if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF)
     return PORT_ERR_CLOSED;
-  if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) s.alert = last_alert();
-  if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && !s.got_data) s.unreadable = 1;
+  note_failure(rc);
   return PORT_ERR_IO;
 }
 
@@ -250,6 +254,10 @@ static const char *alert_name(int a) {
   }
 }
 
+static void alert_text(char *buf, size_t n, const char *prefix, int alert) {
+  snprintf(buf, n, "%sserver sent TLS alert %d (%s)", prefix, alert, alert_name(alert));
+}
+
 /* The gateway judges a device's certificate once the handshake is over (in
  * TLS 1.3 the client's side of it ends before the server has seen the
  * certificate anyway): a refused device hears of it at its first read,
@@ -262,8 +270,10 @@ static const char *tls_why(port_net_t *net, int32_t err) {
     return "connection error: authentication handshake failed: the server refused the "
            "handshake (unreadable alert)";
   if (s.alert < 0) return NULL;
-  snprintf(s.why, sizeof(s.why), "connection error: %sserver sent TLS alert %d (%s)",
-           s.got_data ? "" : "authentication handshake failed: ", s.alert, alert_name(s.alert));
+  alert_text(s.why, sizeof(s.why),
+             s.got_data ? "connection error: "
+                        : "connection error: authentication handshake failed: ",
+             s.alert);
   return s.why;
 }
 
@@ -312,17 +322,14 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
       info[strcspn(info, "\n")] = '\0';
       snprintf(err, errlen, "authentication handshake failed: x509: %s", info);
     } else if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-      int alert = last_alert();
-      snprintf(err, errlen, "authentication handshake failed: server sent TLS alert %d (%s)", alert,
-               alert_name(alert));
+      alert_text(err, errlen, "authentication handshake failed: ", last_alert());
     } else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
                rc == MBEDTLS_ERR_NET_SEND_FAILED) {
       /* what a server does to a device it does not accept: an alert, then
        * the close, which can fail our next send before we read the alert */
       int alert = pending_alert();
       if (alert >= 0)
-        snprintf(err, errlen, "authentication handshake failed: server sent TLS alert %d (%s)",
-                 alert, alert_name(alert));
+        alert_text(err, errlen, "authentication handshake failed: ", alert);
       else
         snprintf(err, errlen, "authentication handshake failed: the server closed the connection");
     } else {

@@ -26,13 +26,19 @@ static int flush(rpc_client_t *c, port_transport_t *t) {
   return n < 0 ? RPC_ERR_PROTO : RPC_OK;
 }
 
+/* Why the transport failed: its own words (TLS's alert) or the port's. */
+static const char *failure(const port_transport_t *t, int32_t err) {
+  const char *why = t->why ? t->why(t->net, err) : NULL;
+  if (why) return why;
+  return err == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(err);
+}
+
 int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
   static uint8_t rx[RPC_PUMP_RX_LEN];
   while (c->calls) {
     int r = flush(c, t);
     if (r < 0) {
-      const char *why = t->why ? t->why(t->net, r) : NULL;
-      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, why ? why : port_strerror(r));
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, r));
       return RPC_ERR_PROTO;
     }
     uint32_t wait = rpc_client_tick(c, port_time_ms());
@@ -40,9 +46,7 @@ int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
     if (wait > RPC_PUMP_POLL_MS) wait = RPC_PUMP_POLL_MS;
     int32_t n = t->recv(t->net, rx, sizeof(rx), wait);
     if (n < 0) {
-      const char *why = t->why ? t->why(t->net, n) : NULL;
-      if (!why) why = n == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(n);
-      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, why);
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, n));
       return RPC_ERR_PROTO;
     }
     if (n > 0 && rpc_client_recv(c, rx, (size_t)n) != RPC_OK) return RPC_ERR_PROTO;
