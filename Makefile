@@ -19,7 +19,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD)
 LDFLAGS := $(BOARD_LDFLAGS)
 
-RPC_COMMON := rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
+RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
 RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c \
   rpc/src/tls.c rpc/src/health.c

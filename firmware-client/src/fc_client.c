@@ -16,6 +16,7 @@
 #include "rpc_pump.h"
 
 #define FC_CONNECT_MS 3000u
+#define FC_HOST_LEN 128u /* a DNS name, or an IPv6 address without its brackets */
 
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
 /* Largest response the board accepts: anything bigger is ResourceExhausted. */
@@ -67,8 +68,16 @@ static int copy_field(char *dst, size_t cap, const char *src, const char *what, 
 static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t *ctx,
                     fc_status_t *st) {
   port_transport_t t;
+  char host[FC_HOST_LEN];
+  uint16_t port;
   uint32_t start = port_time_ms();
-  int r = port_net_open(&t, cfg->addr, FC_CONNECT_MS);
+  if (rpc_addr_split(cfg->addr ? cfg->addr : "", host, sizeof(host), &port) != RPC_OK) {
+    char m[FC_STATUS_MSG_LEN];
+    snprintf(m, sizeof(m), "connection error: bad address \"%s\"", cfg->addr ? cfg->addr : "");
+    set_st(st, RPC_CODE_UNAVAILABLE, m);
+    return st->code;
+  }
+  int r = port_net_open(&t, host, port, FC_CONNECT_MS);
   if (r != PORT_OK) {
     char m[FC_STATUS_MSG_LEN];
     snprintf(m, sizeof(m), "connection error: dial tcp %s: %s", cfg->addr ? cfg->addr : "",

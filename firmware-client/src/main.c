@@ -55,7 +55,7 @@ static void print_error(const char *what, const fc_status_t *st) {
 int main(int argc, char **argv) {
   fc_cfg_t cfg = {FC_DEFAULT_ADDR, FC_DEFAULT_TIMEOUT_MS, NULL};
   static fc_tls_opts_t tls;
-  static char host[64];
+  static char host[128];
   int stats = 0, use_tls = 0, i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {
@@ -89,12 +89,10 @@ int main(int argc, char **argv) {
   }
   if (i >= argc || (use_tls && !tls.ca) || (!tls.cert != !tls.key)) return usage();
   if (use_tls) {
-    if (!tls.server_name) { /* the host part of --addr */
-      const char *colon = strrchr(cfg.addr, ':');
-      size_t n = colon ? (size_t)(colon - cfg.addr) : strlen(cfg.addr);
-      snprintf(host, sizeof(host), "%.*s", (int)n, cfg.addr);
-      tls.server_name = host;
-    }
+    /* the host part of --addr (serial boards have none: name the server) */
+    if (!tls.server_name && rpc_addr_server_name(cfg.addr, host, sizeof(host)) != RPC_OK)
+      return usage();
+    if (!tls.server_name) tls.server_name = host;
     cfg.tls = &tls;
   }
   const char *cmd = argv[i];

@@ -129,9 +129,7 @@ int main(int argc, char **argv) {
   if (o.storage_tls_ca && !o.storage_server_name) {
     /* verify storage's certificate for the host part of --storage */
     static char host[128];
-    const char *colon = strrchr(o.storage, ':');
-    size_t n = colon ? (size_t)(colon - o.storage) : strlen(o.storage);
-    snprintf(host, sizeof(host), "%.*s", (int)n, o.storage);
+    if (rpc_addr_server_name(o.storage, host, sizeof(host)) != RPC_OK) return usage();
     o.storage_server_name = host;
   }
   return rpc_workers_run(o.workers, serve, &o);

@@ -49,8 +49,9 @@ static int32_t uart_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t tim
   return (int32_t)n;
 }
 
-int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms) {
-  (void)addr;
+int port_net_open(port_transport_t *t, const char *host, uint16_t port, uint32_t timeout_ms) {
+  (void)host;
+  (void)port;
   (void)timeout_ms;
   if (!t) return PORT_ERR_ARG;
   uart_net.uart = &PORT_UART;

@@ -41,10 +41,10 @@ typedef struct port_transport {
   const char *(*why)(port_net_t *net, int32_t err);
 } port_transport_t;
 
-/* Opens the byte stream to addr ("HOST:PORT"; serial ports ignore it) and
- * fills *t. The port owns the context (one stream at a time).
- * Returns PORT_OK or a PORT_ERR_* code. */
-int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms);
+/* Opens the byte stream to host and port (as rpc_addr_split parses them;
+ * serial ports ignore both) and fills *t. The port owns the context (one
+ * stream at a time). Returns PORT_OK or a PORT_ERR_* code. */
+int port_net_open(port_transport_t *t, const char *host, uint16_t port, uint32_t timeout_ms);
 
 /* Closes the stream opened by port_net_open. */
 void port_net_close(port_transport_t *t);

@@ -44,21 +44,6 @@ static int32_t net_recv(port_net_t *n, uint8_t *buf, size_t len, uint32_t timeou
   return PORT_ERR_IO;
 }
 
-static int split_addr(const char *addr, char *host, size_t hcap, const char **port) {
-  const char *colon = strrchr(addr, ':');
-  if (!colon || colon == addr || !colon[1]) return PORT_ERR_ARG;
-  size_t hl = (size_t)(colon - addr);
-  if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') { /* [::1]:8080 */
-    addr++;
-    hl -= 2;
-  }
-  if (hl >= hcap) return PORT_ERR_ARG;
-  memcpy(host, addr, hl);
-  host[hl] = '\0';
-  *port = colon + 1;
-  return PORT_OK;
-}
-
 static int connect_one(const struct addrinfo *ai, uint32_t timeout_ms) {
   int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
   if (fd < 0) return PORT_ERR_IO;
@@ -87,15 +72,16 @@ static int connect_one(const struct addrinfo *ai, uint32_t timeout_ms) {
   return fd;
 }
 
-int port_net_open(port_transport_t *t, const char *addr, uint32_t timeout_ms) {
-  char host[256];
-  const char *port;
+int port_net_open(port_transport_t *t, const char *host, uint16_t port, uint32_t timeout_ms) {
+  char service[8];
   struct addrinfo hints, *res = NULL;
-  if (!t || !addr || split_addr(addr, host, sizeof(host), &port) != PORT_OK) return PORT_ERR_ARG;
+  if (!t || !host || !*host) return PORT_ERR_ARG;
+  snprintf(service, sizeof(service), "%u", (unsigned)port);
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(host, port, &hints, &res) != 0 || !res) return PORT_ERR_RESOLVE;
+  hints.ai_flags = AI_NUMERICSERV;
+  if (getaddrinfo(host, service, &hints, &res) != 0 || !res) return PORT_ERR_RESOLVE;
   int fd = PORT_ERR_RESOLVE;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     fd = connect_one(ai, timeout_ms);

@@ -125,6 +125,18 @@ int rpc_deframer_idle(const rpc_deframer_t *d);
 /* Frees a grown buffer (no-op for fixed ones). */
 void rpc_deframer_free(rpc_deframer_t *d);
 
+/* Splits an address "HOST:PORT" or "[IPV6]:PORT" into host (brackets
+ * removed, NUL-terminated in hcap bytes; it may be empty: "any" for a
+ * listener) and port. Every program parses addresses with this. Returns
+ * RPC_OK, or RPC_ERR_ARG for a malformed address or a host over hcap - 1. */
+int rpc_addr_split(const char *addr, char *host, size_t hcap, uint16_t *port);
+
+/* The name a TLS peer's certificate must carry when none is given: the host
+ * of addr ("localhost", "127.0.0.1", "::1"), an IP address being matched
+ * against the certificate's IP SANs. Returns RPC_OK, or RPC_ERR_ARG when addr
+ * is malformed or has no host. */
+int rpc_addr_server_name(const char *addr, char *out, size_t cap);
+
 /* Writes the 5-byte gRPC prefix for an uncompressed message of len bytes. */
 void rpc_frame_prefix(uint8_t out[5], uint32_t len);
 

@@ -255,15 +255,15 @@ void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *serv
 
 /* Opens a new current connection (the TCP connect completes in the loop). */
 static int dial(rpc_channel_t *ch) {
-  char host[128];
-  const char *colon = strrchr(ch->addr, ':');
-  if (!colon || (size_t)(colon - ch->addr) >= sizeof(host)) return RPC_ERR_ARG;
-  memcpy(host, ch->addr, (size_t)(colon - ch->addr));
-  host[colon - ch->addr] = '\0';
+  char host[128], service[8];
+  uint16_t port;
+  if (rpc_addr_split(ch->addr, host, sizeof(host), &port) != RPC_OK || !host[0]) return RPC_ERR_ARG;
+  snprintf(service, sizeof(service), "%u", (unsigned)port);
   struct addrinfo hints = {0}, *res;
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(host, colon + 1, &hints, &res) != 0) return RPC_ERR_ARG;
+  hints.ai_flags = AI_NUMERICSERV;
+  if (getaddrinfo(host, service, &hints, &res) != 0) return RPC_ERR_ARG;
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);

@@ -842,21 +842,18 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
 }
 
 static int listen_on(const char *addr, int reuseport) {
-  char host[256];
-  const char *colon = strrchr(addr, ':');
-  if (!colon || (size_t)(colon - addr) >= sizeof(host)) return -1;
-  memcpy(host, addr, (size_t)(colon - addr));
-  host[colon - addr] = '\0';
-  char *h = host;
-  if (h[0] == '[') { /* [::1]:8080 */
-    h++;
-    h[strlen(h) - 1] = '\0';
+  char host[256], service[8];
+  uint16_t port;
+  if (rpc_addr_split(addr, host, sizeof(host), &port) != RPC_OK) {
+    errno = EINVAL;
+    return -1;
   }
+  snprintf(service, sizeof(service), "%u", (unsigned)port);
   struct addrinfo hints = {0}, *res;
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  if (getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res) != 0) return -1;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  if (getaddrinfo(*host ? host : NULL, service, &hints, &res) != 0) return -1;
   int fd = -1;
   for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

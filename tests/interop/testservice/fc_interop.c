@@ -249,7 +249,11 @@ static void run(const char *path, size_t len, uint32_t timeout_ms, drive_t mode,
   memset(r, 0, sizeof(*r));
   r->fields = fields;
   r->code = -1;
-  int e = port_net_open(&t, addr, FCI_CONNECT_MS);
+  char host[128];
+  uint16_t port;
+  int e = rpc_addr_split(addr, host, sizeof(host), &port) == RPC_OK
+              ? port_net_open(&t, host, port, FCI_CONNECT_MS)
+              : PORT_ERR_ARG;
   if (e != PORT_OK) {
     snprintf(r->message, sizeof(r->message), "connect %s: %s", addr, port_strerror(e));
     return;
