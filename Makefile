@@ -108,3 +108,14 @@ unit: $(UNIT_BINS)
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(BOARD_LIBS)
+# Tests of the gateway's services link the gateway without its main.
+GW_LIB_OBJ := $(filter-out %/gw_main.c.o,$(GW_OBJ))
+$(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ) $(TLS_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -o $@ $< $(GW_LIB_OBJ) \
+	  -lnghttp2 -lprotobuf-nanopb -luuid $(TLS_LIBS) $(BOARD_LIBS)
+# The pump with a fake port (the test defines port_time_ms and port_strerror).
+$(B)/tests/test_pump: tests/unit/test_pump.c $(call obj,$(RPC_CLIENT) $(RPC_COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(call obj,$(RPC_CLIENT) $(RPC_COMMON)) \
+	  -lnghttp2 $(BOARD_LIBS)

@@ -7,14 +7,12 @@
 #ifndef FC_CLIENT_H
 #define FC_CLIENT_H
 
+#include "rpc_opt.h" /* first: FC_STATUS_MSG_LEN sizes fc_status_t */
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "api.pb.h"
-
-#ifndef FC_STATUS_MSG_LEN
-#define FC_STATUS_MSG_LEN 192 /* the longest TLS refusal, with its call prefix */
-#endif
 
 /* Where and how long: addr "HOST:PORT" (ignored by serial ports), the whole
  * call's deadline in milliseconds (0: none), TLS settings (fc_tls.h). */

@@ -1,15 +1,13 @@
 /* fc_arena.c - a first-fit allocator over one static arena. Blocks carry an
  * 8-byte header; free neighbours are merged while searching, which keeps it
  * small: nghttp2 holds a few dozen blocks at most. */
+#include "rpc_opt.h" /* first: FC_ARENA_SIZE */
+
 #include <stdint.h>
 #include <string.h>
 
-#include "board_config.h"
 #include "fc_arena.h"
 
-#ifndef FC_ARENA_SIZE
-#error "board_config.h must define FC_ARENA_SIZE"
-#endif
 #if FC_ARENA_SIZE % 8 != 0 || FC_ARENA_SIZE < 1024
 #error "FC_ARENA_SIZE must be a multiple of 8 and at least 1024"
 #endif

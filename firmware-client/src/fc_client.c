@@ -1,13 +1,14 @@
 /* fc_client.c - one ProdService call: encode the request into a static
  * buffer, open the port's transport, pump the rpc client core over it,
  * decode each response message into a static struct. */
+#include "rpc_opt.h" /* first: the build's tunables */
+
 #include <stdio.h>
 #include <string.h>
 
 #include <pb_decode.h>
 #include <pb_encode.h>
 
-#include "board_config.h"
 #include "fc_arena.h"
 #include "fc_client.h"
 #include "fc_tls.h"
@@ -42,7 +43,7 @@ static void set_st(fc_status_t *st, int code, const char *msg) {
 }
 
 static int on_message(rpc_call_t *c, const uint8_t *msg, size_t len) {
-  fc_ctx_t *ctx = c->user;
+  fc_ctx_t *ctx = rpc_call_user(c);
   pb_istream_t in = pb_istream_from_buffer(msg, len);
   if (!pb_decode(&in, ctx->fields, ctx->dst)) return 1; /* Internal: cannot decode */
   if (ctx->on_product) {
@@ -101,12 +102,8 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
   ccfg.authority = cfg->addr ? cfg->addr : "localhost";
   ccfg.tls = cfg->tls != NULL;
   ccfg.mem = fc_arena_mem();
-#ifdef FC_HEADER_TABLE_SIZE
   ccfg.header_table_size = FC_HEADER_TABLE_SIZE;
-#endif
-#ifdef FC_WINDOW_SIZE
   ccfg.initial_window_size = FC_WINDOW_SIZE;
-#endif
   if (rpc_client_init(&client, &ccfg) != RPC_OK) {
     fc_tls_close(&t);
     port_net_close(&t);
@@ -116,18 +113,18 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
   /* the deadline counts from the start, connection included */
   uint32_t spent = port_time_ms() - start;
   uint32_t left = cfg->timeout_ms ? (cfg->timeout_ms > spent ? cfg->timeout_ms - spent : 1u) : 0u;
-  memset(&call, 0, sizeof(call));
-  call.cbs.on_message = on_message;
-  call.user = ctx;
-  rpc_deframer_init(&call.deframer, rx_msg, sizeof(rx_msg), sizeof(rx_msg), NULL);
+  static const rpc_call_cbs_t cbs = {.on_message = on_message};
+  rpc_call_init(&call, &cbs, ctx);
+  rpc_deframer_init(rpc_call_deframer(&call), rx_msg, sizeof(rx_msg), sizeof(rx_msg), NULL);
   if (rpc_client_start(&client, &call, path, tx_msg, len, left, port_time_ms()) != RPC_OK) {
     set_st(st, RPC_CODE_INTERNAL, "cannot start the call");
   } else {
     rpc_pump_run(&client, &t);
     /* one wording for an expired deadline, whichever side noticed first
      * (a grpcio server says "Deadline Exceeded"): docs/design.md */
-    int expired = call.code == RPC_CODE_DEADLINE_EXCEEDED && cfg->timeout_ms;
-    set_st(st, call.code, expired ? RPC_MSG_DEADLINE : call.message);
+    int code = rpc_call_code(&call),
+        expired = code == RPC_CODE_DEADLINE_EXCEEDED && cfg->timeout_ms;
+    set_st(st, code, expired ? RPC_MSG_DEADLINE : rpc_call_message(&call));
   }
   rpc_client_free(&client);
   fc_tls_close(&t);

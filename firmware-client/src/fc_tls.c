@@ -2,6 +2,8 @@
  * session at a time, in static contexts; mbedtls's own allocations go to the
  * arena on boards (its calloc and free are renamed there, as nghttp2's are).
  * The random generator is a CTR-DRBG seeded from port_entropy(). */
+#include "rpc_opt.h" /* first: FC_TLS_FILE_MAX, FC_TLS_RECORD_LEN */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -13,14 +15,19 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
-#include "board_config.h"
 #include "fc_tls.h"
 
-#ifndef FC_TLS_FILE_MAX
-#define FC_TLS_FILE_MAX 4096 /* one PEM certificate or key */
-#endif
-#ifndef FC_TLS_MFL
-#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_NONE /* boards ask for small records */
+/* The max_fragment_length code of FC_TLS_RECORD_LEN (rpc_opt.h). */
+#if FC_TLS_RECORD_LEN == 512
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_512
+#elif FC_TLS_RECORD_LEN == 1024
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_1024
+#elif FC_TLS_RECORD_LEN == 2048
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_2048
+#elif FC_TLS_RECORD_LEN == 4096
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_4096
+#else
+#define FC_TLS_MFL MBEDTLS_SSL_MAX_FRAG_LEN_NONE
 #endif
 
 static struct {

@@ -55,7 +55,7 @@ static void print_error(const char *what, const fc_status_t *st) {
 int main(int argc, char **argv) {
   fc_cfg_t cfg = {FC_DEFAULT_ADDR, FC_DEFAULT_TIMEOUT_MS, NULL};
   static fc_tls_opts_t tls;
-  static char host[128];
+  static char host[64];
   int stats = 0, use_tls = 0, i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {

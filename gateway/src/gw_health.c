@@ -18,23 +18,23 @@ void gw_health_saw(gw_health_t *g, int code) {
 }
 
 static void on_probe_close(rpc_call_t *call) {
-  gw_health_t *g = call->user;
+  gw_health_t *g = rpc_call_user(call);
+  int code = rpc_call_code(call);
   g->probing = 0;
-  rpc_deframer_free(&call->deframer);
-  gw_health_saw(g, call->code == RPC_CODE_DEADLINE_EXCEEDED ? RPC_CODE_UNAVAILABLE : call->code);
+  rpc_deframer_free(rpc_call_deframer(call));
+  gw_health_saw(g, code == RPC_CODE_DEADLINE_EXCEEDED ? RPC_CODE_UNAVAILABLE : code);
 }
 
 static void on_probe(rpc_timer_t *t) {
   gw_health_t *g = t->arg;
   rpc_timer_start(g->loop, &g->timer, GW_PROBE_MS);
   if (g->probing) return;
-  memset(&g->probe, 0, sizeof(g->probe));
-  g->probe.cbs.on_close = on_probe_close;
-  g->probe.user = g;
-  rpc_deframer_init(&g->probe.deframer, NULL, 0, 64, rpc_heap_grow);
+  static const rpc_call_cbs_t cbs = {.on_close = on_probe_close};
+  rpc_call_init(&g->probe, &cbs, g);
+  rpc_deframer_init(rpc_call_deframer(&g->probe), NULL, 0, 64, rpc_heap_grow);
   if (rpc_channel_start(g->storage, &g->probe, "/grpc.health.v1.Health/Check", empty_req, 0,
                         GW_PROBE_MS) != RPC_OK) {
-    rpc_deframer_free(&g->probe.deframer);
+    rpc_deframer_free(rpc_call_deframer(&g->probe));
     gw_health_saw(g, RPC_CODE_UNAVAILABLE);
     return;
   }

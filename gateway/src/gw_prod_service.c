@@ -76,12 +76,11 @@ static void prod_types(rpc_scall_t *call, const uint8_t *req, size_t len, void *
 typedef struct gw_prods {
   gw_service_t *svc;
   rpc_scall_t *scall; /* NULL once the client's call has ended */
-  rpc_call_t storage; /* the call to storage */
+  rpc_call_t storage; /* the call to storage; its deframer's buffer is pooled with it */
   int storage_open;   /* its on_close has not run yet */
-  int storage_ok;     /* storage answered OK */
   uint8_t req[api_StorageRequest_size];
-  uint8_t *resp; /* storage's response, kept while streaming slowly */
-  size_t resp_len, resp_cap;
+  const uint8_t *resp; /* storage's answer, in the storage call's deframer */
+  size_t resp_len;
   pb_istream_t cursor; /* the next product in resp */
   int sent;
   int answered; /* storage's message arrived */
@@ -94,16 +93,21 @@ typedef struct gw_prods {
   struct gw_prods *next; /* free list */
 } gw_prods_t;
 
+static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len);
+static void on_storage_close(rpc_call_t *call);
+
 static gw_prods_t *prods_get(gw_service_t *svc) {
+  static const rpc_call_cbs_t cbs = {.on_message = on_storage_msg, .on_close = on_storage_close};
   gw_prods_t *p = svc->pool;
   if (p) {
     svc->pool = p->next;
-    uint8_t *resp = p->resp;
-    size_t cap = p->resp_cap;
+    rpc_call_t storage = p->storage; /* and the buffer of an earlier answer */
     memset(p, 0, sizeof(*p));
-    p->resp = resp;
-    p->resp_cap = cap;
-  } else if (!(p = calloc(1, sizeof(*p)))) {
+    p->storage = storage;
+  } else if ((p = calloc(1, sizeof(*p)))) {
+    rpc_call_init(&p->storage, &cbs, p);
+    rpc_deframer_init(rpc_call_deframer(&p->storage), NULL, 0, STORAGE_MAX_MSG, rpc_heap_grow);
+  } else {
     return NULL;
   }
   p->svc = svc;
@@ -116,11 +120,8 @@ static void prods_maybe_put(gw_prods_t *p) {
   if (p->pooled || p->scall || p->storage_open) return;
   p->pooled = 1;
   rpc_timer_stop(p->svc->loop, &p->timer);
-  if (p->resp_cap > (1u << 20)) { /* keep only small buffers pooled */
-    free(p->resp);
-    p->resp = NULL;
-    p->resp_cap = 0;
-  }
+  rpc_deframer_t *d = rpc_call_deframer(&p->storage);
+  if (d->cap > (1u << 20)) rpc_deframer_free(d); /* keep only small buffers pooled */
   p->next = p->svc->pool;
   p->svc->pool = p;
 }
@@ -171,9 +172,18 @@ static void send_product(gw_prods_t *p, const api_Product *prod) {
   p->sent++;
 }
 
-/* Streams what is left at the cursor: all at once, or one per timer tick. */
+/* Streams what is left at the cursor: all at once, or one per timer tick.
+ * A step that falls due with the deadline (the article's slow stream, whose
+ * last step and the 4 s deadline come together) loses to it: the client
+ * hears DeadlineExceeded, never an OK the deadline had already overtaken,
+ * whatever order the loop runs the two timers in. */
 static void pump_products(gw_prods_t *p) {
   api_Product prod;
+  if (p->scall && rpc_scall_remaining_ms(p->scall) == 0) {
+    rpc_log("deadline has exceeded, stopping server side operation");
+    prods_done(p, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+    return;
+  }
   for (int k = 0;; k++) {
     if (!p->scall) return;
     /* a big catalogue goes out in batches, and waits while the client does
@@ -209,40 +219,32 @@ static void on_stream_tick(rpc_timer_t *t) {
 }
 
 static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
-  gw_prods_t *p = call->user;
+  gw_prods_t *p = rpc_call_user(call);
   if (p->answered) return 1; /* a unary answer has one message: a second is an error */
   p->answered = 1;
-  /* take the deframer's buffer rather than copy: it holds the whole answer */
-  p->resp = call->deframer.buf;
-  p->resp_cap = call->deframer.cap;
+  /* read in place: the message stays in the call's deframer until the call
+   * starts again, which is after this stream is over */
+  p->resp = msg;
   p->resp_len = len;
-  (void)msg;
-  call->deframer.buf = NULL;
-  call->deframer.cap = 0;
   return 0;
 }
 
 static void on_storage_close(rpc_call_t *call) {
-  gw_prods_t *p = call->user;
+  gw_prods_t *p = rpc_call_user(call);
+  int code = rpc_call_code(call);
   p->storage_open = 0;
-  if (p->svc->health && call->code != RPC_CODE_CANCELLED) gw_health_saw(p->svc->health, call->code);
-  if (call->deframer.buf) { /* no message taken: keep the buffer pooled */
-    p->resp = call->deframer.buf;
-    p->resp_cap = call->deframer.cap;
-    p->resp_len = 0;
-    call->deframer.buf = NULL;
-  }
+  if (p->svc->health && code != RPC_CODE_CANCELLED) gw_health_saw(p->svc->health, code);
   if (p->scall) {
-    if (call->code == RPC_CODE_OK) {
+    if (code == RPC_CODE_OK) {
       p->cursor = pb_istream_from_buffer(p->resp, p->resp_len);
       pump_products(p);
     } else {
       char m[RPC_CLIENT_MSG_LEN + 64];
       snprintf(m, sizeof(m), "error while calling client.GetProdsDetail() method: %s",
-               call->message);
+               rpc_call_message(call));
       rpc_log("%s", m);
       /* an expired deadline reads the same whichever tier saw it first */
-      prods_done(p, call->code, call->code == RPC_CODE_DEADLINE_EXCEEDED ? RPC_MSG_DEADLINE : m);
+      prods_done(p, code, code == RPC_CODE_DEADLINE_EXCEEDED ? RPC_MSG_DEADLINE : m);
     }
   }
   prods_maybe_put(p);
@@ -288,24 +290,13 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   pb_encode(&os, api_StorageRequest_fields, &sreq);
   p->scall = call;
   p->timer.fn = on_stream_tick;
-  p->storage.cbs.on_message = on_storage_msg;
-  p->storage.cbs.on_close = on_storage_close;
-  p->storage.user = p;
-  /* the pooled buffer of an earlier call receives this one's answer */
-  rpc_deframer_init(&p->storage.deframer, p->resp, p->resp_cap, STORAGE_MAX_MSG, rpc_heap_grow);
   /* the client's custom metadata goes on to storage */
-  p->storage.md = p->md;
-  p->storage.md_pairs = take_metadata(call, p);
-  p->resp = NULL;
-  p->resp_cap = 0;
+  rpc_call_set_metadata(&p->storage, p->md, take_metadata(call, p));
   rpc_scall_set_user(call, p);
   int64_t left = rpc_scall_remaining_ms(call);
   uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
   int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
-  if (r != RPC_OK) {
-    p->resp = p->storage.deframer.buf; /* on_close will not run: keep the buffer */
-    p->resp_cap = p->storage.deframer.cap;
-    p->storage.deframer.buf = NULL;
+  if (r != RPC_OK) { /* on_close will not run */
     rpc_log("error while calling client.GetProdsDetail() method: storage is unreachable");
     prods_done(p, RPC_CODE_UNAVAILABLE,
                "error while calling client.GetProdsDetail() method: storage is unreachable");
@@ -338,7 +329,7 @@ void gw_service_free(gw_service_t *svc) {
   while (svc->pool) {
     gw_prods_t *p = svc->pool;
     svc->pool = p->next;
-    free(p->resp);
+    rpc_deframer_free(rpc_call_deframer(&p->storage));
     free(p);
   }
 }

@@ -6,6 +6,8 @@
 #ifndef RPC_H
 #define RPC_H
 
+#include "rpc_opt.h" /* first: the build's tunables */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,12 +15,17 @@
  * (rpc_code_t), never these. */
 enum {
   RPC_OK = 0,
-  RPC_ERR_ARG = -1,       /* bad argument */
-  RPC_ERR_NOMEM = -2,     /* a buffer or the arena is full */
-  RPC_ERR_TOO_LARGE = -3, /* a message over the size limit */
-  RPC_ERR_PROTO = -4,     /* the peer broke the protocol */
-  RPC_ERR_COMPRESSED = -5 /* a compressed message we did not negotiate */
+  RPC_ERR_ARG = -1,        /* bad argument */
+  RPC_ERR_NOMEM = -2,      /* a buffer or the arena is full */
+  RPC_ERR_TOO_LARGE = -3,  /* a message over the size limit */
+  RPC_ERR_PROTO = -4,      /* the peer broke the protocol */
+  RPC_ERR_COMPRESSED = -5, /* a compressed message we did not negotiate */
+  RPC_ERR_TRANSPORT = -6   /* the byte stream under the connection failed */
 };
+
+/* Describes an RPC_ERR_* code in a few words. Never a PORT_ERR_* code: each
+ * component explains only its own. */
+const char *rpc_strerror(int err);
 
 /* gRPC status codes (doc/statuscodes.md). */
 typedef enum {
@@ -118,6 +125,10 @@ void rpc_deframer_stream(rpc_deframer_t *d, size_t max, rpc_piece_fn piece);
  * RPC_ERR_NOMEM. */
 int rpc_deframer_feed(rpc_deframer_t *d, const uint8_t *in, size_t len, rpc_msg_fn on_msg,
                       void *arg);
+
+/* Forgets any partial message and starts at a message boundary again,
+ * keeping the buffer, its limit and the mode. */
+void rpc_deframer_reset(rpc_deframer_t *d);
 
 /* True when no partial message is buffered (a clean end of stream). */
 int rpc_deframer_idle(const rpc_deframer_t *d);

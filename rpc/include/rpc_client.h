@@ -13,16 +13,12 @@
 #ifndef RPC_CLIENT_H
 #define RPC_CLIENT_H
 
+#include "rpc.h" /* first: rpc_opt.h's tunables size rpc_call_t */
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include <nghttp2/nghttp2.h>
-
-#include "rpc.h"
-
-#ifndef RPC_CLIENT_MSG_LEN
-#define RPC_CLIENT_MSG_LEN 160 /* bytes kept of a status message (a TLS refusal) */
-#endif
 
 typedef struct rpc_call rpc_call_t;
 typedef struct rpc_client rpc_client_t;
@@ -38,7 +34,10 @@ typedef struct rpc_call_cbs {
   void (*on_close)(rpc_call_t *call);
 } rpc_call_cbs_t;
 
-/* One call. Zero it (or leave it as the last on_close left it) before start. */
+/* One call: caller-owned storage, but its fields are the core's. Set it up
+ * with rpc_call_init and rpc_call_deframer, read it with rpc_call_user,
+ * rpc_call_code and rpc_call_message. It may be started again once its
+ * on_close has run. */
 struct rpc_call {
   rpc_call_cbs_t cbs;
   void *user;
@@ -68,7 +67,29 @@ struct rpc_call {
   size_t md_pairs;
 };
 
-#define RPC_CLIENT_MAX_MD 8 /* custom metadata pairs sent per call */
+/* Prepares a call: zeroes it, keeps a copy of cbs and the owner's pointer.
+ * The response deframer is then set up through rpc_call_deframer. */
+void rpc_call_init(rpc_call_t *call, const rpc_call_cbs_t *cbs, void *user);
+
+/* The call's response deframer, to be prepared once with rpc_deframer_init
+ * (a fixed buffer, or a grow hook) or rpc_deframer_stream after
+ * rpc_call_init. The call keeps it, and its buffer, across starts: each
+ * start clears what a previous call left half-read. A whole message handed
+ * to on_message stays readable in the deframer's buffer until the call is
+ * started again. Returns the deframer. */
+rpc_deframer_t *rpc_call_deframer(rpc_call_t *call);
+
+/* Custom metadata for the next starts: md[2 * pairs] holds name, value,
+ * name, value... (at most RPC_CLIENT_MAX_MD pairs; "-bin" values in base64),
+ * copied when a call starts. pairs 0 sends none. */
+void rpc_call_set_metadata(rpc_call_t *call, const char *const *md, size_t pairs);
+
+/* The owner's pointer given to rpc_call_init. */
+void *rpc_call_user(const rpc_call_t *call);
+
+/* The call's gRPC status code and its decoded message: final in on_close. */
+int rpc_call_code(const rpc_call_t *call);
+const char *rpc_call_message(const rpc_call_t *call);
 
 /* Offered a call the server refused unprocessed (a stream above a GOAWAY's
  * last id): return 0 to take it over (it is unlinked from this client and
@@ -107,7 +128,7 @@ void rpc_client_free(rpc_client_t *c);
 /* Starts a call: path is "/package.Service/Method"; req[len] is the encoded
  * request message (without the 5-byte prefix) and must stay valid until the
  * call closes. timeout_ms 0 means no deadline. now_ms is the driver's clock.
- * The response deframer must be set on call->deframer by the caller first.
+ * The call must have been prepared with rpc_call_init and its deframer.
  * Returns RPC_OK, or RPC_ERR_* (the call is then not started and on_close
  * will not run). */
 int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,

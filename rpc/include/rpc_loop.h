@@ -60,8 +60,17 @@ uint64_t rpc_loop_now(rpc_loop_t *l);
 uint64_t rpc_loop_update_now(rpc_loop_t *l);
 
 /* Runs until rpc_loop_stop or a signal. Returns the signal number (0 if
- * stopped by a call). */
+ * stopped by a call), or -1 if epoll failed. */
 int rpc_loop_run(rpc_loop_t *l);
+
+/* Runs one iteration, waiting at most max_wait_ms for I/O (-1: until the
+ * next timer). For tests that step the loop by hand. Returns 0 or -1. */
+int rpc_loop_turn(rpc_loop_t *l, int max_wait_ms);
+
+/* Replaces the loop's clock (monotonic milliseconds) with clock(arg), read
+ * once per iteration as the real one is: a test moves time by hand and the
+ * timers follow it. NULL restores the monotonic clock. */
+void rpc_loop_set_clock(rpc_loop_t *l, uint64_t (*clock)(void *arg), void *arg);
 void rpc_loop_stop(rpc_loop_t *l);
 
 /* A deframer grow hook over the C heap (host only): realloc, or free when

@@ -10,8 +10,11 @@
 #include "rpc_client.h"
 
 /* Moves bytes both ways until no call is open. A transport failure closes the
- * open calls with Unavailable. Returns RPC_OK, or RPC_ERR_PROTO if the
- * connection broke (the calls then hold the reason). */
+ * open calls with Unavailable. A deadline that passes while bytes are on
+ * their way wins: the call closes with DeadlineExceeded before they are
+ * read. Returns RPC_OK; RPC_ERR_TRANSPORT if the transport failed, or
+ * RPC_ERR_PROTO if the server broke HTTP/2 (either way the calls hold the
+ * reason). */
 int rpc_pump_run(rpc_client_t *c, port_transport_t *t);
 
 #endif /* RPC_PUMP_H */

@@ -98,10 +98,6 @@ void *rpc_scall_user(const rpc_scall_t *call);
 /* The peer's address, as grpc prints it ("ipv4:127.0.0.1:46092"). */
 const char *rpc_scall_peer(const rpc_scall_t *call);
 
-#ifndef RPC_MD_BYTES
-#define RPC_MD_BYTES 1024 /* custom metadata kept per call; more is dropped */
-#endif
-
 /* The idx-th custom metadata pair of the request (not the headers gRPC
  * itself uses); "-bin" values are still base64. Returns 1, or 0 past the end. */
 int rpc_scall_metadata(const rpc_scall_t *call, int idx, const char **name, const char **value);

@@ -14,8 +14,9 @@ int rpc_addr_split(const char *addr, char *host, size_t hcap, uint16_t *port) {
     if (hl < 2 || addr[hl - 1] != ']') return RPC_ERR_ARG;
     addr++;
     hl -= 2;
-  } else if (memchr(addr, ':', hl)) {
-    return RPC_ERR_ARG; /* "::1:8080" is ambiguous: IPv6 needs brackets */
+  } else {
+    for (size_t i = 0; i < hl; i++)           /* no memchr: a board would link it for this alone */
+      if (addr[i] == ':') return RPC_ERR_ARG; /* "::1:8080" is ambiguous: IPv6 needs brackets */
   }
   if (hl >= hcap) return RPC_ERR_ARG;
   uint32_t p = 0;

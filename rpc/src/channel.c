@@ -200,6 +200,8 @@ static void on_io(rpc_io_t *io, uint32_t ev) {
   }
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[16384];
+    /* a deadline that passed before these bytes were read wins over them */
+    rpc_client_tick(&k->core, (uint32_t)rpc_loop_now(ch->loop));
     for (;;) {
       ssize_t n = rpc_sock_read(&k->sock, buf, sizeof(buf));
       if (n > 0) {
@@ -269,7 +271,7 @@ static int dial(rpc_channel_t *ch) {
   freeaddrinfo(res);
   if (fd < 0 || (rc != 0 && errno != EINPROGRESS)) {
     if (fd >= 0) close(fd);
-    return RPC_ERR_PROTO;
+    return RPC_ERR_TRANSPORT;
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -302,7 +304,7 @@ static int dial(rpc_channel_t *ch) {
     rpc_client_free(&k->core);
     rpc_sock_close(&k->sock);
     free(k);
-    return RPC_ERR_PROTO;
+    return RPC_ERR_TRANSPORT;
   }
   ch->cur = k;
   return RPC_OK;
@@ -310,7 +312,7 @@ static int dial(rpc_channel_t *ch) {
 
 static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
                     size_t len, uint32_t timeout_ms) {
-  if (ch->closing) return RPC_ERR_PROTO;
+  if (ch->closing) return RPC_ERR_ARG; /* the channel is being freed */
   if (ch->cur && (ch->cur->failing || ch->cur->core.goaway)) conn_retire(ch->cur);
   if (!ch->cur) {
     int r = dial(ch);

@@ -233,6 +233,33 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t l
   return (ssize_t)n;
 }
 
+void rpc_call_init(rpc_call_t *call, const rpc_call_cbs_t *cbs, void *user) {
+  memset(call, 0, sizeof(*call));
+  if (cbs) call->cbs = *cbs;
+  call->user = user;
+}
+
+rpc_deframer_t *rpc_call_deframer(rpc_call_t *call) {
+  return &call->deframer;
+}
+
+void rpc_call_set_metadata(rpc_call_t *call, const char *const *md, size_t pairs) {
+  call->md = md;
+  call->md_pairs = md ? pairs : 0;
+}
+
+void *rpc_call_user(const rpc_call_t *call) {
+  return call->user;
+}
+
+int rpc_call_code(const rpc_call_t *call) {
+  return call->code;
+}
+
+const char *rpc_call_message(const rpc_call_t *call) {
+  return call->message;
+}
+
 int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
                      size_t len, uint32_t timeout_ms, uint32_t now_ms) {
   if (!c->session || c->failed || c->goaway || len > 0x7fffffffu) return RPC_ERR_ARG;
@@ -247,6 +274,7 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   call->req = req;
   call->req_len = len;
   call->req_off = 0;
+  rpc_deframer_reset(&call->deframer); /* nothing half-read from a call before */
   rpc_frame_prefix(call->prefix, (uint32_t)len);
   /* deadlines are compared by 32-bit difference (rpc_client_tick): a longer
    * one would read as already past, so cap it at 2^31 - 1 ms (24.8 days) */
@@ -285,6 +313,18 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   return RPC_OK;
 }
 
+/* nghttp2 answers a connection error in what the server sent (a frame that
+ * breaks HTTP/2, an HTTP/1.1 reply) with GOAWAY and reads no more: calls
+ * still open then could only wait for their deadlines, or for ever. True
+ * (and the calls closed) when that has happened. */
+static int ended(rpc_client_t *c) {
+  if (c->failed) return 1;
+  if (!c->calls || nghttp2_session_want_read(c->session)) return 0;
+  if (nghttp2_session_want_write(c->session)) return 0; /* the GOAWAY goes out first */
+  rpc_client_fail(c, RPC_CODE_INTERNAL, "connection error: the server broke the HTTP/2 protocol");
+  return 1;
+}
+
 int rpc_client_recv(rpc_client_t *c, const uint8_t *in, size_t len) {
   if (!c->session || c->failed) return RPC_ERR_PROTO;
   ssize_t r = nghttp2_session_mem_recv(c->session, in, len);
@@ -292,7 +332,7 @@ int rpc_client_recv(rpc_client_t *c, const uint8_t *in, size_t len) {
     rpc_client_fail(c, RPC_CODE_INTERNAL, nghttp2_strerror((int)r));
     return RPC_ERR_PROTO;
   }
-  return RPC_OK;
+  return ended(c) ? RPC_ERR_PROTO : RPC_OK;
 }
 
 long rpc_client_send(rpc_client_t *c, const uint8_t **out) {
@@ -302,6 +342,7 @@ long rpc_client_send(rpc_client_t *c, const uint8_t **out) {
     rpc_client_fail(c, RPC_CODE_INTERNAL, nghttp2_strerror((int)r));
     return RPC_ERR_PROTO;
   }
+  if (r == 0 && ended(c)) return RPC_ERR_PROTO;
   return (long)r;
 }
 

@@ -25,6 +25,12 @@ void rpc_deframer_stream(rpc_deframer_t *d, size_t max, rpc_piece_fn piece) {
   d->piece = piece;
 }
 
+void rpc_deframer_reset(rpc_deframer_t *d) {
+  d->hdr_len = 0;
+  d->need = 0;
+  d->have = 0;
+}
+
 int rpc_deframer_idle(const rpc_deframer_t *d) {
   return d->hdr_len == 0;
 }

@@ -22,6 +22,8 @@ struct rpc_loop {
   size_t n, cap;
   rpc_defer_t *defer_head, **defer_tail;
   rpc_io_t sig;
+  uint64_t (*clock)(void *arg); /* NULL: the monotonic clock */
+  void *clock_arg;
 };
 
 uint64_t rpc_now_ms(void) {
@@ -194,41 +196,62 @@ uint64_t rpc_loop_now(rpc_loop_t *l) {
 }
 
 uint64_t rpc_loop_update_now(rpc_loop_t *l) {
-  return l->now = rpc_now_ms();
+  return l->now = l->clock ? l->clock(l->clock_arg) : rpc_now_ms();
+}
+
+void rpc_loop_set_clock(rpc_loop_t *l, uint64_t (*clock)(void *arg), void *arg) {
+  l->clock = clock;
+  l->clock_arg = arg;
+  rpc_loop_update_now(l);
 }
 
 void rpc_loop_stop(rpc_loop_t *l) {
   l->stop = 1;
 }
 
-int rpc_loop_run(rpc_loop_t *l) {
+/* One iteration: waits for I/O (no longer than the next timer, nor than
+ * max_wait when it is not negative), runs the I/O callbacks, the due timers
+ * and the deferred work. Returns 0, or -1 if epoll failed. */
+static int turn(rpc_loop_t *l, int max_wait) {
   struct epoll_event evs[64];
+  int wait = -1;
+  if (l->defer_head) {
+    wait = 0;
+  } else if (l->n) {
+    uint64_t at = l->heap[1]->at;
+    wait = at <= l->now ? 0 : (int)(at - l->now > 60000 ? 60000 : at - l->now);
+  }
+  if (max_wait >= 0 && (wait < 0 || wait > max_wait)) wait = max_wait;
+  int n = epoll_wait(l->ep, evs, 64, wait);
+  if (n < 0 && errno != EINTR) return -1;
+  rpc_loop_update_now(l);
+  for (int i = 0; i < n; i++) {
+    rpc_io_t *io = evs[i].data.ptr;
+    io->fn(io, evs[i].events);
+  }
+  while (l->n && l->heap[1]->at <= l->now) {
+    rpc_timer_t *t = l->heap[1];
+    rpc_timer_stop(l, t);
+    t->fn(t);
+  }
+  run_deferred(l);
+  rpc_log_flush();
+  return 0;
+}
+
+int rpc_loop_run(rpc_loop_t *l) {
   l->stop = 0;
   l->signo = 0;
   rpc_log_gather(1); /* one write() a turn for the turn's log lines */
-  while (!l->stop) {
-    int wait = -1;
-    if (l->defer_head) {
-      wait = 0;
-    } else if (l->n) {
-      uint64_t at = l->heap[1]->at;
-      wait = at <= l->now ? 0 : (int)(at - l->now > 60000 ? 60000 : at - l->now);
-    }
-    int n = epoll_wait(l->ep, evs, 64, wait);
-    if (n < 0 && errno != EINTR) return -1;
-    rpc_loop_update_now(l);
-    for (int i = 0; i < n; i++) {
-      rpc_io_t *io = evs[i].data.ptr;
-      io->fn(io, evs[i].events);
-    }
-    while (l->n && l->heap[1]->at <= l->now) {
-      rpc_timer_t *t = l->heap[1];
-      rpc_timer_stop(l, t);
-      t->fn(t);
-    }
-    run_deferred(l);
-    rpc_log_flush();
-  }
+  while (!l->stop)
+    if (turn(l, -1) != 0) break;
   rpc_log_gather(0);
-  return l->signo;
+  return l->stop ? l->signo : -1;
+}
+
+int rpc_loop_turn(rpc_loop_t *l, int max_wait_ms) {
+  rpc_log_gather(1);
+  int r = turn(l, max_wait_ms);
+  rpc_log_gather(0);
+  return r;
 }

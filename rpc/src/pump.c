@@ -1,20 +1,27 @@
 /* pump.c - the board's blocking loop: flush what the core wants to send,
- * wait for bytes no longer than the nearest deadline, feed them in. */
+ * wait for bytes no longer than the nearest deadline, feed them in.
+ *
+ * Two error spaces meet here and stay apart: the transport's PORT_ERR_*
+ * (explained by port_strerror or the transport's own why) and the core's
+ * RPC_ERR_* (rpc_strerror). */
 #include "rpc_pump.h"
 
-#ifndef RPC_PUMP_RX_LEN
-#define RPC_PUMP_RX_LEN 1024
-#endif
 #define RPC_PUMP_POLL_MS 50u /* upper bound on one wait, so deadlines stay sharp */
 
-static int flush(rpc_client_t *c, port_transport_t *t) {
+/* Writes what the core has. Returns RPC_OK; RPC_ERR_TRANSPORT with the
+ * port's code in *port_err; or RPC_ERR_PROTO when the core itself failed (it
+ * has closed its calls with the reason). */
+static int flush(rpc_client_t *c, port_transport_t *t, int32_t *port_err) {
   const uint8_t *out;
   long n;
   while ((n = rpc_client_send(c, &out)) > 0) {
     size_t off = 0;
     while (off < (size_t)n) {
       int32_t w = t->send(t->net, out + off, (size_t)n - off);
-      if (w < 0) return w;
+      if (w < 0) {
+        *port_err = w;
+        return RPC_ERR_TRANSPORT;
+      }
       if (w == 0) { /* the port's buffer is full: deadlines still apply */
         rpc_client_tick(c, port_time_ms());
         if (!c->calls) return RPC_OK;
@@ -27,31 +34,38 @@ static int flush(rpc_client_t *c, port_transport_t *t) {
 }
 
 /* Why the transport failed: its own words (TLS's alert) or the port's. */
-static const char *failure(const port_transport_t *t, int32_t err) {
-  const char *why = t->why ? t->why(t->net, err) : NULL;
+static const char *failure(const port_transport_t *t, int32_t port_err) {
+  const char *why = t->why ? t->why(t->net, port_err) : NULL;
   if (why) return why;
-  return err == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(err);
+  return port_err == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(port_err);
 }
 
 int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
   static uint8_t rx[RPC_PUMP_RX_LEN];
+  int32_t port_err = PORT_OK;
   while (c->calls) {
-    int r = flush(c, t);
-    if (r < 0) {
-      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, r));
-      return RPC_ERR_PROTO;
+    int r = flush(c, t, &port_err);
+    if (r == RPC_ERR_TRANSPORT) {
+      rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, port_err));
+      return r;
     }
+    if (r != RPC_OK) return r; /* the core failed: its calls hold why */
     uint32_t wait = rpc_client_tick(c, port_time_ms());
     if (!c->calls) break;
     if (wait > RPC_PUMP_POLL_MS) wait = RPC_PUMP_POLL_MS;
     int32_t n = t->recv(t->net, rx, sizeof(rx), wait);
     if (n < 0) {
       rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, n));
-      return RPC_ERR_PROTO;
+      return RPC_ERR_TRANSPORT;
     }
-    if (n > 0 && rpc_client_recv(c, rx, (size_t)n) != RPC_OK) return RPC_ERR_PROTO;
+    if (n > 0) {
+      /* a deadline that passed while we waited wins over what arrived with
+       * it: expired calls close first, the bytes still feed the session */
+      rpc_client_tick(c, port_time_ms());
+      if (rpc_client_recv(c, rx, (size_t)n) != RPC_OK) return RPC_ERR_PROTO;
+    }
   }
   /* let RST_STREAMs and WINDOW_UPDATEs of the last call go out */
-  (void)flush(c, t);
+  (void)flush(c, t, &port_err);
   return RPC_OK;
 }

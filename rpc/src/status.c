@@ -12,6 +12,27 @@ const char *rpc_code_name(int code) {
   return names[code];
 }
 
+const char *rpc_strerror(int err) {
+  switch (err) {
+  case RPC_OK:
+    return "ok";
+  case RPC_ERR_ARG:
+    return "bad argument";
+  case RPC_ERR_NOMEM:
+    return "out of memory";
+  case RPC_ERR_TOO_LARGE:
+    return "message over the size limit";
+  case RPC_ERR_PROTO:
+    return "protocol error";
+  case RPC_ERR_COMPRESSED:
+    return "compressed message not negotiated";
+  case RPC_ERR_TRANSPORT:
+    return "transport failed";
+  default:
+    return "unknown error";
+  }
+}
+
 int rpc_code_parse(const char *s, size_t len) {
   int v = 0;
   if (len == 0 || len > 2) return RPC_CODE_UNKNOWN;

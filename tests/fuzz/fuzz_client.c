@@ -61,7 +61,7 @@ static const uint8_t req_prods[] = {0x0a, 0x03, 'a', 'w', 's', 0x12, 0x07,
                                     's',  't',  'o', 'r', 'a', 'g',  'e'};
 
 static int on_message(rpc_call_t *call, const uint8_t *msg, size_t len) {
-  fz_state_t *st = call->user;
+  fz_state_t *st = rpc_call_user(call);
   union {
     api_ClientResponseProds prods;
     api_ClientResponseType types;
@@ -73,9 +73,10 @@ static int on_message(rpc_call_t *call, const uint8_t *msg, size_t len) {
 }
 
 static void on_close(rpc_call_t *call) {
-  fz_state_t *st = call->user;
+  fz_state_t *st = rpc_call_user(call);
   st->closes++;
-  if (in_tick && call->code == RPC_CODE_DEADLINE_EXCEEDED && now_ms - start_ms < st->timeout)
+  if (in_tick && rpc_call_code(call) == RPC_CODE_DEADLINE_EXCEEDED &&
+      now_ms - start_ms < st->timeout)
     st->early_deadline = 1;
   if (!call->done) {
     fprintf(stderr, "fuzz_client: on_close with call->done unset\n");
@@ -123,11 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   start_ms = now_ms = now;
   int started1 = 0, started2 = 0;
 
-  memset(&call1, 0, sizeof(call1));
-  call1.cbs.on_message = on_message;
-  call1.cbs.on_close = on_close;
-  call1.user = &st1;
-  rpc_deframer_init(&call1.deframer, rx1, sizeof(rx1), sizeof(rx1), NULL);
+  static const rpc_call_cbs_t cbs = {.on_message = on_message, .on_close = on_close};
+  rpc_call_init(&call1, &cbs, &st1);
+  rpc_deframer_init(rpc_call_deframer(&call1), rx1, sizeof(rx1), sizeof(rx1), NULL);
   if (ctl & 0x20) {
     st1.fields = api_ClientResponseProds_fields;
     started1 = rpc_client_start(&c, &call1, "/api.ProdService/GetVendorProds", req_prods,
@@ -138,12 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 sizeof(req_types), timeout, now) == RPC_OK;
   }
   if (ctl & 0x80) {
-    memset(&call2, 0, sizeof(call2));
-    call2.cbs.on_message = on_message;
-    call2.cbs.on_close = on_close;
-    call2.user = &st2;
+    rpc_call_init(&call2, &cbs, &st2);
     st2.fields = api_ClientResponseType_fields;
-    rpc_deframer_init(&call2.deframer, rx2, sizeof(rx2), sizeof(rx2), NULL);
+    rpc_deframer_init(rpc_call_deframer(&call2), rx2, sizeof(rx2), sizeof(rx2), NULL);
     started2 = rpc_client_start(&c, &call2, "/api.ProdService/GetVendorProdTypes", req_types,
                                 sizeof(req_types), timeout, now) == RPC_OK;
   }

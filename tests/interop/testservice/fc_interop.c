@@ -189,7 +189,7 @@ static int on_piece(void *arg, const uint8_t *p, size_t len, uint32_t off, uint3
 
 /* The end of a response message: its pieces are all in. */
 static int on_message(rpc_call_t *c, const uint8_t *msg, size_t len) {
-  result_t *r = c->user;
+  result_t *r = rpc_call_user(c);
   (void)msg, (void)len;
   if (sd.st != SD_KEY || sd.shift || sd.depth != 1) return 1; /* cut inside a field */
   if (r->n < FCI_MAX_MSGS) r->sizes[r->n] = sd.body.len;
@@ -266,10 +266,9 @@ static void run(const char *path, size_t len, uint32_t timeout_ms, drive_t mode,
     port_net_close(&t);
     return;
   }
-  memset(&call, 0, sizeof(call));
-  call.cbs.on_message = on_message;
-  call.user = r;
-  rpc_deframer_stream(&call.deframer, FCI_RX_MAX, on_piece);
+  static const rpc_call_cbs_t cbs = {.on_message = on_message};
+  rpc_call_init(&call, &cbs, r);
+  rpc_deframer_stream(rpc_call_deframer(&call), FCI_RX_MAX, on_piece);
   if (rpc_client_start(&client, &call, path, tx, len, timeout_ms, port_time_ms()) != RPC_OK) {
     snprintf(r->message, sizeof(r->message), "cannot start the call");
   } else {
