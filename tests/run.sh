@@ -9,7 +9,11 @@
 #   12 passed, 1 failed
 #
 # Exits non-zero if any test failed. Every test's full output is kept in
-# build/test-logs/.
+# build/test-logs/. In a git work tree, one more check counts among them:
+# "clean-checkout" fails when the run changed what `git status` shows
+# (a test that writes into tracked files or leaves new files outside build/),
+# compared with a snapshot taken before the run, so a developer's own
+# uncommitted edits do not fail it (unless they are edited during the run).
 #
 #   tests/run.sh [PATTERN...]   only the tests whose name contains a PATTERN
 # Environment: TEST_JOBS (parallel tests, default 2), TEST_TIMEOUT (seconds per
@@ -36,6 +40,29 @@ stop_all() {
   exit 130
 }
 trap stop_all INT TERM
+
+# checkout_state: what `git status` shows, one line per entry, with the
+# content's hash for the files that exist (so that a second change to an
+# already modified file shows too). --no-optional-locks: no index refresh
+# written while a developer's git may be running.
+checkout_state() {
+  local rec path
+  git --no-optional-locks status --porcelain -z --untracked-files=all 2>/dev/null |
+    while IFS= read -r -d '' rec; do
+      case $rec in R* | C*) IFS= read -r -d '' path ;; esac # a rename's old name
+      path=${rec:3}
+      if [ -f "$path" ]; then
+        printf '%s\t%s\n' "$rec" "$(git hash-object --no-filters -- "$path" 2>/dev/null)"
+      else
+        printf '%s\n' "$rec"
+      fi
+    done
+}
+CHECKOUT_BEFORE=
+if command -v git >/dev/null && [ "$(git rev-parse --is-inside-work-tree 2>/dev/null)" = true ]; then
+  CHECKOUT_BEFORE=$RES/checkout.before
+  checkout_state >"$CHECKOUT_BEFORE"
+fi
 
 # The python stubs, once, before tests run in parallel.
 tools/pygen.sh || echo "run: tools/pygen.sh failed; the python tests will fail" >&2
@@ -107,6 +134,22 @@ while IFS=$'\t' read -r name path; do
   run_one "$name" "$path" &
 done < <(list | sort)
 wait
+
+# The checkout after the run, against the snapshot: every line that is new
+# (or gone) names a file that a test changed.
+if [ "$n" -gt 0 ] && [ -n "$CHECKOUT_BEFORE" ]; then
+  checkout_state >"$RES/checkout.after"
+  changed=$(diff "$CHECKOUT_BEFORE" "$RES/checkout.after" | sed -n 's/^[<>] //p' | cut -f1 | sort -u)
+  if [ -z "$changed" ]; then
+    echo "PASS clean-checkout (git status unchanged by the tests)"
+    echo pass >"$RES/clean-checkout.res"
+  else
+    echo "FAIL clean-checkout (tests must write under build/ or their temp dir)"
+    echo "    git status entries that the run changed:"
+    printf '%s\n' "$changed" | head -30 | sed 's/^/      /'
+    echo fail >"$RES/clean-checkout.res"
+  fi
+fi
 
 passed=$(find "$RES" -name '*.res' -exec cat {} + 2>/dev/null | grep -c '^pass$')
 failed=$(find "$RES" -name '*.res' -exec cat {} + 2>/dev/null | grep -c '^fail$')

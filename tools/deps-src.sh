@@ -9,8 +9,11 @@
 #   host's daemons: Debian 12's 2.28 has no TLS 1.3 (docs/design.md, "TLS 1.3").
 #   Fetched with apt through a private configuration in build/apt/ (trixie's
 #   source index only, signed by the Debian archive keys the machine already
-#   has), so the machine's own sources stay Debian 12's. build/src/mbedtls
-#   names the unpacked tree.
+#   has), so the machine's own sources stay Debian 12's. The mirror is the
+#   machine's own, read from its apt sources by tools/debian-mirror.sh (a local
+#   mirror or a caching proxy keeps working; DEBIAN_MIRROR and
+#   DEBIAN_SECURITY_MIRROR override it). build/src/mbedtls names the unpacked
+#   tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,16 +66,19 @@ fi
 
 if [ ! -d "$SRC/mbedtls/library" ]; then
   APT=$PWD/build/apt
-  KEYS=/usr/share/keyrings/debian-archive-keyring.gpg
   mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/parts"
-  cat >"$APT/sources.list" <<LIST
-deb-src [signed-by=$KEYS] http://deb.debian.org/debian trixie main
-deb-src [signed-by=$KEYS] http://deb.debian.org/debian-security trixie-security main
-LIST
+  # Trixie through the mirror or proxy of this machine's own apt sources (only
+  # the suite changes), or DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR; the script
+  # says which. apt's own configuration (a proxy in apt.conf.d) still applies.
+  bash tools/debian-mirror.sh --suite trixie >"$APT/sources.list"
   O="-o Dir::Etc::SourceList=$APT/sources.list -o Dir::Etc::SourceParts=$APT/parts
      -o Dir::State::Lists=$APT/lists -o Dir::Cache=$APT/cache"
   # shellcheck disable=SC2086 # option lists
-  apt-get -q $O update
+  apt-get -q $O update || {
+    echo "deps-src: apt-get update failed with $APT/sources.list (does that mirror" \
+      "carry trixie? DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR name others)" >&2
+    exit 1
+  }
   rm -rf "$APT/unpack" && mkdir -p "$APT/unpack"
   echo "deps-src: fetching mbedtls (Debian 13) into $SRC"
   # shellcheck disable=SC2086 # option lists

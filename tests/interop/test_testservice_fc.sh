@@ -4,7 +4,7 @@
 # mk/fc_interop.mk) against our interop-server: the host-asan build, then the
 # armhf-linux board's under qemu-arm. One check per case and build; the
 # verdicts go to build/interop/results/testservice-fc-{host,armhf}.tsv, under
-# the row names of the grpcio run, and docs/interop.md (tools/interop_doc.sh).
+# the row names of the grpcio run, and build/interop.md (tools/interop_doc.sh).
 # The cases the client cannot express (request streaming, response metadata)
 # get a "not played" row saying why.
 . "$(dirname "$0")/../lib/common.sh"
@@ -96,6 +96,6 @@ play armhf "firmware-client (armhf, qemu-arm)" "$ARM_RUNNER" "$ARM_EXE"
 timeout 20 "$HOST_EXE" --addr "$ADDR" empty_unary >"$TEST_TMP/after.out" 2>&1
 check_eq "$(head -1 "$TEST_TMP/after.out")" "PASS empty_unary" "interop-server still answers after every case"
 
-if bash "$TEST_ROOT/tools/interop_doc.sh"; then echo "# rendered docs/interop.md"; else
-  not_ok "tools/interop_doc.sh renders docs/interop.md"; fi
+if bash "$TEST_ROOT/tools/interop_doc.sh"; then echo "# rendered build/interop.md"; else
+  not_ok "tools/interop_doc.sh renders build/interop.md"; fi
 finish

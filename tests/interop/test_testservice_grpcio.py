@@ -3,7 +3,7 @@
 side written with grpcio, against our interop-server (grpc.testing.TestService
 on the rpc runtime, tests/interop/testservice/). One check group per case;
 the verdicts go to build/interop/results/testservice-python.tsv and
-docs/interop.md (tools/interop_doc.sh)."""
+build/interop.md (tools/interop_doc.sh; make docs: docs/interop.md)."""
 import os
 import queue
 import subprocess

@@ -3,7 +3,7 @@
 # testservice_client.js) against our interop-server (grpc.testing.TestService
 # on the rpc runtime): the same cases and checks as test_testservice_grpcio.py.
 # The verdicts go to build/interop/results/testservice-node.tsv (the "node"
-# column of the TestService table) and docs/interop.md (tools/interop_doc.sh).
+# column of the TestService table) and build/interop.md (tools/interop_doc.sh).
 . "$(dirname "$0")/../lib/common.sh"
 
 PEER=node
@@ -54,7 +54,7 @@ TSV=$RESULTS_DIR/testservice-$PEER.tsv
   awk -F'\t' -v peer="$PEER" '$1 == "row" { printf "%s\t%s\t%s\t%s\t%s\n", $2, $3, peer, $4, $5 }' "$OUTF"
 } >"$TSV.tmp"
 mv -f "$TSV.tmp" "$TSV"
-if bash "$TEST_ROOT/tools/interop_doc.sh"; then echo "# rendered docs/interop.md"; else
-  not_ok "tools/interop_doc.sh renders docs/interop.md"; fi
+if bash "$TEST_ROOT/tools/interop_doc.sh"; then echo "# rendered build/interop.md"; else
+  not_ok "tools/interop_doc.sh renders build/interop.md"; fi
 
 finish

@@ -1,12 +1,12 @@
 """Verdict rows for the protocol conformance tests (tests/interop/test_conformance_*):
 each row groups checks; the rows go to build/interop/results/<name>.tsv as
 "C.<n>" (gateway) or "D.<n>" (client) lines that tools/interop_doc.sh renders
-into docs/interop.md.
+into build/interop.md (make docs: docs/interop.md).
 
     rows = Rows(t, "conformance-gateway", "gateway")
     with rows.row("trailers-only response") as r:
         r.check(cond, "what", details...)
-    rows.write()   # before t.finish(): writes the .tsv, regenerates docs/interop.md
+    rows.write()   # before t.finish(): writes the .tsv, renders build/interop.md
 """
 import os
 import re
