@@ -46,6 +46,9 @@ all: $(BOARD_PROGRAMS)
 $(GEN)/%.pb.c $(GEN)/%.pb.h: proto/%.proto proto/%.options
 	@mkdir -p $(GEN)
 	nanopb_generator.py -q -I proto -D $(GEN) $<
+# Shared by every board's build: never deleted as intermediates, or two
+# builds at once would race on them.
+.SECONDARY: $(GEN)/api.pb.c $(GEN)/api.pb.h $(GEN)/health.pb.c $(GEN)/health.pb.h
 
 $(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -29,7 +29,7 @@ ALLOW_PREFIXES+=" pb_ nghttp2_ mbedtls_ psa_"
 # Never: malloc/free (the arena), printf/puts/FILE (port_console_write),
 # fopen/read (port_file_read), socket/connect/send (port_net_*), time/
 # clock_gettime (port_time_ms), getrandom (port_entropy), getenv, exit.
-ALLOW_LIBC="memchr memcmp memcpy memset strcmp strcspn strlen strncmp strrchr strstr"
+ALLOW_LIBC="memcmp memcpy memset strcmp strcspn strlen strncmp strrchr strstr"
 ALLOW_LIBC+=" snprintf vsnprintf"
 # The compiler's runtime, which it calls on its own: ARM EABI integer
 # division (Cortex-M3 has no 64-bit divide, ARMv7-A baseline no divide at
