@@ -7,7 +7,9 @@ BOARDS := host armhf-linux aarch64-linux lm3s6965evb mps2-an385
 # Boards build with TLS (FC_TLS := yes in board.mk); FC_TLS=no on the command
 # line builds the plaintext variant, fc_tls_none.c and no mbedtls, into
 # build/<board>-notls/ (the footprint budget compares the two).
-B := build/$(BOARD)$(if $(filter no,$(FC_TLS)),-notls)
+# ERRSTR=no builds the string-free variant (RPC_NO_ERRSTR, docs/config.md):
+# error texts compile out, codes remain; into build/<board>[-notls]-nostr/.
+B := build/$(BOARD)$(if $(filter no,$(FC_TLS)),-notls)$(if $(filter no,$(ERRSTR)),-nostr)
 GEN := build/gen
 PYGEN := build/py
 
@@ -16,7 +18,8 @@ include boards/$(BOARD)/board.mk
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
-  $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD)
+  $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD) \
+  $(if $(filter no,$(ERRSTR)),-DRPC_NO_ERRSTR -DPORT_NO_ERRSTR)
 LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
@@ -80,6 +83,7 @@ deps:
 boards:
 	for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
 	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no
+	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no ERRSTR=no
 
 test: deps
 	$(MAKE) --no-print-directory boards

@@ -57,7 +57,7 @@ static int copy_field(char *dst, size_t cap, const char *src, const char *what, 
   size_t n = strlen(src);
   if (n >= cap) {
     char m[64];
-    snprintf(m, sizeof(m), "%s is longer than %u bytes", what, (unsigned)(cap - 1));
+    RPC_ERRF(m, sizeof(m), "%s is longer than %u bytes", what, (unsigned)(cap - 1));
     set_st(st, RPC_CODE_INVALID_ARGUMENT, m);
     return -1;
   }
@@ -74,14 +74,14 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
   uint32_t start = port_time_ms();
   if (rpc_addr_split(cfg->addr ? cfg->addr : "", host, sizeof(host), &port) != RPC_OK) {
     char m[FC_STATUS_MSG_LEN];
-    snprintf(m, sizeof(m), "connection error: bad address \"%s\"", cfg->addr ? cfg->addr : "");
+    RPC_ERRF(m, sizeof(m), "connection error: bad address \"%s\"", cfg->addr ? cfg->addr : "");
     set_st(st, RPC_CODE_UNAVAILABLE, m);
     return st->code;
   }
   int r = port_net_open(&t, host, port, FC_CONNECT_MS);
   if (r != PORT_OK) {
     char m[FC_STATUS_MSG_LEN];
-    snprintf(m, sizeof(m), "connection error: dial tcp %s: %s", cfg->addr ? cfg->addr : "",
+    RPC_ERRF(m, sizeof(m), "connection error: dial tcp %s: %s", cfg->addr ? cfg->addr : "",
              port_strerror(r));
     set_st(st, RPC_CODE_UNAVAILABLE, m);
     return st->code;
@@ -92,7 +92,7 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
     uint32_t left = cfg->timeout_ms > spent ? cfg->timeout_ms - spent : 1u;
     if (fc_tls_open(&t, cfg->tls, cfg->timeout_ms ? left : 0, why, sizeof(why)) != 0) {
       char m[FC_STATUS_MSG_LEN];
-      snprintf(m, sizeof(m), "connection error: %s", why);
+      RPC_ERRF(m, sizeof(m), "connection error: %s", why);
       port_net_close(&t);
       set_st(st, RPC_CODE_UNAVAILABLE, m);
       return st->code;
@@ -107,7 +107,8 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
   if (rpc_client_init(&client, &ccfg) != RPC_OK) {
     fc_tls_close(&t);
     port_net_close(&t);
-    set_st(st, RPC_CODE_RESOURCE_EXHAUSTED, "the arena is too small for the HTTP/2 session");
+    set_st(st, RPC_CODE_RESOURCE_EXHAUSTED,
+           RPC_ERRSTR("the arena is too small for the HTTP/2 session"));
     return st->code;
   }
   /* the deadline counts from the start, connection included */
@@ -117,7 +118,7 @@ static int run_call(const fc_cfg_t *cfg, const char *path, size_t len, fc_ctx_t 
   rpc_call_init(&call, &cbs, ctx);
   rpc_deframer_init(rpc_call_deframer(&call), rx_msg, sizeof(rx_msg), sizeof(rx_msg), NULL);
   if (rpc_client_start(&client, &call, path, tx_msg, len, left, port_time_ms()) != RPC_OK) {
-    set_st(st, RPC_CODE_INTERNAL, "cannot start the call");
+    set_st(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot start the call"));
   } else {
     rpc_pump_run(&client, &t);
     /* one wording for an expired deadline, whichever side noticed first
@@ -141,7 +142,7 @@ int fc_get_prod_types(const fc_cfg_t *cfg, const char *vendor, char *out, size_t
   if (copy_field(req.vendor, sizeof(req.vendor), vendor, "vendor", st)) return st->code;
   pb_ostream_t os = pb_ostream_from_buffer(tx_msg, sizeof(tx_msg));
   if (!pb_encode(&os, api_ClientRequestType_fields, &req)) {
-    set_st(st, RPC_CODE_INTERNAL, "cannot encode the request");
+    set_st(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
     return st->code;
   }
   fc_ctx_t ctx = {api_ClientResponseType_fields, &resp, NULL, NULL};
@@ -160,7 +161,7 @@ int fc_get_prods(const fc_cfg_t *cfg, const char *vendor, const char *type,
     return st->code;
   pb_ostream_t os = pb_ostream_from_buffer(tx_msg, sizeof(tx_msg));
   if (!pb_encode(&os, api_ClientRequestProds_fields, &req)) {
-    set_st(st, RPC_CODE_INTERNAL, "cannot encode the request");
+    set_st(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
     return st->code;
   }
   fc_ctx_t ctx = {api_ClientResponseProds_fields, &resp, on_product, arg};

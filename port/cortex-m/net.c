@@ -69,6 +69,10 @@ void port_net_close(port_transport_t *t) {
 }
 
 const char *port_strerror(int err) {
+#ifdef PORT_NO_ERRSTR /* a string-free build: the codes remain */
+  (void)err;
+  return "";
+#else
   switch (err) {
   case PORT_OK:
     return "ok";
@@ -87,4 +91,5 @@ const char *port_strerror(int err) {
   default:
     return "unknown error";
   }
+#endif
 }

@@ -86,6 +86,24 @@
 #define FC_TLS_RECORD_LEN 0
 #endif
 
+/* --- a string-free build ------------------------------------------------- */
+
+/* RPC_NO_ERRSTR (make ERRSTR=no, as nanopb's PB_NO_ERRMSG): the runtime's
+ * and the client's own error texts compile out and their codes remain; a
+ * failed call then reports its gRPC code with the server's grpc-message, or
+ * with no words when the board itself noticed. The CLI's output lines and
+ * gRPC code names stay. RPC_ERRSTR wraps a text, RPC_ERRF an snprintf of
+ * one. */
+#ifdef RPC_NO_ERRSTR
+#define RPC_ERRSTR(s) ""
+/* sizeof: the arguments count as used, nothing is evaluated or linked */
+#define RPC_ERRF(buf, cap, ...)                                                                    \
+  ((void)sizeof(snprintf(buf, cap, __VA_ARGS__)), (void)((buf)[0] = '\0'))
+#else
+#define RPC_ERRSTR(s) s
+#define RPC_ERRF(buf, cap, ...) ((void)snprintf(buf, cap, __VA_ARGS__))
+#endif
+
 /* --- impossible combinations ----------------------------------------------- */
 
 #if RPC_CLIENT_MSG_LEN < 64

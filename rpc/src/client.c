@@ -102,19 +102,22 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t sid, const u
     break;
   case RPC_ERR_TOO_LARGE: {
     char m[80];
-    snprintf(m, sizeof(m), "grpc: received message larger than max (%lu)",
+    RPC_ERRF(m, sizeof(m), "grpc: received message larger than max (%lu)",
              (unsigned long)call->deframer.max);
     rpc_client_cancel(c, call, RPC_CODE_RESOURCE_EXHAUSTED, m);
     break;
   }
   case RPC_ERR_COMPRESSED:
-    rpc_client_cancel(c, call, RPC_CODE_INTERNAL, "compressed message without grpc-encoding");
+    rpc_client_cancel(c, call, RPC_CODE_INTERNAL,
+                      RPC_ERRSTR("compressed message without grpc-encoding"));
     break;
   case RPC_ERR_NOMEM:
-    rpc_client_cancel(c, call, RPC_CODE_RESOURCE_EXHAUSTED, "no memory for the message");
+    rpc_client_cancel(c, call, RPC_CODE_RESOURCE_EXHAUSTED,
+                      RPC_ERRSTR("no memory for the message"));
     break;
   default: /* the owner refused a message it could not decode */
-    rpc_client_cancel(c, call, RPC_CODE_INTERNAL, "grpc: failed to unmarshal the response");
+    rpc_client_cancel(c, call, RPC_CODE_INTERNAL,
+                      RPC_ERRSTR("grpc: failed to unmarshal the response"));
     break;
   }
   return 0;
@@ -126,21 +129,22 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *
   if (!call || call->done) return 0;
   if (call->got_status) {
     if (call->code == RPC_CODE_OK && !rpc_deframer_idle(&call->deframer))
-      set_status(call, RPC_CODE_INTERNAL, "stream ended inside a message");
+      set_status(call, RPC_CODE_INTERNAL, RPC_ERRSTR("stream ended inside a message"));
   } else if (err == NGHTTP2_REFUSED_STREAM && !call->got_headers) {
     call->refused = 1;
-    set_status(call, RPC_CODE_UNAVAILABLE, "the server refused the stream (GOAWAY)");
+    set_status(call, RPC_CODE_UNAVAILABLE, RPC_ERRSTR("the server refused the stream (GOAWAY)"));
   } else if (err != NGHTTP2_NO_ERROR) {
     char m[64];
-    snprintf(m, sizeof(m), "stream terminated by RST_STREAM with error code: %u", (unsigned)err);
+    RPC_ERRF(m, sizeof(m), "stream terminated by RST_STREAM with error code: %u", (unsigned)err);
     set_status(call, rpc_code_from_h2(err), m);
   } else if (call->http_status != 200 && call->http_status != 0) {
     char m[64];
-    snprintf(m, sizeof(m), "unexpected HTTP status code received from server: %d",
+    RPC_ERRF(m, sizeof(m), "unexpected HTTP status code received from server: %d",
              call->http_status);
     set_status(call, rpc_code_from_http(call->http_status), m);
   } else {
-    set_status(call, RPC_CODE_INTERNAL, "server closed the stream without sending trailers");
+    set_status(call, RPC_CODE_INTERNAL,
+               RPC_ERRSTR("server closed the stream without sending trailers"));
   }
   finish(call);
   return 0;
@@ -205,7 +209,7 @@ void rpc_client_fail(rpc_client_t *c, int code, const char *message) {
 }
 
 void rpc_client_free(rpc_client_t *c) {
-  rpc_client_fail(c, RPC_CODE_CANCELLED, "the client connection is closing");
+  rpc_client_fail(c, RPC_CODE_CANCELLED, RPC_ERRSTR("the client connection is closing"));
   if (c->session) nghttp2_session_del(c->session);
   c->session = NULL;
 }
@@ -321,7 +325,8 @@ static int ended(rpc_client_t *c) {
   if (c->failed) return 1;
   if (!c->calls || nghttp2_session_want_read(c->session)) return 0;
   if (nghttp2_session_want_write(c->session)) return 0; /* the GOAWAY goes out first */
-  rpc_client_fail(c, RPC_CODE_INTERNAL, "connection error: the server broke the HTTP/2 protocol");
+  rpc_client_fail(c, RPC_CODE_INTERNAL,
+                  RPC_ERRSTR("connection error: the server broke the HTTP/2 protocol"));
   return 1;
 }
 
@@ -329,7 +334,7 @@ int rpc_client_recv(rpc_client_t *c, const uint8_t *in, size_t len) {
   if (!c->session || c->failed) return RPC_ERR_PROTO;
   ssize_t r = nghttp2_session_mem_recv(c->session, in, len);
   if (r < 0) {
-    rpc_client_fail(c, RPC_CODE_INTERNAL, nghttp2_strerror((int)r));
+    rpc_client_fail(c, RPC_CODE_INTERNAL, RPC_ERRSTR(nghttp2_strerror((int)r)));
     return RPC_ERR_PROTO;
   }
   return ended(c) ? RPC_ERR_PROTO : RPC_OK;
@@ -339,7 +344,7 @@ long rpc_client_send(rpc_client_t *c, const uint8_t **out) {
   if (!c->session) return RPC_ERR_PROTO;
   ssize_t r = nghttp2_session_mem_send(c->session, out);
   if (r < 0) {
-    rpc_client_fail(c, RPC_CODE_INTERNAL, nghttp2_strerror((int)r));
+    rpc_client_fail(c, RPC_CODE_INTERNAL, RPC_ERRSTR(nghttp2_strerror((int)r)));
     return RPC_ERR_PROTO;
   }
   if (r == 0 && ended(c)) return RPC_ERR_PROTO;

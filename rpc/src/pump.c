@@ -37,7 +37,8 @@ static int flush(rpc_client_t *c, port_transport_t *t, int32_t *port_err) {
 static const char *failure(const port_transport_t *t, int32_t port_err) {
   const char *why = t->why ? t->why(t->net, port_err) : NULL;
   if (why) return why;
-  return port_err == PORT_ERR_CLOSED ? "connection closed by the server" : port_strerror(port_err);
+  return port_err == PORT_ERR_CLOSED ? RPC_ERRSTR("connection closed by the server")
+                                     : port_strerror(port_err);
 }
 
 int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {

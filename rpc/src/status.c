@@ -13,6 +13,10 @@ const char *rpc_code_name(int code) {
 }
 
 const char *rpc_strerror(int err) {
+#ifdef RPC_NO_ERRSTR
+  (void)err;
+  return "";
+#else
   switch (err) {
   case RPC_OK:
     return "ok";
@@ -31,6 +35,7 @@ const char *rpc_strerror(int err) {
   default:
     return "unknown error";
   }
+#endif
 }
 
 int rpc_code_parse(const char *s, size_t len) {
