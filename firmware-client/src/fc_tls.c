@@ -1,9 +1,9 @@
 /* fc_tls.c - the firmware client's half of the TLS module: mbedtls 3.6 (TLS
  * 1.3 and 1.2) over a port transport, blocking. One session at a time, in
- * static contexts; mbedtls's own allocations go to the arena on boards (its
- * calloc and free are renamed there, as nghttp2's are). The random generator
- * is a CTR-DRBG seeded from port_entropy(). What it shares with the host's
- * half (rpc/src/tls.c) is in rpc/src/tls_common.c. */
+ * static contexts; on the cross boards mbedtls allocates from the arena (its
+ * platform door, mk/deps/mbedtls-config-arena.h). The random generator is a
+ * CTR-DRBG seeded from port_entropy(). What it shares with the host's half
+ * (rpc/src/tls.c) is in rpc/src/tls_common.c. */
 #include <stdio.h>
 #include <string.h>
 

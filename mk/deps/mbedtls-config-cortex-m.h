@@ -20,6 +20,9 @@
  * Dates: MBEDTLS_HAVE_TIME_DATE, with time() from the port (the host's date
  *   through semihosting SYS_TIME on the QEMU boards; a real board's RTC).
  *
+ * Memory: the firmware client's arena, through mbedtls's platform door
+ *   (mbedtls-config-arena.h).
+ *
  * Left out on purpose:
  *   - MBEDTLS_ENTROPY_C: fc_tls.c seeds the CTR-DRBG from port_entropy() (the
  *     board's TRNG; on the QEMU boards a test-only generator, see
@@ -27,8 +30,6 @@
  *   - MBEDTLS_FS_IO, MBEDTLS_NET_C: no file system and no sockets; certificates
  *     come through port_file_read() (semihosting on these boards) and the
  *     records go over the port's transport (UART0).
- *   - MBEDTLS_PLATFORM_MEMORY: mbedtls calls calloc/free, which mk/mbedtls.mk
- *     renames in its objects to the firmware client's arena (fc_arena.h).
  *   - Session tickets, TLS 1.3 middlebox compatibility, PSK: the board makes
  *     one full handshake per call and talks to the gateway only.
  */
@@ -38,6 +39,8 @@
 #if !defined(MBEDTLS_SSL_IN_CONTENT_LEN) || !defined(MBEDTLS_SSL_OUT_CONTENT_LEN)
 #error "the board's mbedtls_board.h sets MBEDTLS_SSL_IN_CONTENT_LEN and _OUT_CONTENT_LEN"
 #endif
+
+#include "mbedtls-config-arena.h"
 
 /* System support: Thumb-2 multiply-accumulate for the bignum code; the date
  * from the port (time() over _gettimeofday: the host's clock through
