@@ -3,13 +3,17 @@
  * static contexts; on the cross boards mbedtls allocates from the arena (its
  * platform door, mk/deps/mbedtls-config-arena.h). The random generator is a
  * CTR-DRBG seeded from port_entropy(). What it shares with the host's half
- * (rpc/src/tls.c) is in rpc/src/tls_common.c. */
+ * (rpc/src/tls.c) is in rpc/src/tls_common.c; mbedtls's platform hooks that
+ * the board's config asks for (clock, calendar) are here, over the port. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_time.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
@@ -59,6 +63,32 @@ psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context
   if (mbedtls_ctr_drbg_random(&s.drbg, out, len) != 0) return PSA_ERROR_INSUFFICIENT_ENTROPY;
   *got = len;
   return PSA_SUCCESS;
+}
+#endif
+
+#if defined(MBEDTLS_PLATFORM_TIME_MACRO)
+/* mbedtls's date (certificates' validity), from the port (boards without a
+ * system clock: mk/deps/mbedtls-config-cortex-m.h). */
+time_t fc_tls_time(time_t *t) {
+  time_t now = (time_t)port_utc_seconds();
+  if (t) *t = now;
+  return now;
+}
+#endif
+
+#if defined(MBEDTLS_PLATFORM_GMTIME_R_ALT)
+/* mbedtls's calendar: newlib's gmtime_r, reentrant, allocates nothing (its
+ * gmtime, mbedtls's fallback, would pull in stdio and malloc). */
+struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf) {
+  return gmtime_r(tt, tm_buf);
+}
+#endif
+
+#if defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+/* mbedtls's millisecond clock (TLS 1.3 times session tickets with it): the
+ * port's, which needs no calendar. */
+mbedtls_ms_time_t mbedtls_ms_time(void) {
+  return (mbedtls_ms_time_t)port_time_ms();
 }
 #endif
 
