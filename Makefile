@@ -25,9 +25,11 @@ LDFLAGS := $(BOARD_LDFLAGS)
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
 RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c \
-  rpc/src/tls.c rpc/src/health.c
-# A board with FC_TLS := yes links mbedtls (fc_tls.c); others refuse --tls.
-FC_TLS_SRC := firmware-client/src/$(if $(filter yes,$(FC_TLS)),fc_tls.c,fc_tls_none.c)
+  rpc/src/tls.c rpc/src/tls_common.c rpc/src/health.c
+# A board with FC_TLS := yes links mbedtls (fc_tls.c, and tls_common.c, which
+# it shares with the host's tls.c); others refuse --tls.
+FC_TLS_SRC := $(if $(filter yes,$(FC_TLS)),firmware-client/src/fc_tls.c rpc/src/tls_common.c,\
+  firmware-client/src/fc_tls_none.c)
 FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c \
   firmware-client/src/fc_console.c $(FC_TLS_SRC)
 FC_MAIN := firmware-client/src/main.c
@@ -112,9 +114,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_LIB_OBJ := $(call obj,$(RPC_COMMON) firmware-client/src/fc_arena.c)
 unit: $(UNIT_BINS)
+# The TLS module's shared file, over the board's mbedtls.
+$(B)/tests/test_tls_common: UNIT_EXTRA = $(call obj,rpc/src/tls_common.c) $(TLS_LIBS)
+$(B)/tests/test_tls_common: $(call obj,rpc/src/tls_common.c) $(TLS_LIBS)
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_EXTRA) $(BOARD_LIBS)
 # Tests of the gateway's services link the gateway without its main.
 GW_LIB_OBJ := $(filter-out %/gw_main.c.o,$(GW_OBJ))
 $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ) $(TLS_LIBS)

@@ -3,8 +3,9 @@
 # tools/deps-src.sh, the same versions as the host's -dev packages) into
 #   build/<board>/deps/include/   nghttp2/nghttp2.h, nghttp2/nghttp2ver.h, pb*.h
 #   build/<board>/deps/lib/       libnghttp2.a, libnanopb.a
-# and, with FC_TLS := yes, mbedtls (mk/mbedtls.mk) beside them, its calloc and
-# free renamed to the firmware client's arena.
+# and, with FC_TLS := yes, mbedtls (mk/mbedtls.mk) beside them, allocating from
+# the firmware client's arena through its platform door (the board's
+# mbedtls_board.h, mk/deps/mbedtls-config-arena.h).
 #
 # A cross board.mk sets DEPS_FROM_SOURCE := yes and includes this file, because
 # the Makefile expands DEPS_CFLAGS, DEPS_STAMP and DEPS_LIBS as soon as it reads
@@ -32,7 +33,6 @@ DEPS_FETCHED := build/src/.fetched-nghttp2-$(NGHTTP2_VERSION)-nanopb-$(NANOPB_VE
 
 ifeq ($(FC_TLS),yes)
 MBEDTLS_FROM_SOURCE := yes
-MBEDTLS_ARENA := yes
 include mk/mbedtls.mk
 DEPS_LIBS += $(MBEDTLS_LIB)
 endif
@@ -56,7 +56,10 @@ ifeq ($(PORT),cortex-m)
 # No heap and no stdio. nghttp2 calls the libc allocator directly for its
 # callbacks and options objects and for its default nghttp2_mem: those calls
 # are renamed in the objects to the firmware client's arena (fc_arena.h), so
-# that no nghttp2 source is touched and the image links no malloc. NDEBUG as
+# that no nghttp2 source is touched and the image links no malloc. nghttp2 has
+# no door for them, unlike mbedtls (MBEDTLS_PLATFORM_MEMORY): its sessions
+# take an nghttp2_mem, but nghttp2_session_callbacks_new and nghttp2_option_new
+# call calloc themselves and have no variant that takes one (1.52). NDEBUG as
 # in a release build: nghttp2's asserts check its own invariants and cost flash.
 NGHTTP2_FLAGS += -DNDEBUG
 NGHTTP2_FIXUP := $(patsubst %gcc,%objcopy,$(CC)) \

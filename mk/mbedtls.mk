@@ -10,9 +10,10 @@
 # A board.mk sets MBEDTLS_FROM_SOURCE := yes and includes this file (a cross
 # board through mk/deps.mk), because the Makefile expands DEPS_CFLAGS and
 # DEPS_STAMP as soon as it reads them; the Makefile's own -include mk/*.mk then
-# does nothing. MBEDTLS_ARENA := yes (the firmware client's boards) renames
-# mbedtls's calloc and free to the client's arena; the host's daemons keep the
-# C library's.
+# does nothing. Where mbedtls allocates is the board's config's business: the
+# cross boards give it the firmware client's arena through mbedtls's platform
+# door (mk/deps/mbedtls-config-arena.h); the host's daemons keep the C
+# library's allocator.
 ifeq ($(MBEDTLS_FROM_SOURCE)$(mbedtls_mk_read),yes)
 mbedtls_mk_read := yes
 mbedtls_goal := $(.DEFAULT_GOAL)
@@ -55,15 +56,6 @@ MBEDTLS_CONFIG_H := $(wildcard boards/$(BOARD)/mbedtls_board.h \
 # Third-party code: the board's CPU and optimisation flags, not our warnings.
 MBEDTLS_CC := $(CC) $(BOARD_CFLAGS) -w -I$(MBEDTLS_DIR)/include -I$(MBEDTLS_SRC)/library \
   $(MBEDTLS_CONFIG)
-ifeq ($(MBEDTLS_ARENA),yes)
-# mbedtls allocates with calloc and free (MBEDTLS_PLATFORM_MEMORY is off): on
-# the client's boards those calls are renamed in its objects to the firmware
-# client's arena, as nghttp2's are on bare metal, so a TLS session lives there.
-MBEDTLS_FIXUP := $(patsubst %gcc,%objcopy,$(CC)) --redefine-sym calloc=fc_arena_calloc \
-  --redefine-sym free=fc_arena_free
-else
-MBEDTLS_FIXUP := true
-endif
 
 $(MBEDTLS_STAMP): $(MBEDTLS_LIB) $(MBEDTLS_H)
 	@touch $@
@@ -89,7 +81,6 @@ $(MBEDTLS_DIR)/obj/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c $(MBEDTLS_H) $(MBEDTL
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(MBEDTLS_CC) -c $< -o $@
-	@$(MBEDTLS_FIXUP) $@
 
 $(MBEDTLS_LIB): $(MBEDTLS_OBJ)
 	@mkdir -p $(dir $@)

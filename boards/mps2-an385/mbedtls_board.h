@@ -6,7 +6,7 @@
  *
  * Records: the client asks the gateway for records of at most 4 KB (TLS 1.3:
  * record_size_limit, RFC 8449, from MBEDTLS_SSL_IN_CONTENT_LEN; TLS 1.2: max
- * fragment length, RFC 6066, FC_TLS_MFL in board_config.h), so each of mbedtls's two
+ * fragment length, RFC 6066, FC_TLS_RECORD_LEN in board_config.h), so each of mbedtls's two
  * record buffers (in the arena) takes 4 KB plus about 40 bytes instead of
  * 16 KB. Both must be at least the fragment length asked for: mbedtls refuses
  * to advertise more than the smaller of the two.

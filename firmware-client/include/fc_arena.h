@@ -1,8 +1,10 @@
 /*
  * fc_arena.h - the board's one fixed arena, the only memory the libraries
- * get: nghttp2 allocates through fc_arena_mem(), and on boards the
- * dependencies are compiled with malloc/calloc/realloc/free renamed to the
- * fc_arena_* functions so that no libc heap is linked at all.
+ * get: nghttp2 allocates through fc_arena_mem() (and on bare metal its few
+ * direct malloc/calloc/realloc/free calls are renamed to the fc_arena_*
+ * functions, mk/deps.mk), mbedtls on the cross boards through its platform
+ * door (mk/deps/mbedtls-config-arena.h), so that no libc heap is linked at
+ * all.
  * Size: FC_ARENA_SIZE from the board's board_config.h.
  */
 #ifndef FC_ARENA_H

@@ -1,21 +1,27 @@
-/* fc_tls.c - mbedtls 3.6 (TLS 1.3 and 1.2) over a port transport. One
- * session at a time, in static contexts; mbedtls's own allocations go to the
- * arena on boards (its calloc and free are renamed there, as nghttp2's are).
- * The random generator is a CTR-DRBG seeded from port_entropy(). */
+/* fc_tls.c - the firmware client's half of the TLS module: mbedtls 3.6 (TLS
+ * 1.3 and 1.2) over a port transport, blocking. One session at a time, in
+ * static contexts; on the cross boards mbedtls allocates from the arena (its
+ * platform door, mk/deps/mbedtls-config-arena.h). The random generator is a
+ * CTR-DRBG seeded from port_entropy(). What it shares with the host's half
+ * (rpc/src/tls.c) is in rpc/src/tls_common.c; mbedtls's platform hooks that
+ * the board's config asks for (clock, calendar) are here, over the port. */
 #include "rpc_opt.h" /* first: FC_TLS_FILE_MAX, FC_TLS_RECORD_LEN */
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_time.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
 #include "fc_tls.h"
+#include "rpc_tls_common.h"
 
 /* The max_fragment_length code of FC_TLS_RECORD_LEN (rpc_opt.h). */
 #if FC_TLS_RECORD_LEN == 512
@@ -47,11 +53,6 @@ static struct {
 } s;
 
 static uint8_t file_buf[FC_TLS_FILE_MAX + 1];
-static const char *alpn[] = {"h2", NULL};
-/* What the board's config leaves out is skipped by mbedtls. */
-static const int suites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 0};
 
 static int entropy(void *ctx, unsigned char *buf, size_t len) {
   (void)ctx;
@@ -69,6 +70,32 @@ psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context
   if (mbedtls_ctr_drbg_random(&s.drbg, out, len) != 0) return PSA_ERROR_INSUFFICIENT_ENTROPY;
   *got = len;
   return PSA_SUCCESS;
+}
+#endif
+
+#if defined(MBEDTLS_PLATFORM_TIME_MACRO)
+/* mbedtls's date (certificates' validity), from the port (boards without a
+ * system clock: mk/deps/mbedtls-config-cortex-m.h). */
+time_t fc_tls_time(time_t *t) {
+  time_t now = (time_t)port_utc_seconds();
+  if (t) *t = now;
+  return now;
+}
+#endif
+
+#if defined(MBEDTLS_PLATFORM_GMTIME_R_ALT)
+/* mbedtls's calendar: newlib's gmtime_r, reentrant, allocates nothing (its
+ * gmtime, mbedtls's fallback, would pull in stdio and malloc). */
+struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf) {
+  return gmtime_r(tt, tm_buf);
+}
+#endif
+
+#if defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+/* mbedtls's millisecond clock (TLS 1.3 times session tickets with it): the
+ * port's, which needs no calendar. */
+mbedtls_ms_time_t mbedtls_ms_time(void) {
+  return (mbedtls_ms_time_t)port_time_ms();
 }
 #endif
 
@@ -135,12 +162,6 @@ static int32_t tls_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t time
   return PORT_ERR_IO;
 }
 
-static void why(char *err, size_t n, const char *what, const char *path, int rc) {
-  char m[96];
-  mbedtls_strerror(rc, m, sizeof(m));
-  snprintf(err, n, "%s%s%s: %s", what, path ? " " : "", path ? path : "", m);
-}
-
 /* Reads a file for mbedtls: PEM needs its terminating NUL counted. */
 static long load(const char *path, char *err, size_t errlen) {
   long n = port_file_read(path, file_buf, FC_TLS_FILE_MAX);
@@ -177,25 +198,23 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   s.got_data = 0;
   s.alert = -1;
   s.unreadable = 0;
-  if ((rc = mbedtls_ctr_drbg_seed(&s.drbg, entropy, NULL, (const unsigned char *)"fc", 2))) {
-    why(err, errlen, "no entropy", NULL, rc);
+  if (rpc_tls_setup(&s.conf, MBEDTLS_SSL_IS_CLIENT, rpc_tls_device_suites, &s.drbg, entropy, NULL,
+                    err, errlen) != 0)
     return -1;
-  }
   s.seeded = 1;
-  /* TLS 1.3 does its cryptography through PSA, which must be started first */
-  if (psa_crypto_init() != PSA_SUCCESS) {
-    snprintf(err, errlen, "tls setup: no PSA crypto (entropy?)");
-    return -1;
-  }
+  if (o->version == FC_TLS_1_3)
+    mbedtls_ssl_conf_min_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_3);
+  if (o->version == FC_TLS_1_2)
+    mbedtls_ssl_conf_max_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_2);
   if ((n = load(o->ca, err, errlen)) < 0) return -1;
   if ((rc = mbedtls_x509_crt_parse(&s.ca, file_buf, (size_t)n))) {
-    why(err, errlen, "bad CA certificate", o->ca, rc);
+    rpc_tls_say(err, errlen, "bad CA certificate", o->ca, rc);
     return -1;
   }
   if (o->cert && o->key) {
     if ((n = load(o->cert, err, errlen)) < 0) return -1;
     if ((rc = mbedtls_x509_crt_parse(&s.own, file_buf, (size_t)n))) {
-      why(err, errlen, "bad certificate", o->cert, rc);
+      rpc_tls_say(err, errlen, "bad certificate", o->cert, rc);
       return -1;
     }
     if ((n = load(o->key, err, errlen)) < 0) return -1;
@@ -203,66 +222,29 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
                               &s.drbg);
     memset(file_buf, 0, sizeof(file_buf)); /* no key bytes left behind */
     if (rc) {
-      why(err, errlen, "bad key", o->key, rc);
+      rpc_tls_say(err, errlen, "bad key", o->key, rc);
       return -1;
     }
   }
-  rc = mbedtls_ssl_config_defaults(&s.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                   MBEDTLS_SSL_PRESET_DEFAULT);
-  if (rc) {
-    why(err, errlen, "tls setup", NULL, rc);
-    return -1;
-  }
-  mbedtls_ssl_conf_min_tls_version(&s.conf, o->version == FC_TLS_1_3 ? MBEDTLS_SSL_VERSION_TLS1_3
-                                                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-  if (o->version == FC_TLS_1_2)
-    mbedtls_ssl_conf_max_tls_version(&s.conf, MBEDTLS_SSL_VERSION_TLS1_2);
-  mbedtls_ssl_conf_ciphersuites(&s.conf, suites);
-  mbedtls_ssl_conf_authmode(&s.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&s.conf, &s.ca, NULL);
-  mbedtls_ssl_conf_rng(&s.conf, mbedtls_ctr_drbg_random, &s.drbg);
-  mbedtls_ssl_conf_alpn_protocols(&s.conf, alpn);
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
   /* refused when the record buffers are smaller than the fragment asked for */
   if ((rc = mbedtls_ssl_conf_max_frag_len(&s.conf, FC_TLS_MFL))) {
-    why(err, errlen, "FC_TLS_MFL does not fit the record buffers", NULL, rc);
+    rpc_tls_say(err, errlen, "FC_TLS_RECORD_LEN does not fit the record buffers", NULL, rc);
     return -1;
   }
 #endif
   if (o->cert && o->key && (rc = mbedtls_ssl_conf_own_cert(&s.conf, &s.own, &s.key))) {
-    why(err, errlen, "certificate and key do not match", NULL, rc);
+    rpc_tls_say(err, errlen, "certificate and key do not match", NULL, rc);
     return -1;
   }
   if ((rc = mbedtls_ssl_setup(&s.ssl, &s.conf)) ||
       (rc = mbedtls_ssl_set_hostname(&s.ssl, o->server_name))) {
-    why(err, errlen, "tls setup", NULL, rc);
+    rpc_tls_say(err, errlen, "tls setup", NULL, rc);
     return -1;
   }
   mbedtls_ssl_set_bio(&s.ssl, NULL, bio_send, NULL, bio_recv_timeout);
   return 0;
-}
-
-static const char *alert_name(int a) {
-  switch (a) {
-  case 40:
-    return "handshake_failure: client certificate missing or refused?";
-  case 42:
-    return "bad_certificate";
-  case 45:
-    return "certificate_expired";
-  case 46:
-    return "certificate_unknown";
-  case 48:
-    return "unknown_ca: device certificate not trusted";
-  case 116:
-    return "certificate_required";
-  default:
-    return "see RFC 8446 6.2";
-  }
-}
-
-static void alert_text(char *buf, size_t n, const char *prefix, int alert) {
-  snprintf(buf, n, "%sserver sent TLS alert %d (%s)", prefix, alert, alert_name(alert));
 }
 
 /* The gateway judges a device's certificate once the handshake is over (in
@@ -277,10 +259,10 @@ static const char *tls_why(port_net_t *net, int32_t err) {
     return "connection error: authentication handshake failed: the server refused the "
            "handshake (unreadable alert)";
   if (s.alert < 0) return NULL;
-  alert_text(s.why, sizeof(s.why),
-             s.got_data ? "connection error: "
-                        : "connection error: authentication handshake failed: ",
-             s.alert);
+  rpc_tls_alert_text(s.why, sizeof(s.why),
+                     s.got_data ? "connection error: "
+                                : "connection error: authentication handshake failed: ",
+                     s.alert);
   return s.why;
 }
 
@@ -297,6 +279,28 @@ static int pending_alert(void) {
   if (got == sizeof(r) && r[0] == 0x15 && r[1] == 3 && r[3] == 0 && r[4] == 2 && r[5] == 2)
     return r[6];
   return -1;
+}
+
+/* Why the handshake failed with rc, in err. */
+static void handshake_failed(int rc, char *err, size_t errlen) {
+  int alert = -1;
+  if (rpc_tls_verify_text(err, errlen, "authentication handshake failed: x509: ", &s.ssl, rc))
+    return;
+  if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+    alert = last_alert();
+  } else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
+             rc == MBEDTLS_ERR_NET_SEND_FAILED) {
+    /* what a server does to a device it does not accept: an alert, then the
+     * close, which can fail our next send before we read the alert */
+    if ((alert = pending_alert()) < 0) {
+      snprintf(err, errlen, "authentication handshake failed: the server closed the connection");
+      return;
+    }
+  } else {
+    rpc_tls_say(err, errlen, "authentication handshake failed", NULL, rc);
+    return;
+  }
+  rpc_tls_alert_text(err, errlen, "authentication handshake failed: ", alert);
 }
 
 int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms, char *err,
@@ -322,26 +326,7 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE ||
         rc == MBEDTLS_ERR_SSL_TIMEOUT)
       continue;
-    uint32_t flags = mbedtls_ssl_get_verify_result(&s.ssl);
-    if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != (uint32_t)-1) {
-      char info[128];
-      mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
-      info[strcspn(info, "\n")] = '\0';
-      snprintf(err, errlen, "authentication handshake failed: x509: %s", info);
-    } else if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-      alert_text(err, errlen, "authentication handshake failed: ", last_alert());
-    } else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_RECV_FAILED ||
-               rc == MBEDTLS_ERR_NET_SEND_FAILED) {
-      /* what a server does to a device it does not accept: an alert, then
-       * the close, which can fail our next send before we read the alert */
-      int alert = pending_alert();
-      if (alert >= 0)
-        alert_text(err, errlen, "authentication handshake failed: ", alert);
-      else
-        snprintf(err, errlen, "authentication handshake failed: the server closed the connection");
-    } else {
-      why(err, errlen, "authentication handshake failed", NULL, rc);
-    }
+    handshake_failed(rc, err, errlen);
     release();
     return -1;
   }

@@ -10,15 +10,19 @@
  *   (or DER); CTR-DRBG. Extensions: server name (SNI), ALPN "h2", small
  *   records (TLS 1.3: record_size_limit, RFC 8449; TLS 1.2: max fragment
  *   length, RFC 6066: the board asks the gateway for records that fit its
- *   buffers, FC_TLS_MFL), extended master secret (TLS 1.2).
+ *   buffers, FC_TLS_RECORD_LEN), extended master secret (TLS 1.2).
  *
  * TLS 1.3 does its cryptography through PSA (MBEDTLS_PSA_CRYPTO_C), whose
  * algorithms follow from the modules below; its random numbers come from the
  * port (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG: fc_tls.c gives it port_entropy(),
  * the board's TRNG). PSA's key slots live in the arena.
  *
- * Dates: MBEDTLS_HAVE_TIME_DATE, with time() from the port (the host's date
- *   through semihosting SYS_TIME on the QEMU boards; a real board's RTC).
+ * Dates: MBEDTLS_HAVE_TIME_DATE, the date from the port (port_utc_seconds:
+ *   the host's date through semihosting SYS_TIME on the QEMU boards; a real
+ *   board's RTC) through the firmware client's TLS module (fc_tls.c).
+ *
+ * Memory: the firmware client's arena, through mbedtls's platform door
+ *   (mbedtls-config-arena.h).
  *
  * Left out on purpose:
  *   - MBEDTLS_ENTROPY_C: fc_tls.c seeds the CTR-DRBG from port_entropy() (the
@@ -27,8 +31,6 @@
  *   - MBEDTLS_FS_IO, MBEDTLS_NET_C: no file system and no sockets; certificates
  *     come through port_file_read() (semihosting on these boards) and the
  *     records go over the port's transport (UART0).
- *   - MBEDTLS_PLATFORM_MEMORY: mbedtls calls calloc/free, which mk/mbedtls.mk
- *     renames in its objects to the firmware client's arena (fc_arena.h).
  *   - Session tickets, TLS 1.3 middlebox compatibility, PSK: the board makes
  *     one full handshake per call and talks to the gateway only.
  */
@@ -39,17 +41,24 @@
 #error "the board's mbedtls_board.h sets MBEDTLS_SSL_IN_CONTENT_LEN and _OUT_CONTENT_LEN"
 #endif
 
+#include <time.h>
+
+#include "mbedtls-config-arena.h"
+
 /* System support: Thumb-2 multiply-accumulate for the bignum code; the date
- * from the port (time() over _gettimeofday: the host's clock through
- * semihosting on these boards), so certificates' validity dates are checked. */
+ * from the port, so certificates' validity dates are checked. The hooks
+ * below are the firmware client's TLS module's (fc_tls.c), over the port. */
 #define MBEDTLS_HAVE_ASM
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_HAVE_TIME_DATE
-/* newlib's gmtime() (mbedtls's fallback) drags in stdio and malloc: the
- * port gives mbedtls a gmtime_r of its own (port/cortex-m/time.c) */
+#define MBEDTLS_PLATFORM_C
+/* the date: port_utc_seconds() */
+#define MBEDTLS_PLATFORM_TIME_MACRO fc_tls_time
+time_t fc_tls_time(time_t *t);
+/* newlib's gmtime() (mbedtls's fallback) drags in stdio and malloc: its
+ * gmtime_r does not */
 #define MBEDTLS_PLATFORM_GMTIME_R_ALT
-#define MBEDTLS_PLATFORM_C           /* for the _ALT hooks below */
-#define MBEDTLS_PLATFORM_MS_TIME_ALT /* port/cortex-m/time.c */
+#define MBEDTLS_PLATFORM_MS_TIME_ALT /* port_time_ms() */
 #define MBEDTLS_NO_PLATFORM_ENTROPY  /* no OS: randomness comes from the port */
 
 /* Elliptic curves: P-256 only, with its fast reduction; small windows keep the

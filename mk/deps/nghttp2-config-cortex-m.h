@@ -3,8 +3,8 @@
  *
  * There is no <arpa/inet.h>: the byte-order helpers are defined here, which
  * nghttp2 includes first in every file. time() comes from newlib, over the
- * port's _gettimeofday (seconds since reset); nghttp2 only uses it to rate-limit
- * a peer's stream resets.
+ * port's _gettimeofday (the date, counted on with SysTick); nghttp2 only uses
+ * it to rate-limit a peer's stream resets.
  */
 #ifndef NGHTTP2_BOARD_CONFIG_H
 #define NGHTTP2_BOARD_CONFIG_H

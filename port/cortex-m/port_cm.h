@@ -64,7 +64,8 @@ void port_time_init(void);
 /* SysTick's interrupt handler. */
 void port_systick_handler(void);
 
-/* newlib's hook under time() (nghttp2 uses it): seconds since reset. */
+/* newlib's hook under gettimeofday() and time() (nghttp2 uses it): the date
+ * of port_utc_seconds, to the second. */
 struct timeval;
 int _gettimeofday(struct timeval *tv, void *tz);
 

@@ -1,5 +1,6 @@
 /*
- * time.c - the port's clock: SysTick interrupts once a millisecond.
+ * time.c - the port's clock, SysTick interrupting once a millisecond, and the
+ * date (port_utc_seconds) counted on from it.
  *
  * SysTick counts the core clock (CLKSOURCE = processor clock), whose rate the
  * board gives as PORT_CPU_HZ. Under QEMU the core clock is emulated against the
@@ -40,39 +41,26 @@ uint32_t port_time_ms(void) {
 }
 
 /* The date: the board has no RTC, so it asks the debug host once through
- * semihosting SYS_TIME (seconds since 1970) and counts on from there; with no
- * host answering, time starts at 0 (1970). A board with an RTC reads it here
- * instead. mbedtls checks certificate dates against this. */
-static time_t epoch_at_boot(void) {
-  static time_t epoch = -1;
+ * semihosting SYS_TIME (seconds since 1970) and counts on from there with
+ * SysTick; with no host answering, time starts at 0 (1970). A board with an
+ * RTC reads it here instead. */
+int64_t port_utc_seconds(void) {
+  static int32_t epoch = -1; /* the date at reset; SYS_TIME's is 32 bits */
+  uint32_t up = ticks / 1000u;
   if (epoch < 0) {
     int32_t t = port_sh_call(0x11 /* SYS_TIME */, NULL);
-    epoch = t > 0 ? (time_t)t - (time_t)(ticks / 1000u) : 0;
+    epoch = t > 0 ? t - (int32_t)up : 0;
   }
-  return epoch;
+  return (int64_t)epoch + up;
 }
 
+/* newlib's gettimeofday() and time(), which nghttp2 calls, ask here: the date,
+ * to the second (port_time_ms is the clock for anything finer). */
 int _gettimeofday(struct timeval *tv, void *tz) {
-  uint32_t ms = ticks;
-
   (void)tz;
   if (tv) {
-    tv->tv_sec = epoch_at_boot() + (time_t)(ms / 1000u);
-    tv->tv_usec = (suseconds_t)(ms % 1000u * 1000u);
+    tv->tv_sec = (time_t)port_utc_seconds();
+    tv->tv_usec = 0;
   }
   return 0;
-}
-
-/* mbedtls's calendar conversion (MBEDTLS_PLATFORM_GMTIME_R_ALT): newlib's
- * gmtime_r is reentrant and allocates nothing. */
-struct tm *mbedtls_platform_gmtime_r(const time_t *tt, struct tm *tm_buf);
-struct tm *mbedtls_platform_gmtime_r(const time_t *tt, struct tm *tm_buf) {
-  return gmtime_r(tt, tm_buf);
-}
-
-/* mbedtls's millisecond clock (MBEDTLS_PLATFORM_MS_TIME_ALT; TLS 1.3 times
- * session tickets with it): the tick counter, which needs no calendar. */
-int64_t mbedtls_ms_time(void);
-int64_t mbedtls_ms_time(void) {
-  return (int64_t)ticks;
 }

@@ -53,6 +53,11 @@ void port_net_close(port_transport_t *t);
  * difference: (int32_t)(a - b). */
 uint32_t port_time_ms(void);
 
+/* The date: seconds since 1970-01-01 00:00 UTC, what certificates' validity
+ * dates are checked against. Returns 0 (1970) where the platform knows no
+ * date (a bare-metal board with neither an RTC nor a debug host). */
+int64_t port_utc_seconds(void);
+
 /* Fills buf with len random bytes. Returns PORT_OK or PORT_ERR_IO. */
 int port_entropy(uint8_t *buf, size_t len);
 

@@ -1,5 +1,5 @@
 /* port_posix.c - the port on Linux (host and the Linux boards): a TCP socket,
- * CLOCK_MONOTONIC and getrandom(). */
+ * CLOCK_MONOTONIC, the system's date and getrandom(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -108,6 +108,10 @@ uint32_t port_time_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+int64_t port_utc_seconds(void) {
+  return (int64_t)time(NULL);
 }
 
 int port_entropy(uint8_t *buf, size_t len) {

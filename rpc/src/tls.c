@@ -1,5 +1,7 @@
-/* tls.c - mbedtls under the host's connections: one configuration per
- * listener or channel, one session per connection, the socket as the BIO. */
+/* tls.c - the host's half of the TLS module: mbedtls under the server's and
+ * the channel's connections, one configuration per listener or channel, one
+ * session per connection, the non-blocking socket as the BIO. What it shares
+ * with the firmware client's half (fc_tls.c) is in tls_common.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,9 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
-#include <psa/crypto.h>
 
 #include "rpc_tls.h"
+#include "rpc_tls_common.h"
 
 struct rpc_tls_cfg {
   mbedtls_ssl_config conf;
@@ -39,27 +41,6 @@ struct rpc_tls {
   char err[200];
 };
 
-static const char *alpn[] = {"h2", NULL};
-
-/* Only suites with forward secrecy and AEAD: TLS 1.3's three, then TLS 1.2's,
- * the ECDSA P-256 one first, as the boards use it. */
-static const int suites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
-                             MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
-                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-                             MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-                             MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-                             0};
-
-static void say(char *err, size_t n, const char *what, const char *path, int rc) {
-  char m[120];
-  mbedtls_strerror(rc, m, sizeof(m));
-  snprintf(err, n, "%s %s: %s", what, path ? path : "", m);
-}
-
 static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   rpc_tls_cfg_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
@@ -69,45 +50,28 @@ static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   mbedtls_pk_init(&c->key);
   mbedtls_entropy_init(&c->entropy);
   mbedtls_ctr_drbg_init(&c->drbg);
-  /* TLS 1.3 does its cryptography through PSA, which must be started first
-   * (again is harmless) */
-  psa_status_t ps = psa_crypto_init();
-  if (ps != PSA_SUCCESS) {
-    snprintf(err, errlen, "tls setup: psa_crypto_init failed (%d)", (int)ps);
+  if (rpc_tls_setup(&c->conf, endpoint, rpc_tls_suites, &c->drbg, mbedtls_entropy_func, &c->entropy,
+                    err, errlen) != 0) {
     rpc_tls_cfg_free(c);
     return NULL;
   }
-  int rc = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
-                                 (const unsigned char *)"rpc-tls", 7);
-  if (!rc)
-    rc = mbedtls_ssl_config_defaults(&c->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                     MBEDTLS_SSL_PRESET_DEFAULT);
-  if (rc) {
-    say(err, errlen, "tls setup", NULL, rc);
-    rpc_tls_cfg_free(c);
-    return NULL;
-  }
-  mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
-  mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2); /* up to 1.3 */
-  mbedtls_ssl_conf_ciphersuites(&c->conf, suites);
-  mbedtls_ssl_conf_alpn_protocols(&c->conf, alpn);
   return c;
 }
 
 static int load_own(rpc_tls_cfg_t *c, const char *cert, const char *key, char *err, size_t errlen) {
   int rc = mbedtls_x509_crt_parse_file(&c->own, cert);
   if (rc) {
-    say(err, errlen, "cannot load certificate", cert, rc);
+    rpc_tls_say(err, errlen, "cannot load certificate", cert, rc);
     return -1;
   }
   rc = mbedtls_pk_parse_keyfile(&c->key, key, NULL, mbedtls_ctr_drbg_random, &c->drbg);
   if (rc) {
-    say(err, errlen, "cannot load key", key, rc);
+    rpc_tls_say(err, errlen, "cannot load key", key, rc);
     return -1;
   }
   rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own, &c->key);
   if (rc) {
-    say(err, errlen, "certificate and key do not match", cert, rc);
+    rpc_tls_say(err, errlen, "certificate and key do not match", cert, rc);
     return -1;
   }
   return 0;
@@ -116,7 +80,7 @@ static int load_own(rpc_tls_cfg_t *c, const char *cert, const char *key, char *e
 static int load_ca(rpc_tls_cfg_t *c, const char *ca, char *err, size_t errlen) {
   int rc = mbedtls_x509_crt_parse_file(&c->ca, ca);
   if (rc) {
-    say(err, errlen, "cannot load CA", ca, rc);
+    rpc_tls_say(err, errlen, "cannot load CA", ca, rc);
     return -1;
   }
   mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
@@ -150,8 +114,7 @@ rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *
     rpc_tls_cfg_free(c);
     return NULL;
   }
-  mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-  return c;
+  return c; /* the server's certificate is required (rpc_tls_setup) */
 }
 
 void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
@@ -222,18 +185,10 @@ static void find_cn(rpc_tls_t *t) {
   }
 }
 
+/* Notes why the session failed with rc (rpc_tls_error); returns -1. */
 static int failed(rpc_tls_t *t, int rc) {
-  char m[120];
-  uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
-  if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags && flags != (uint32_t)-1) {
-    char info[160];
-    mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
-    info[strcspn(info, "\n")] = '\0';
-    snprintf(t->err, sizeof(t->err), "certificate verify failed: %s", info);
-  } else {
-    mbedtls_strerror(rc, m, sizeof(m));
-    snprintf(t->err, sizeof(t->err), "%s", m);
-  }
+  if (!rpc_tls_verify_text(t->err, sizeof(t->err), "certificate verify failed: ", &t->ssl, rc))
+    mbedtls_strerror(rc, t->err, sizeof(t->err));
   return -1;
 }
 
@@ -267,8 +222,8 @@ int rpc_tls_handshake(rpc_tls_t *t) {
   if (rc == 0) {
     const char *p = mbedtls_ssl_get_alpn_protocol(&t->ssl);
     /* gRPC over TLS is h2 by ALPN; a server refuses a client that offers none */
-    if ((p && strcmp(p, "h2") != 0) || (!p && t->server)) {
-      snprintf(t->err, sizeof(t->err), "ALPN chose %s, not h2", p ? p : "nothing");
+    if ((p && strcmp(p, RPC_TLS_ALPN) != 0) || (!p && t->server)) {
+      snprintf(t->err, sizeof(t->err), "ALPN chose %s, not " RPC_TLS_ALPN, p ? p : "nothing");
       return -1;
     }
     if (t->require_cert && check_client(t) != 0) return -1;
