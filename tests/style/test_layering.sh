@@ -31,6 +31,9 @@ ALLOW_PREFIXES+=" pb_ nghttp2_ mbedtls_ psa_"
 # clock_gettime (port_time_ms), getrandom (port_entropy), getenv, exit.
 ALLOW_LIBC="memcmp memcpy memset strcmp strcspn strlen strncmp strrchr strstr"
 ALLOW_LIBC+=" snprintf vsnprintf"
+# gmtime_r: calendar arithmetic on a number the port gave (port_utc_seconds),
+# no clock read and no allocation; the TLS module's mbedtls calendar hook.
+ALLOW_LIBC+=" gmtime_r"
 # The compiler's runtime, which it calls on its own: ARM EABI integer
 # division (Cortex-M3 has no 64-bit divide, ARMv7-A baseline no divide at
 # all), and the symbol of position-independent code's offset table.
