@@ -15,7 +15,7 @@ include boards/$(BOARD)/board.mk
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
-  -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
+  -Iport/include -Irpc/include -Ifirmware-client/include -Idaemon/include -Iboards/$(BOARD) -I$(GEN) \
   $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD)
 LDFLAGS := $(BOARD_LDFLAGS)
 
@@ -23,6 +23,8 @@ RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
 RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c \
   rpc/src/tls.c rpc/src/health.c
+# What the daemons share outside the runtime: options and the process.
+DM_SRC := $(wildcard daemon/src/*.c)
 # A board with FC_TLS := yes links mbedtls (fc_tls.c); others refuse --tls.
 FC_TLS_SRC := firmware-client/src/$(if $(filter yes,$(FC_TLS)),fc_tls.c,fc_tls_none.c)
 FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c \
@@ -36,9 +38,9 @@ PB_SRC := $(GEN)/api.pb.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
-GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) \
-  $(PB_SRC) $(GEN)/health.pb.c)
-ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c \
+  $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_opts.h"
 #include "gw_health.h"
 #include "gw_prod_service.h"
 #include "rpc_log.h"
@@ -25,7 +26,7 @@ static int usage(void) {
                   "[--stream-delay-ms N] [--workers N]\n"
                   "               [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
                   "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
-                  "       " RPC_SERVER_LIMITS_USAGE "\n");
+                  "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -98,7 +99,7 @@ int main(int argc, char **argv) {
   o.workers = 1;
   for (int i = 1; i < argc; i++) {
     unsigned long v;
-    int r = rpc_server_limit_arg(&o.lim, argc, argv, &i);
+    int r = dm_limit_arg(&o.lim, argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {

@@ -39,7 +39,8 @@ typedef struct rpc_method {
   void (*on_msg)(rpc_scall_t *call, const uint8_t *msg, size_t len, void *ud);
 } rpc_method_t;
 
-/* Limits; zero fields take the defaults in brackets. */
+/* Limits; zero fields take the defaults in brackets (the daemons read them
+ * from their command lines with dm_limit_arg, daemon/include/dm_opts.h). */
 typedef struct rpc_server_limits {
   uint32_t max_connections;      /* [1024]; more are closed at once */
   uint32_t max_streams;          /* concurrent, per connection [100] */
@@ -50,18 +51,6 @@ typedef struct rpc_server_limits {
   uint32_t request_timeout_ms;   /* the request message, from its headers [10000] */
   int reuseport;                 /* share the port with other workers (SO_REUSEPORT) */
 } rpc_server_limits_t;
-
-/* Reads a limit option ("--max-connections N", "--max-streams N",
- * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N",
- * "--handshake-timeout-ms N", "--request-timeout-ms N") at argv[*i] into lim.
- * Returns 1 if it was one (and *i now points at its value), 0 if not, -1 if its
- * value is bad. */
-int rpc_server_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i);
-
-/* The usage text of those options. */
-#define RPC_SERVER_LIMITS_USAGE                                                                    \
-  "[--max-connections N] [--max-streams N] [--max-msg-bytes N] [--max-header-bytes N]\n"           \
-  "       [--idle-timeout-ms N] [--handshake-timeout-ms N] [--request-timeout-ms N]"
 
 /* Listens on "HOST:PORT" and serves methods[n] (kept by reference). Returns
  * the server or NULL (the reason is logged). */

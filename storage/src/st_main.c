@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_opts.h"
 #include "rpc_health.h"
 #include "rpc_log.h"
 
@@ -14,7 +15,7 @@ static int usage(void) {
   fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
                   "[--tls-cert F --tls-key F]\n"
                   "       storage --db PATH --import FILE   (replace the catalogue, then exit)\n"
-                  "       " RPC_SERVER_LIMITS_USAGE "\n");
+                  "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -34,7 +35,7 @@ int main(int argc, char **argv) {
   svc.buf = &buf;
   rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
-    int r = rpc_server_limit_arg(&lim, argc, argv, &i);
+    int r = dm_limit_arg(&lim, argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)

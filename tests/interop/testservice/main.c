@@ -20,6 +20,7 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "dm_opts.h"
 #include "rpc_log.h"
 #include "rpc_server.h"
 #include "testservice/test.pb.h"
@@ -329,7 +330,7 @@ static const rpc_method_t methods[] = {
 
 static int usage(void) {
   fprintf(stderr, "usage: interop-server [--listen HOST:PORT | --port N]\n"
-                  "       " RPC_SERVER_LIMITS_USAGE "\n");
+                  "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -338,7 +339,7 @@ int main(int argc, char **argv) {
   const char *listen = "127.0.0.1:10000";
   rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
-    int r = rpc_server_limit_arg(&lim, argc, argv, &i);
+    int r = dm_limit_arg(&lim, argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
