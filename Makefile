@@ -21,8 +21,8 @@ LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
-RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c \
-  rpc/src/tls.c rpc/src/health.c
+RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/sock.c rpc/src/tls.c \
+  rpc/src/health.c
 # What the daemons share outside the runtime: options and the process.
 DM_SRC := $(wildcard daemon/src/*.c)
 # A board with FC_TLS := yes links mbedtls (fc_tls.c); others refuse --tls.

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "dm_opts.h"
+#include "dm_process.h"
 #include "gw_health.h"
 #include "gw_prod_service.h"
 #include "rpc_log.h"
-#include "rpc_workers.h"
 
 #define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 
@@ -93,6 +93,7 @@ static int serve(void *arg) {
 }
 
 int main(int argc, char **argv) {
+  if (dm_process_init() != 0) return 1;
   gw_opts_t o = {0};
   o.listen = "127.0.0.1:8080";
   o.storage = "127.0.0.1:6000";
@@ -133,5 +134,5 @@ int main(int argc, char **argv) {
     if (rpc_addr_server_name(o.storage, host, sizeof(host)) != RPC_OK) return usage();
     o.storage_server_name = host;
   }
-  return rpc_workers_run(o.workers, serve, &o);
+  return dm_workers_run(o.workers, serve, &o);
 }

@@ -4,12 +4,13 @@
 #include <string.h>
 
 #include "dm_opts.h"
+#include "dm_process.h"
 #include "rpc_health.h"
 #include "rpc_log.h"
-
-#define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 #include "rpc_server.h"
 #include "st_service.h"
+
+#define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 
 static int usage(void) {
   fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
@@ -71,7 +72,10 @@ int main(int argc, char **argv) {
     rpc_tls_cfg_free(tls);
     return n < 0 ? 1 : 0;
   }
-  if (!svc.db) {
+  /* the daemon starts here; --import above is a one-shot command that ^C
+   * must still stop at once */
+  if (!svc.db || dm_process_init() != 0) {
+    st_db_close(svc.db);
     rpc_tls_cfg_free(tls);
     return 1;
   }

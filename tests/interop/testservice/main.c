@@ -21,6 +21,7 @@
 #include <pb_encode.h>
 
 #include "dm_opts.h"
+#include "dm_process.h"
 #include "rpc_log.h"
 #include "rpc_server.h"
 #include "testservice/test.pb.h"
@@ -336,6 +337,7 @@ static int usage(void) {
 
 int main(int argc, char **argv) {
   static char listen_buf[64];
+  if (dm_process_init() != 0) return 1;
   const char *listen = "127.0.0.1:10000";
   rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
