@@ -21,8 +21,10 @@ LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
-RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/sock.c rpc/src/tls.c \
-  rpc/src/health.c
+# The server: the I/O-free core (and health on it), then its host driver and
+# the host's loop, sockets, TLS and log.
+RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/health.c
+RPC_HOST := rpc/src/server_host.c rpc/src/loop.c rpc/src/log.c rpc/src/sock.c rpc/src/tls.c
 # What the daemons share outside the runtime: options and the process.
 DM_SRC := $(wildcard daemon/src/*.c)
 # A board with FC_TLS := yes links mbedtls (fc_tls.c); others refuse --tls.
@@ -38,9 +40,10 @@ PB_SRC := $(GEN)/api.pb.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
-GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c \
-  $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
-ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/src/channel.c \
+  rpc/src/client.c $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
+  $(GEN)/health.pb.c)
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)
@@ -109,4 +112,9 @@ UNIT_LIB_OBJ := $(call obj,$(RPC_COMMON) firmware-client/src/fc_arena.c)
 unit: $(UNIT_BINS)
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_EXTRA) $(BOARD_LIBS)
+# Tests that need more than UNIT_LIB_OBJ: the server core alone, driven by
+# bytes (no socket, no loop).
+UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/src/log.c $(GEN)/health.pb.c)
+$(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
+$(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb

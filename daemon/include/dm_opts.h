@@ -6,7 +6,7 @@
 #ifndef DM_OPTS_H
 #define DM_OPTS_H
 
-#include "rpc_server.h"
+#include "rpc_server_core.h"
 
 /* Reads a limit option ("--max-connections N", "--max-streams N",
  * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N",

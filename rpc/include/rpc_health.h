@@ -5,7 +5,7 @@
 #ifndef RPC_HEALTH_H
 #define RPC_HEALTH_H
 
-#include "rpc_server.h"
+#include "rpc_server_core.h"
 
 enum { RPC_HEALTH_UNKNOWN = 0, RPC_HEALTH_SERVING = 1, RPC_HEALTH_NOT_SERVING = 2 };
 
