@@ -112,9 +112,15 @@ UNIT_LIB_OBJ := $(call obj,$(RPC_COMMON) firmware-client/src/fc_arena.c)
 unit: $(UNIT_BINS)
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_EXTRA) $(BOARD_LIBS)
-# Tests that need more than UNIT_LIB_OBJ: the server core alone, driven by
-# bytes (no socket, no loop).
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -Istorage/src -o $@ $< $(UNIT_LIB_OBJ) \
+	  $(UNIT_EXTRA) $(BOARD_LIBS)
+# Tests that need more than UNIT_LIB_OBJ: the server core alone (driven by
+# bytes, no socket), and the daemons' services (their method tables).
 UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/src/log.c $(GEN)/health.pb.c)
+UNIT_SERVICE_OBJ := $(call obj,$(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(RPC_SERVER) \
+  $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(PB_SRC) $(GEN)/health.pb.c)
 $(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
 $(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
+$(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)
+$(B)/tests/test_method_tables: UNIT_EXTRA = $(UNIT_SERVICE_OBJ) -lnghttp2 -lprotobuf-nanopb \
+  -luuid -lsqlite3 $(TLS_LIBS)
