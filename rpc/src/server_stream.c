@@ -118,6 +118,9 @@ static void reject_unknown(rpc_scall_t *call) {
 /* The request headers are complete: check them before any body. */
 static void check_headers(rpc_scall_t *call) {
   rpc_sconn_t *c = call->conn;
+  /* the request timeout may have ended the call while its header block was
+   * still coming in: a request stream's handler must not get it */
+  if (call->finished) return;
   if (!call->post) {
     rpc_sc_finish_http(call, RPC_CODE_INTERNAL, "gRPC requires POST", "405");
   } else if (!call->grpc_ct) {
