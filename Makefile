@@ -17,15 +17,20 @@ include boards/$(BOARD)/board.mk
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
-  -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/$(BOARD) -I$(GEN) \
+  -Iport/include -Irpc/include -Ifirmware-client/include -Idaemon/include -Iboards/$(BOARD) -I$(GEN) \
   $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD) \
   $(if $(filter no,$(ERRSTR)),-DRPC_NO_ERRSTR -DPORT_NO_ERRSTR)
 LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
-RPC_HOST := rpc/src/loop.c rpc/src/server.c rpc/src/log.c rpc/src/workers.c rpc/src/sock.c \
-  rpc/src/tls.c rpc/src/tls_common.c rpc/src/health.c
+# The server: the I/O-free core (and health on it), then its host driver and
+# the host's loop, sockets, TLS and log.
+RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/health.c
+RPC_HOST := rpc/src/server_host.c rpc/src/loop.c rpc/src/log.c rpc/src/sock.c rpc/src/tls.c \
+  rpc/src/tls_common.c
+# What the daemons share outside the runtime: options and the process.
+DM_SRC := $(wildcard daemon/src/*.c)
 # A board with FC_TLS := yes links mbedtls (fc_tls.c, and tls_common.c, which
 # it shares with the host's tls.c); others refuse --tls.
 FC_TLS_SRC := $(if $(filter yes,$(FC_TLS)),firmware-client/src/fc_tls.c rpc/src/tls_common.c,\
@@ -41,9 +46,10 @@ PB_SRC := $(GEN)/api.pb.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
-GW_OBJ := $(call obj,$(GW_SRC) $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(RPC_COMMON) \
-  $(PB_SRC) $(GEN)/health.pb.c)
-ST_OBJ := $(call obj,$(ST_SRC) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/src/channel.c \
+  rpc/src/client.c $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
+  $(GEN)/health.pb.c)
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)
@@ -119,7 +125,18 @@ $(B)/tests/test_tls_common: UNIT_EXTRA = $(call obj,rpc/src/tls_common.c) $(TLS_
 $(B)/tests/test_tls_common: $(call obj,rpc/src/tls_common.c) $(TLS_LIBS)
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB_OBJ) $(UNIT_EXTRA) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -Istorage/src -o $@ $< $(UNIT_LIB_OBJ) \
+	  $(UNIT_EXTRA) $(BOARD_LIBS)
+# Tests that need more than UNIT_LIB_OBJ: the server core alone (driven by
+# bytes, no socket), and the daemons' services (their method tables).
+UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/src/log.c $(GEN)/health.pb.c)
+UNIT_SERVICE_OBJ := $(call obj,$(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(RPC_SERVER) \
+  $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(PB_SRC) $(GEN)/health.pb.c)
+$(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
+$(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
+$(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)
+$(B)/tests/test_method_tables: UNIT_EXTRA = $(UNIT_SERVICE_OBJ) -lnghttp2 -lprotobuf-nanopb \
+  -luuid -lsqlite3 $(TLS_LIBS)
 # Tests of the gateway's services link the gateway without its main.
 GW_LIB_OBJ := $(filter-out %/gw_main.c.o,$(GW_OBJ))
 $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ) $(TLS_LIBS)

@@ -10,7 +10,8 @@
 #                      runs FUZZ_SMOKE_SECONDS (10) from its seed corpus; fails
 #                      on any crash, leak, sanitizer report or timeout
 #   make fuzz-build    the binaries only
-#   make fuzz-<target> one target for FUZZ_SECONDS (e.g. make fuzz-server)
+#   make fuzz-<target> one target for FUZZ_SECONDS (e.g. make fuzz-server,
+#                      make fuzz-server_core)
 #
 # FUZZ_TARGETS picks targets (default: all), FUZZ_ARGS adds libFuzzer flags.
 # Host libraries: -lnghttp2 -lprotobuf-nanopb -luuid -lsqlite3, and the host
@@ -33,7 +34,7 @@ FUZZ_BASE := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
 FUZZ_CFLAGS_HARNESS := $(FUZZ_BASE) $(WARN)
 FUZZ_CFLAGS_SRC := $(FUZZ_BASE) $(filter-out -Werror,$(WARN))
 
-FUZZ_ALL := server client deframer pb codecs storage calls
+FUZZ_ALL := server server_core client deframer pb codecs storage calls
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 10
@@ -64,20 +65,25 @@ FUZZ_PB_H := $(FUZZ_PB_SRC:.c=.h)
 # The daemons' objects as the Makefile lists them, less their main()s and the
 # log (fuzz_log.c stands in for it).
 FUZZ_SERVER_SRC := tests/fuzz/fuzz_server_harness.c tests/fuzz/fuzz_log.c $(RPC_COMMON) \
-  $(filter-out rpc/src/log.c,$(RPC_HOST)) rpc/src/channel.c rpc/src/client.c \
+  $(RPC_SERVER) $(filter-out rpc/src/log.c,$(RPC_HOST)) rpc/src/channel.c rpc/src/client.c \
   $(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(FUZZ_PB_SRC) $(FUZZ_NANOPB_SRC)
 FUZZ_SRC_server := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_storage := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_calls := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_client := rpc/src/client.c $(RPC_COMMON) $(PB_SRC) $(FUZZ_NANOPB_SRC)
+# The server core alone, with no socket, loop or host file: its health
+# service and the fuzzer's own handlers.
+FUZZ_SRC_server_core := tests/fuzz/fuzz_log.c $(RPC_SERVER) $(RPC_COMMON) $(GEN)/health.pb.c \
+  $(FUZZ_NANOPB_SRC)
 FUZZ_SRC_deframer := rpc/src/frame.c
 FUZZ_SRC_codecs := $(RPC_COMMON)
 FUZZ_SRC_pb := $(PB_SRC) $(FUZZ_NANOPB_SRC)
 
 # libFuzzer flags per target: inputs as long as a few HTTP/2 frames need, and
-# the HTTP/2 dictionary for the two that speak it.
+# the HTTP/2 dictionary for those that speak it.
 FUZZ_OPTS := -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_OPTS_server := -max_len=16384 -dict=tests/fuzz/http2.dict
+FUZZ_OPTS_server_core := -max_len=16384 -dict=tests/fuzz/http2.dict
 FUZZ_OPTS_client := -max_len=16384 -dict=tests/fuzz/http2.dict
 FUZZ_OPTS_storage := -max_len=1024
 FUZZ_OPTS_calls := -max_len=1024

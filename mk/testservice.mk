@@ -6,8 +6,8 @@
 # host-asan.
 TS_DIR := tests/interop/testservice
 TS_GEN := $(GEN)/testservice
-TS_OBJ := $(call obj,$(TS_DIR)/main.c $(TS_GEN)/test.pb.c $(RPC_HOST) $(RPC_COMMON) \
-  $(GEN)/health.pb.c)
+TS_OBJ := $(call obj,$(TS_DIR)/main.c $(TS_GEN)/test.pb.c $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) \
+  $(RPC_COMMON) $(GEN)/health.pb.c)
 
 .PHONY: interop-server
 interop-server: $(B)/bin/interop-server

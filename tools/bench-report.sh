@@ -345,7 +345,7 @@ also checked against ceilings by \`make test\`: \`tests/perf/ceilings.txt\`):
 Peak RSS after $(v million) unary calls: $(delta hwm_unary_1m_kb hwm_unary_10k_kb) against 10,000,
 $(delta hwm_unary_1m_kb hwm_unary_100k_kb) against 100,000; after 200,000 GetVendorProds:
 $(delta hwm_prods_200k_kb hwm_prods_10k_kb) against 10,000. The server keeps ended calls, with
-their buffers, in a pool for reuse (\`rpc/src/server.c\`); the pool grows to
+their buffers, in a pool for reuse (\`rpc/src/server_call.c\`); the pool grows to
 the most calls ever in flight at once, which \`-c100 -m10\` bounds at 1,000
 (and the server at connections x 100 streams), and nghttp2 keeps no closed
 streams (gRPC uses no priorities). "Equal" is judged within the allocator's

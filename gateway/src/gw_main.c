@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_opts.h"
+#include "dm_process.h"
 #include "gw_health.h"
 #include "gw_prod_service.h"
 #include "rpc_log.h"
-#include "rpc_workers.h"
 
 #define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 
@@ -25,7 +26,7 @@ static int usage(void) {
                   "[--stream-delay-ms N] [--workers N]\n"
                   "               [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
                   "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
-                  "       " RPC_SERVER_LIMITS_USAGE "\n");
+                  "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -92,13 +93,14 @@ static int serve(void *arg) {
 }
 
 int main(int argc, char **argv) {
+  if (dm_process_init() != 0) return 1;
   gw_opts_t o = {0};
   o.listen = "127.0.0.1:8080";
   o.storage = "127.0.0.1:6000";
   o.workers = 1;
   for (int i = 1; i < argc; i++) {
     unsigned long v;
-    int r = rpc_server_limit_arg(&o.lim, argc, argv, &i);
+    int r = dm_limit_arg(&o.lim, argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
@@ -132,5 +134,5 @@ int main(int argc, char **argv) {
     if (rpc_addr_server_name(o.storage, host, sizeof(host)) != RPC_OK) return usage();
     o.storage_server_name = host;
   }
-  return rpc_workers_run(o.workers, serve, &o);
+  return dm_workers_run(o.workers, serve, &o);
 }

@@ -320,8 +320,8 @@ static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void gw_service_methods(gw_service_t *svc, rpc_method_t *out, size_t *n) {
-  out[0] = (rpc_method_t){"/api.ProdService/GetVendorProdTypes", prod_types, NULL, svc, NULL};
-  out[1] = (rpc_method_t){"/api.ProdService/GetVendorProds", prods, prods_end, svc, NULL};
+  out[0] = rpc_method_unary("/api.ProdService/GetVendorProdTypes", prod_types, NULL, svc);
+  out[1] = rpc_method_server_stream("/api.ProdService/GetVendorProds", prods, prods_end, svc);
   *n = 2;
 }
 

@@ -18,7 +18,8 @@ typedef struct gw_service {
   void *pool;               /* free GetVendorProds states */
 } gw_service_t;
 
-/* Fills out[] (room for 2) with ProdService's methods for svc. */
+/* Fills out[] (room for 2) with ProdService's methods for svc, every field
+ * they do not use zero, and sets *n to the count. */
 void gw_service_methods(gw_service_t *svc, rpc_method_t *out, size_t *n);
 
 /* Frees the pooled call states. */

@@ -5,7 +5,7 @@
 #ifndef RPC_HEALTH_H
 #define RPC_HEALTH_H
 
-#include "rpc_server.h"
+#include "rpc_server_core.h"
 
 enum { RPC_HEALTH_UNKNOWN = 0, RPC_HEALTH_SERVING = 1, RPC_HEALTH_NOT_SERVING = 2 };
 
@@ -20,7 +20,8 @@ typedef struct rpc_health {
   struct rpc_health_watch *watchers;
 } rpc_health_t;
 
-/* Fills out[] (room for 2) with the Check and Watch methods over h. */
+/* Fills out[] (room for 2) with the Check and Watch methods over h, every
+ * field they do not use zero, and sets *n to the count. */
 void rpc_health_methods(rpc_health_t *h, rpc_method_t *out, size_t *n);
 
 /* Sets a service's status (adding it if new; name is kept by reference) and

@@ -35,7 +35,11 @@ typedef struct rpc_defer {
   int queued;
 } rpc_defer_t;
 
-/* Creates a loop; NULL on failure. SIGINT and SIGTERM stop it. */
+/* Creates a loop; NULL on failure. SIGINT and SIGTERM stop it (rpc_loop_run
+ * returns their number) only if the process blocked them before this call:
+ * the loop reads those from a signalfd and never changes the signal mask,
+ * SIGPIPE or any other process-wide setting itself (a daemon's main does,
+ * with dm_process_init). Signals left unblocked keep their default action. */
 rpc_loop_t *rpc_loop_new(void);
 void rpc_loop_free(rpc_loop_t *l);
 

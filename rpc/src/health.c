@@ -1,4 +1,5 @@
-/* health.c - grpc.health.v1.Health on the rpc server. */
+/* health.c - grpc.health.v1.Health on the server core: I/O-free, it only
+ * uses the rpc_scall_* calls of rpc_server_core.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,8 +93,8 @@ static void watch_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void rpc_health_methods(rpc_health_t *h, rpc_method_t *out, size_t *n) {
-  out[0] = (rpc_method_t){"/grpc.health.v1.Health/Check", check, NULL, h, NULL};
-  out[1] = (rpc_method_t){"/grpc.health.v1.Health/Watch", watch, watch_end, h, NULL};
+  out[0] = rpc_method_unary("/grpc.health.v1.Health/Check", check, NULL, h);
+  out[1] = rpc_method_server_stream("/grpc.health.v1.Health/Watch", watch, watch_end, h);
   *n = 2;
 }
 

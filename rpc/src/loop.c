@@ -1,11 +1,10 @@
 /* loop.c - epoll, a binary min-heap of caller-owned timers, a deferred-work
- * list, and signalfd for SIGINT/SIGTERM. */
+ * list, and signalfd for SIGINT/SIGTERM when the process has blocked them. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,30 +49,39 @@ static void on_signal(rpc_io_t *io, uint32_t ev) {
   }
 }
 
+/* The stop signals the process has blocked: only those can be read from a
+ * signalfd. The loop never changes the mask itself (dm_process_init does, in
+ * a daemon's main). Returns how many. */
+static int stop_signals(sigset_t *set) {
+  sigset_t blocked;
+  int n = 0;
+  sigemptyset(set);
+  if (sigprocmask(SIG_BLOCK, NULL, &blocked) != 0) return 0;
+  if (sigismember(&blocked, SIGINT) == 1) n += sigaddset(set, SIGINT) == 0;
+  if (sigismember(&blocked, SIGTERM) == 1) n += sigaddset(set, SIGTERM) == 0;
+  return n;
+}
+
 rpc_loop_t *rpc_loop_new(void) {
   rpc_loop_t *l = calloc(1, sizeof(*l));
   if (!l) return NULL;
+  l->sig.fd = -1;
   l->ep = epoll_create1(EPOLL_CLOEXEC);
   l->defer_tail = &l->defer_head;
   l->now = rpc_now_ms();
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  /* a server holds one descriptor per connection: take all the system allows */
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-  l->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  l->sig.fn = on_signal;
-  l->sig.arg = l;
-  if (l->ep < 0 || l->sig.fd < 0 || rpc_loop_add(l, &l->sig, EPOLLIN) != 0) {
+  if (l->ep < 0) {
     rpc_loop_free(l);
     return NULL;
+  }
+  sigset_t set;
+  if (stop_signals(&set) > 0) {
+    l->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    l->sig.fn = on_signal;
+    l->sig.arg = l;
+    if (l->sig.fd < 0 || rpc_loop_add(l, &l->sig, EPOLLIN) != 0) {
+      rpc_loop_free(l);
+      return NULL;
+    }
   }
   return l;
 }

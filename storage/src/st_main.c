@@ -3,18 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_opts.h"
+#include "dm_process.h"
 #include "rpc_health.h"
 #include "rpc_log.h"
-
-#define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 #include "rpc_server.h"
 #include "st_service.h"
+
+#define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 
 static int usage(void) {
   fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
                   "[--tls-cert F --tls-key F]\n"
                   "       storage --db PATH --import FILE   (replace the catalogue, then exit)\n"
-                  "       " RPC_SERVER_LIMITS_USAGE "\n");
+                  "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -34,7 +36,7 @@ int main(int argc, char **argv) {
   svc.buf = &buf;
   rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
-    int r = rpc_server_limit_arg(&lim, argc, argv, &i);
+    int r = dm_limit_arg(&lim, argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
@@ -70,7 +72,10 @@ int main(int argc, char **argv) {
     rpc_tls_cfg_free(tls);
     return n < 0 ? 1 : 0;
   }
-  if (!svc.db) {
+  /* the daemon starts here; --import above is a one-shot command that ^C
+   * must still stop at once */
+  if (!svc.db || dm_process_init() != 0) {
+    st_db_close(svc.db);
     rpc_tls_cfg_free(tls);
     return 1;
   }

@@ -163,9 +163,6 @@ static void on_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void st_service_methods(st_service_t *svc, rpc_method_t *out, size_t *n) {
-  out[0].path = "/api.StorageService/GetProdsDetail";
-  out[0].on_call = on_call;
-  out[0].on_end = on_end;
-  out[0].ud = svc;
+  out[0] = rpc_method_unary("/api.StorageService/GetProdsDetail", on_call, on_end, svc);
   *n = 1;
 }

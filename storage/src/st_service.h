@@ -19,7 +19,8 @@ typedef struct st_service {
   uint32_t delay_ms; /* the article's "heavy processing", as a timer */
 } st_service_t;
 
-/* The method table entries for svc (kept by reference). */
+/* Fills out[] (room for 1) with StorageService's method for svc (kept by
+ * reference), every field it does not use zero, and sets *n to the count. */
 void st_service_methods(st_service_t *svc, rpc_method_t *out, size_t *n);
 
 #endif /* ST_SERVICE_H */

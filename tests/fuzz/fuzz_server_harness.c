@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,15 +120,10 @@ void fz_server_init(void) {
   char storage_addr[32];
   snprintf(storage_addr, sizeof(storage_addr), "127.0.0.1:%u", ntohs(a.sin_port));
 
+  /* SIGINT/SIGTERM stay unblocked (no dm_process_init here), so the loop
+   * takes no signalfd and they stay libFuzzer's (and timeout(1)'s) */
   loop = rpc_loop_new();
   if (!loop) die("rpc_loop_new");
-  /* rpc_loop_new blocks SIGINT/SIGTERM for its signalfd: give them back to
-   * libFuzzer (and to timeout(1)) */
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_UNBLOCK, &set, NULL);
 
   st.buf = &st_buf;
   st.db = st_db_open(":memory:");

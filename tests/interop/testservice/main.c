@@ -20,6 +20,8 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "dm_opts.h"
+#include "dm_process.h"
 #include "rpc_log.h"
 #include "rpc_server.h"
 #include "testservice/test.pb.h"
@@ -317,28 +319,37 @@ static void streaming_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 
 /* --- the daemon --------------------------------------------------------- */
 
-static const rpc_method_t methods[] = {
-    {SVC "EmptyCall", empty_call, NULL, NULL, NULL},
-    {SVC "UnaryCall", unary_call, NULL, NULL, NULL},
-    {SVC "CacheableUnaryCall", unary_call, NULL, NULL, NULL},
-    {SVC "StreamingOutputCall", streaming_output_call, streaming_end, NULL, NULL},
-    {SVC "StreamingInputCall", input_call, input_end, NULL, input_msg},
-    {SVC "FullDuplexCall", duplex_call, NULL, NULL, duplex_msg},
-    {SVC "HalfDuplexCall", streaming_output_call, streaming_end, NULL, NULL},
-};
+/* The method table; kept by the server. Returns the number of methods. */
+static size_t ts_methods(rpc_method_t *m) {
+  size_t n = 0;
+  m[n++] = rpc_method_unary(SVC "EmptyCall", empty_call, NULL, NULL);
+  m[n++] = rpc_method_unary(SVC "UnaryCall", unary_call, NULL, NULL);
+  m[n++] = rpc_method_unary(SVC "CacheableUnaryCall", unary_call, NULL, NULL);
+  m[n++] = rpc_method_server_stream(SVC "StreamingOutputCall", streaming_output_call, streaming_end,
+                                    NULL);
+  m[n++] =
+      rpc_method_client_stream(SVC "StreamingInputCall", input_call, input_msg, input_end, NULL);
+  m[n++] = rpc_method_bidi_stream(SVC "FullDuplexCall", duplex_call, duplex_msg, NULL, NULL);
+  /* one request, answered as StreamingOutputCall answers it */
+  m[n++] =
+      rpc_method_server_stream(SVC "HalfDuplexCall", streaming_output_call, streaming_end, NULL);
+  return n;
+}
 
 static int usage(void) {
   fprintf(stderr, "usage: interop-server [--listen HOST:PORT | --port N]\n"
-                  "       " RPC_SERVER_LIMITS_USAGE "\n");
+                  "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   static char listen_buf[64];
+  static rpc_method_t methods[8];
+  if (dm_process_init() != 0) return 1;
   const char *listen = "127.0.0.1:10000";
   rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
-    int r = rpc_server_limit_arg(&lim, argc, argv, &i);
+    int r = dm_limit_arg(&lim, argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
@@ -355,8 +366,7 @@ int main(int argc, char **argv) {
   }
   rpc_loop_t *loop = rpc_loop_new();
   if (!loop) return 1;
-  rpc_server_t *srv =
-      rpc_server_new(loop, listen, methods, sizeof(methods) / sizeof(methods[0]), &lim);
+  rpc_server_t *srv = rpc_server_new(loop, listen, methods, ts_methods(methods), &lim);
   if (!srv) {
     rpc_loop_free(loop);
     return 1;

@@ -1,0 +1,23 @@
+/*
+ * dm_opts.h - command-line options the daemons (gateway, storage, the interop
+ * server) share: the server limits. The runtime (rpc/) takes limits as a
+ * struct and never sees argv.
+ */
+#ifndef DM_OPTS_H
+#define DM_OPTS_H
+
+#include "rpc_server_core.h"
+
+/* Reads a limit option ("--max-connections N", "--max-streams N",
+ * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N",
+ * "--handshake-timeout-ms N", "--request-timeout-ms N") at argv[*i] into lim.
+ * Returns 1 if it was one (and *i now points at its value), 0 if not, -1 if its
+ * value is missing or not a number in 1..UINT32_MAX. */
+int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i);
+
+/* The usage text of those options. */
+#define DM_LIMITS_USAGE                                                                            \
+  "[--max-connections N] [--max-streams N] [--max-msg-bytes N] [--max-header-bytes N]\n"           \
+  "       [--idle-timeout-ms N] [--handshake-timeout-ms N] [--request-timeout-ms N]"
+
+#endif /* DM_OPTS_H */

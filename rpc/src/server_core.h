@@ -1,0 +1,104 @@
+/* server_core.h (private) - the server core's objects, shared by its files:
+ * server_core.c (the core and its connections, deadlines), server_stream.c
+ * (the nghttp2 callbacks: request validation and dispatch) and server_call.c
+ * (the call pool, responses, metadata). See rpc_server_core.h. */
+#ifndef RPC_SERVER_CORE_PRIV_H
+#define RPC_SERVER_CORE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "rpc_server_core.h"
+
+#define RPC_SC_PATH_LEN 128
+#define RPC_SC_STATUS_LEN 256
+
+struct rpc_scall {
+  rpc_sconn_t *conn;
+  int32_t sid;
+  const rpc_method_t *method;
+  rpc_deframer_t df;
+  uint32_t nmsgs;
+  uint32_t req_len;
+  uint8_t post, grpc_ct, bad_encoding, bad_timeout;
+  uint8_t dispatched, live, finished, headers_sent, closed_remote, rejected;
+  uint32_t timeout_ms;
+  uint8_t has_timeout;
+  uint32_t hdr_bytes; /* the request's header list size, as SETTINGS counts it */
+  /* metadata buffers of RPC_MD_BYTES, made on first use and kept with the
+   * pooled call: most calls carry none, so most calls stay small */
+  char *md; /* custom metadata: "name\0value\0" pairs */
+  uint16_t md_len, md_count;
+  char *rmd; /* response metadata: "H|T name\0value\0" entries */
+  uint16_t rmd_len;
+  char path[RPC_SC_PATH_LEN];
+  int code;
+  char message[RPC_SC_STATUS_LEN];
+  uint8_t *out; /* prefixed response messages not yet taken by nghttp2 */
+  size_t out_len, out_off, out_cap;
+  uint64_t request_due; /* the request must have come by then (until dispatched) */
+  uint64_t deadline_at; /* grpc-timeout, when has_timeout */
+  void *user;
+  rpc_scall_t *prev, *next; /* the connection's calls, or the core's free pool */
+};
+
+struct rpc_sconn {
+  rpc_server_core_t *core;
+  nghttp2_session *session;
+  void *arg;
+  char peer[64];
+  char identity[128]; /* the client certificate's CN, "" without one */
+  int established;    /* the client's SETTINGS arrived */
+  int closing;        /* rpc_sconn_free runs: no more wake-ups */
+  uint32_t ncalls;
+  uint64_t last_active;
+  uint64_t next_due; /* the earliest deadline set since the last tick */
+  rpc_scall_t *calls;
+};
+
+struct rpc_server_core {
+  const rpc_method_t *methods;
+  size_t nmethods;
+  rpc_server_limits_t lim;
+  rpc_server_env_t env;
+  nghttp2_session_callbacks *cbs;
+  nghttp2_option *opt;
+  rpc_scall_t *pool;
+};
+
+/* The driver's clock. */
+static inline uint64_t rpc_sc_now(const rpc_server_core_t *core) {
+  return core->env.now_ms(core->env.clock_arg);
+}
+
+/* Notes a deadline at `at` for rpc_sconn_next_due. */
+static inline void rpc_sc_due(rpc_sconn_t *c, uint64_t at) {
+  if (at < c->next_due) c->next_due = at;
+}
+
+/* Tells the driver that c has bytes to send. */
+void rpc_sc_wake(rpc_sconn_t *c);
+
+/* Sets the nghttp2 callbacks of the core's sessions (server_stream.c). */
+void rpc_sc_callbacks(nghttp2_session_callbacks *cbs);
+
+/* A call for stream sid, from the pool or the heap, linked to c, its
+ * request timeout running. Returns it or NULL (out of memory). */
+rpc_scall_t *rpc_sc_call_new(rpc_sconn_t *c, int32_t sid);
+
+/* Unlinks the call and returns it to the pool. */
+void rpc_sc_call_release(rpc_scall_t *call);
+
+/* The core ends a call the handler still holds: on_end runs once. */
+void rpc_sc_call_end(rpc_scall_t *call, rpc_end_t why);
+
+/* Finishes the call with a gRPC status and the HTTP status http ("200",
+ * "405", "415") of a trailers-only response. */
+void rpc_sc_finish_http(rpc_scall_t *call, int code, const char *message, const char *http);
+
+/* Frees the pooled calls. */
+void rpc_sc_pool_free(rpc_server_core_t *core);
+
+#endif /* RPC_SERVER_CORE_PRIV_H */

@@ -1,0 +1,79 @@
+/* test_method_tables.c - the daemons' method tables come out whole: every
+ * field a method does not use is zero, even when the caller's array starts as
+ * garbage (storage's table lived on the stack, uninitialised, and its on_msg,
+ * which the server branches on, held whatever was there). */
+#include <string.h>
+
+#include "gw_prod_service.h"
+#include "rpc_health.h"
+#include "st_service.h"
+#include "tap.h"
+
+#define GARBAGE 0xA5
+
+/* True when the pointer field at f (n bytes) was set: neither zero nor the
+ * garbage pattern left as it was. */
+static int set(const void *f, size_t n) {
+  const unsigned char *b = f;
+  int garbage = 1, zero = 1;
+  for (size_t i = 0; i < n; i++) {
+    garbage &= b[i] == GARBAGE;
+    zero &= b[i] == 0;
+  }
+  return !garbage && !zero;
+}
+#define SET(field) set(&(field), sizeof(field))
+
+/* A unary or server-streaming entry: path, handler and ud as given, no
+ * request-stream callback, on_end only where the service has one. */
+static int whole(const rpc_method_t *m, const char *path, const void *ud, int has_end) {
+  return SET(m->path) && strcmp(m->path, path) == 0 && SET(m->on_call) && m->ud == ud &&
+         m->on_msg == NULL && (has_end ? SET(m->on_end) : m->on_end == NULL);
+}
+
+int main(void) {
+  rpc_method_t m[4];
+  size_t n;
+
+  /* storage, as st_main.c calls it */
+  st_service_t st = {0};
+  memset(m, GARBAGE, sizeof(m));
+  n = 0;
+  st_service_methods(&st, m, &n);
+  CHECK(n == 1);
+  CHECK(whole(&m[0], "/api.StorageService/GetProdsDetail", &st, 1));
+  CHECK(m[0].on_msg == NULL); /* the defect: stack garbage here */
+
+  /* the gateway */
+  gw_service_t gw = {0};
+  memset(m, GARBAGE, sizeof(m));
+  n = 0;
+  gw_service_methods(&gw, m, &n);
+  CHECK(n == 2);
+  CHECK(whole(&m[0], "/api.ProdService/GetVendorProdTypes", &gw, 0));
+  CHECK(whole(&m[1], "/api.ProdService/GetVendorProds", &gw, 1));
+
+  /* health, which both daemons add after their own */
+  rpc_health_t h = {0};
+  memset(m, GARBAGE, sizeof(m));
+  n = 0;
+  rpc_health_methods(&h, m, &n);
+  CHECK(n == 2);
+  CHECK(whole(&m[0], "/grpc.health.v1.Health/Check", &h, 0));
+  CHECK(whole(&m[1], "/grpc.health.v1.Health/Watch", &h, 1));
+
+  /* the constructors themselves: a whole struct over garbage */
+  static const char path[] = "/t.S/M";
+  int ud;
+  memset(m, GARBAGE, sizeof(m));
+  m[0] = rpc_method_unary(path, NULL, NULL, &ud);
+  m[1] = rpc_method_server_stream(path, NULL, NULL, NULL);
+  rpc_method_t zero;
+  memset(&zero, 0, sizeof(zero));
+  zero.path = path;
+  zero.ud = &ud;
+  CHECK(memcmp(&m[0], &zero, sizeof(zero)) == 0);
+  zero.ud = NULL;
+  CHECK(memcmp(&m[1], &zero, sizeof(zero)) == 0);
+  return tap_done("test_method_tables");
+}
