@@ -17,7 +17,7 @@ include boards/$(BOARD)/board.mk
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
-  -Iport/include -Irpc/include -Ifirmware-client/include -Idaemon/include -Iboards/$(BOARD) -I$(GEN) \
+  -Iport/include -Irpc/include -Irpc/host/include -Ifirmware-client/include -Idaemon/include -Iboards/$(BOARD) -I$(GEN) \
   $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD) \
   $(if $(filter no,$(ERRSTR)),-DRPC_NO_ERRSTR -DPORT_NO_ERRSTR)
 LDFLAGS := $(BOARD_LDFLAGS)
@@ -27,7 +27,7 @@ RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
 RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/health.c
-RPC_HOST := rpc/src/server_host.c rpc/src/loop.c rpc/src/log.c rpc/src/sock.c rpc/src/tls.c \
+RPC_HOST := rpc/host/src/server_host.c rpc/host/src/loop.c rpc/host/src/log.c rpc/host/src/sock.c rpc/host/src/tls.c \
   rpc/src/tls_common.c
 # What the daemons share outside the runtime: options and the process.
 DM_SRC := $(wildcard daemon/src/*.c)
@@ -46,7 +46,7 @@ PB_SRC := $(GEN)/api.pb.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
-GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/src/channel.c \
+GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
   rpc/src/client.c $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
 ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
   $(GEN)/health.pb.c)
@@ -129,9 +129,9 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	  $(UNIT_EXTRA) $(BOARD_LIBS)
 # Tests that need more than UNIT_LIB_OBJ: the server core alone (driven by
 # bytes, no socket), and the daemons' services (their method tables).
-UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/src/log.c $(GEN)/health.pb.c)
+UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/host/src/log.c $(GEN)/health.pb.c)
 UNIT_SERVICE_OBJ := $(call obj,$(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(RPC_SERVER) \
-  $(RPC_HOST) rpc/src/channel.c rpc/src/client.c $(PB_SRC) $(GEN)/health.pb.c)
+  $(RPC_HOST) rpc/host/src/channel.c rpc/src/client.c $(PB_SRC) $(GEN)/health.pb.c)
 $(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
 $(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
 $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)

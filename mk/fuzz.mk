@@ -23,7 +23,7 @@ FUZZ_DIR := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_MBEDTLS := build/host/deps
-FUZZ_INC := -Iport/include -Irpc/include -Ifirmware-client/include -Iboards/host -I$(GEN) \
+FUZZ_INC := -Iport/include -Irpc/include -Irpc/host/include -Ifirmware-client/include -Idaemon/include -Iboards/host -I$(GEN) \
   -Igateway/src -Istorage/src -Itests/fuzz -isystem $(FUZZ_MBEDTLS)/include \
   -DMBEDTLS_CONFIG_FILE='"mbedtls_board.h"'
 FUZZ_BASE := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
@@ -65,7 +65,7 @@ FUZZ_PB_H := $(FUZZ_PB_SRC:.c=.h)
 # The daemons' objects as the Makefile lists them, less their main()s and the
 # log (fuzz_log.c stands in for it).
 FUZZ_SERVER_SRC := tests/fuzz/fuzz_server_harness.c tests/fuzz/fuzz_log.c $(RPC_COMMON) \
-  $(RPC_SERVER) $(filter-out rpc/src/log.c,$(RPC_HOST)) rpc/src/channel.c rpc/src/client.c \
+  $(RPC_SERVER) $(filter-out rpc/host/src/log.c,$(RPC_HOST)) rpc/host/src/channel.c rpc/src/client.c \
   $(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(FUZZ_PB_SRC) $(FUZZ_NANOPB_SRC)
 FUZZ_SRC_server := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_storage := $(FUZZ_SERVER_SRC)

@@ -3,7 +3,7 @@
  * static contexts; on the cross boards mbedtls allocates from the arena (its
  * platform door, mk/deps/mbedtls-config-arena.h). The random generator is a
  * CTR-DRBG seeded from port_entropy(). What it shares with the host's half
- * (rpc/src/tls.c) is in rpc/src/tls_common.c; mbedtls's platform hooks that
+ * (rpc/host/src/tls.c) is in rpc/src/tls_common.c; mbedtls's platform hooks that
  * the board's config asks for (clock, calendar) are here, over the port. */
 #include "rpc_opt.h" /* first: FC_TLS_FILE_MAX, FC_TLS_RECORD_LEN */
 

@@ -1,6 +1,6 @@
 /*
  * rpc_tls_common.h - what the TLS module's two halves share: the host's
- * (rpc/src/tls.c: servers and channels over non-blocking sockets) and the
+ * (rpc/host/src/tls.c: servers and channels over non-blocking sockets) and the
  * firmware client's (firmware-client/src/fc_tls.c: a blocking client over a
  * port transport, on every board). One place for gRPC's TLS profile (ALPN
  * "h2", AEAD suites with forward secrecy, TLS 1.2 and 1.3), mbedtls's and

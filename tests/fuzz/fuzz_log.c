@@ -1,4 +1,4 @@
-/* fuzz_log.c - rpc_log for the fuzzers, linked instead of rpc/src/log.c: the
+/* fuzz_log.c - rpc_log for the fuzzers, linked instead of rpc/host/src/log.c: the
  * line is still formatted (so a bad argument is still caught by the
  * sanitizers) but only printed when FUZZ_LOG is set in the environment, since
  * a daemon logs every request and fuzzers make millions. */
