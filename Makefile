@@ -92,6 +92,7 @@ boards:
 	for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b || exit 1; done
 	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no
 	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no ERRSTR=no
+	$(MAKE) --no-print-directory BOARD=lm3s6965evb ERRSTR=no
 
 test: deps
 	$(MAKE) --no-print-directory boards

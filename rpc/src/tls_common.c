@@ -1,6 +1,8 @@
 /* tls_common.c - gRPC's TLS profile, mbedtls's start-up and the words for its
  * failures, shared by the host's half of the TLS module (tls.c) and the
  * firmware client's (fc_tls.c); see rpc_tls_common.h. */
+#include "rpc_opt.h" /* first: RPC_NO_ERRSTR */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,11 @@ int rpc_tls_setup(mbedtls_ssl_config *conf, int endpoint, const int *suites,
 }
 
 void rpc_tls_say(char *err, size_t errlen, const char *what, const char *path, int rc) {
+#ifdef RPC_NO_ERRSTR /* a string-free build: the call's code says it */
+  (void)what, (void)path, (void)rc;
+  if (errlen) err[0] = '\0';
+  return;
+#endif
   int k = snprintf(err, errlen, path ? "%s %s: " : "%s: ", what, path);
   /* mbedtls's words straight after the prefix (no second buffer), unless
    * that filled err or failed (k < 0) */
@@ -66,6 +73,10 @@ void rpc_tls_say(char *err, size_t errlen, const char *what, const char *path, i
 
 int rpc_tls_verify_text(char *err, size_t errlen, const char *prefix,
                         const mbedtls_ssl_context *ssl, int rc) {
+#ifdef RPC_NO_ERRSTR
+  (void)err, (void)errlen, (void)prefix, (void)ssl, (void)rc;
+  return 0;
+#endif
   uint32_t flags;
   /* one line per reason, each after prefix (none for no flags, and all of
    * them for -1: not verified at all); the first one is enough */
@@ -93,6 +104,11 @@ static const char alert_names[] =
     "\0see RFC 8446 6.2";
 
 void rpc_tls_alert_text(char *buf, size_t n, const char *prefix, int alert) {
+#ifdef RPC_NO_ERRSTR /* the alert's number remains, its name goes */
+  (void)prefix;
+  snprintf(buf, n, "TLS alert %d", alert);
+  return;
+#endif
   const char *p = alert_names;
   while (*p && *p != alert)
     p += strlen(p) + 1;
