@@ -83,3 +83,5 @@ for b in "$@"; do
     "$(config "$board" FC_ARENA_SIZE "$variant") | $(hwm "build/$board/arena_hwm.txt") | $tls_hwm |" \
     "${stack:-n/a} | ${stack_hwm:-n/a} |"
 done
+# The recorded before/after figures of past changes, kept below the table.
+cat tools/footprint-history.md
