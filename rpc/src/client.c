@@ -317,6 +317,19 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   return RPC_OK;
 }
 
+/* nghttp2 failed the session (out of memory, a callback failure, a flood):
+ * our few words and its code, which nghttp2.h names. nghttp2_strerror's
+ * table of every error would cost a board 2 KB of flash for errors a client
+ * almost never sees. */
+static void session_failed(rpc_client_t *c, int err) {
+  char m[64];
+  if (err == NGHTTP2_ERR_NOMEM)
+    RPC_ERRF(m, sizeof(m), "connection error: no memory for the HTTP/2 session");
+  else
+    RPC_ERRF(m, sizeof(m), "connection error: HTTP/2 session error %d", err);
+  rpc_client_fail(c, RPC_CODE_INTERNAL, m);
+}
+
 /* nghttp2 answers a connection error in what the server sent (a frame that
  * breaks HTTP/2, an HTTP/1.1 reply) with GOAWAY and reads no more: calls
  * still open then could only wait for their deadlines, or for ever. True
@@ -334,7 +347,7 @@ int rpc_client_recv(rpc_client_t *c, const uint8_t *in, size_t len) {
   if (!c->session || c->failed) return RPC_ERR_PROTO;
   ssize_t r = nghttp2_session_mem_recv(c->session, in, len);
   if (r < 0) {
-    rpc_client_fail(c, RPC_CODE_INTERNAL, RPC_ERRSTR(nghttp2_strerror((int)r)));
+    session_failed(c, (int)r);
     return RPC_ERR_PROTO;
   }
   return ended(c) ? RPC_ERR_PROTO : RPC_OK;
@@ -344,7 +357,7 @@ long rpc_client_send(rpc_client_t *c, const uint8_t **out) {
   if (!c->session) return RPC_ERR_PROTO;
   ssize_t r = nghttp2_session_mem_send(c->session, out);
   if (r < 0) {
-    rpc_client_fail(c, RPC_CODE_INTERNAL, RPC_ERRSTR(nghttp2_strerror((int)r)));
+    session_failed(c, (int)r);
     return RPC_ERR_PROTO;
   }
   if (r == 0 && ended(c)) return RPC_ERR_PROTO;
