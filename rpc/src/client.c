@@ -323,10 +323,12 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
  * almost never sees. */
 static void session_failed(rpc_client_t *c, int err) {
   char m[64];
-  if (err == NGHTTP2_ERR_NOMEM)
-    RPC_ERRF(m, sizeof(m), "connection error: no memory for the HTTP/2 session");
-  else
-    RPC_ERRF(m, sizeof(m), "connection error: HTTP/2 session error %d", err);
+  if (err == NGHTTP2_ERR_NOMEM) {
+    rpc_client_fail(c, RPC_CODE_INTERNAL,
+                    RPC_ERRSTR("connection error: no memory for the HTTP/2 session"));
+    return;
+  }
+  RPC_ERRF(m, sizeof(m), "connection error: HTTP/2 session error %d", err);
   rpc_client_fail(c, RPC_CODE_INTERNAL, m);
 }
 
