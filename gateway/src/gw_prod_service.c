@@ -179,11 +179,7 @@ static void send_product(gw_prods_t *p, const api_Product *prod) {
  * whatever order the loop runs the two timers in. */
 static void pump_products(gw_prods_t *p) {
   api_Product prod;
-  if (p->scall && rpc_scall_remaining_ms(p->scall) == 0) {
-    rpc_log("deadline has exceeded, stopping server side operation");
-    prods_done(p, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
-    return;
-  }
+  if (p->scall && rpc_scall_expire(p->scall)) return; /* prods_end has run */
   for (int k = 0;; k++) {
     if (!p->scall) return;
     /* a big catalogue goes out in batches, and waits while the client does

@@ -210,6 +210,13 @@ int rpc_scall_finish(rpc_scall_t *call, int code, const char *message);
 /* Milliseconds left before the call's deadline; -1 when it has none. */
 int64_t rpc_scall_remaining_ms(const rpc_scall_t *call);
 
+/* Ends the call as its deadline does (on_end with RPC_END_DEADLINE, then
+ * DeadlineExceeded to the client) if that deadline has passed. A handler
+ * calls it before a step of its own timer: when the step and the deadline
+ * fall due together, the deadline wins, whichever timer runs first. Returns
+ * 1 if the call ended (it must not be used again), else 0. */
+int rpc_scall_expire(rpc_scall_t *call);
+
 /* The handler's own pointer for this call (NULL until set). */
 void rpc_scall_set_user(rpc_scall_t *call, void *user);
 /* Returns the pointer rpc_scall_set_user stored, or NULL. */

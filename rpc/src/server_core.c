@@ -164,6 +164,20 @@ uint64_t rpc_sconn_next_due(const rpc_sconn_t *c) {
   return c->next_due;
 }
 
+/* The deadline ends the call: the handler hears of it, the client gets
+ * DeadlineExceeded. */
+static void deadline_end(rpc_scall_t *call) {
+  rpc_sc_call_end(call, RPC_END_DEADLINE);
+  rpc_scall_finish(call, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+}
+
+int rpc_scall_expire(rpc_scall_t *call) {
+  if (call->finished || !call->has_timeout || rpc_sc_now(call->conn->core) < call->deadline_at)
+    return 0;
+  deadline_end(call);
+  return 1;
+}
+
 /* Each call has two clocks: its request must arrive within the request
  * timeout (slow senders hold no stream for ever), and it must end by its
  * grpc-timeout deadline. */
@@ -175,8 +189,7 @@ uint64_t rpc_sconn_tick(rpc_sconn_t *c) {
   for (rpc_scall_t *call = c->calls; call; call = call->next) {
     if (call->finished) continue;
     if (call->has_timeout && now >= call->deadline_at) {
-      rpc_sc_call_end(call, RPC_END_DEADLINE);
-      rpc_scall_finish(call, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+      deadline_end(call);
     } else if (!call->dispatched && now >= call->request_due) {
       char m[80];
       snprintf(m, sizeof(m), "request not received within %u ms", core->lim.request_timeout_ms);

@@ -200,8 +200,10 @@ static void on_io(rpc_io_t *io, uint32_t ev) {
   }
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[16384];
-    /* a deadline that passed before these bytes were read wins over them */
-    rpc_client_tick(&k->core, (uint32_t)rpc_loop_now(ch->loop));
+    /* a deadline that passed before these bytes were read wins over them;
+     * only then is the calls' list walked (the tick timer says when) */
+    if (ch->tick.slot && ch->tick.at <= rpc_loop_now(ch->loop))
+      rpc_client_tick(&k->core, (uint32_t)rpc_loop_now(ch->loop));
     for (;;) {
       ssize_t n = rpc_sock_read(&k->sock, buf, sizeof(buf));
       if (n > 0) {
