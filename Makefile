@@ -23,7 +23,9 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
 LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
-RPC_CLIENT := rpc/src/client.c rpc/src/pump.c
+# The client core (one connection) and its link (the connections' life).
+RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c
+RPC_CLIENT := $(RPC_CLIENT_CORE) rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
 RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/health.c
@@ -35,7 +37,7 @@ DM_SRC := $(wildcard daemon/src/*.c)
 # it shares with the host's tls.c); others refuse --tls.
 FC_TLS_SRC := $(if $(filter yes,$(FC_TLS)),firmware-client/src/fc_tls.c rpc/src/tls_common.c,\
   firmware-client/src/fc_tls_none.c)
-FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_arena.c \
+FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_channel.c firmware-client/src/fc_arena.c \
   firmware-client/src/fc_console.c $(FC_TLS_SRC)
 FC_MAIN := firmware-client/src/main.c
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
@@ -47,7 +49,7 @@ obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
 GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
-  rpc/src/client.c $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+  $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
 ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
   $(GEN)/health.pb.c)
 
@@ -132,7 +134,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 # bytes, no socket), and the daemons' services (their method tables).
 UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/host/src/log.c $(GEN)/health.pb.c)
 UNIT_SERVICE_OBJ := $(call obj,$(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(RPC_SERVER) \
-  $(RPC_HOST) rpc/host/src/channel.c rpc/src/client.c $(PB_SRC) $(GEN)/health.pb.c)
+  $(RPC_HOST) rpc/host/src/channel.c $(RPC_CLIENT_CORE) $(PB_SRC) $(GEN)/health.pb.c)
 $(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
 $(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
 $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)

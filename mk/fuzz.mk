@@ -65,7 +65,7 @@ FUZZ_PB_H := $(FUZZ_PB_SRC:.c=.h)
 # The daemons' objects as the Makefile lists them, less their main()s and the
 # log (fuzz_log.c stands in for it).
 FUZZ_SERVER_SRC := tests/fuzz/fuzz_server_harness.c tests/fuzz/fuzz_log.c $(RPC_COMMON) \
-  $(RPC_SERVER) $(filter-out rpc/host/src/log.c,$(RPC_HOST)) rpc/host/src/channel.c rpc/src/client.c \
+  $(RPC_SERVER) $(filter-out rpc/host/src/log.c,$(RPC_HOST)) rpc/host/src/channel.c $(RPC_CLIENT_CORE) \
   $(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(FUZZ_PB_SRC) $(FUZZ_NANOPB_SRC)
 FUZZ_SRC_server := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_storage := $(FUZZ_SERVER_SRC)

@@ -21,6 +21,7 @@ typedef struct fc_tls_opts {
   const char *cert, *key;  /* the device's certificate and key, or NULL */
   const char *server_name; /* the name the server's certificate must carry */
   int version;             /* FC_TLS_ANY (1.3, else 1.2), or only that one */
+  int no_resume;           /* never resume a session: a full handshake each time */
 } fc_tls_opts_t;
 
 /* Runs the handshake over the open transport *t within timeout_ms and, on
@@ -28,6 +29,12 @@ typedef struct fc_tls_opts {
  * the reason in err. */
 int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms, char *err,
                 size_t errlen);
+
+/* True when the last fc_tls_open resumed the session kept from an earlier
+ * connection (its ticket: FC_TLS_TICKET_MAX) instead of a full handshake.
+ * The client keeps the latest session it was given, and offers it on the
+ * next connection unless no_resume is set. */
+int fc_tls_resumed(void);
 
 /* Sends close_notify and frees the session; *t is the raw transport again. */
 void fc_tls_close(port_transport_t *t);

@@ -49,8 +49,15 @@ static struct {
   int got_data;   /* application bytes came: an alert is no longer the handshake's */
   int alert;      /* the fatal alert the server sent after the handshake, or -1 */
   int unreadable; /* a record failed its MAC before any data: see tls_why */
+  int verified;   /* the server's certificate was checked: a full handshake */
+  int resumed;    /* the last handshake resumed a session */
   char why[160];
 } s;
+
+/* The latest session (its ticket), serialised: it outlives the connection
+ * and is offered on the next one (fc_tls_opts_t.no_resume: never). */
+static uint8_t ticket[FC_TLS_TICKET_MAX];
+static size_t ticket_len;
 
 static uint8_t file_buf[FC_TLS_FILE_MAX + 1];
 
@@ -126,6 +133,36 @@ static void note_failure(int rc) {
   if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && !s.got_data) s.unreadable = 1;
 }
 
+/* Keeps the session the server has just given (a TLS 1.3 ticket, or the
+ * TLS 1.2 session after its handshake) for the next connection. */
+static void keep_session(void) {
+  mbedtls_ssl_session sess;
+  size_t n = 0;
+  mbedtls_ssl_session_init(&sess);
+  if (mbedtls_ssl_get_session(&s.ssl, &sess) == 0 &&
+      mbedtls_ssl_session_save(&sess, ticket, sizeof(ticket), &n) == 0)
+    ticket_len = n;
+  mbedtls_ssl_session_free(&sess);
+}
+
+/* Offers the kept session: the server resumes it or makes a full handshake. */
+static void offer_session(void) {
+  mbedtls_ssl_session sess;
+  mbedtls_ssl_session_init(&sess);
+  if (mbedtls_ssl_session_load(&sess, ticket, ticket_len) != 0 ||
+      mbedtls_ssl_set_session(&s.ssl, &sess) != 0)
+    ticket_len = 0; /* unusable (another build's, or expired): forget it */
+  mbedtls_ssl_session_free(&sess);
+}
+
+/* Runs for each certificate checked, which a resumed handshake never does:
+ * that is how a full handshake is told from a resumed one. */
+static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
+  (void)ctx, (void)crt, (void)depth, (void)flags;
+  s.verified = 1;
+  return 0;
+}
+
 /* The TLS transport handed to the pump. */
 static int32_t tls_send(port_net_t *net, const uint8_t *buf, size_t len) {
   (void)net;
@@ -153,9 +190,11 @@ static int32_t tls_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t time
     s.got_data = 1;
     return rc;
   }
-  if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == MBEDTLS_ERR_SSL_WANT_READ ||
-      rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+  if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+    keep_session();
     return 0;
+  }
+  if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == MBEDTLS_ERR_SSL_WANT_READ) return 0;
   if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_SSL_CONN_EOF)
     return PORT_ERR_CLOSED;
   note_failure(rc);
@@ -198,6 +237,8 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   s.got_data = 0;
   s.alert = -1;
   s.unreadable = 0;
+  s.verified = 0;
+  s.resumed = 0;
   if (rpc_tls_setup(&s.conf, MBEDTLS_SSL_IS_CLIENT, rpc_tls_device_suites, &s.drbg, entropy, NULL,
                     err, errlen) != 0)
     return -1;
@@ -227,6 +268,20 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
     }
   }
   mbedtls_ssl_conf_ca_chain(&s.conf, &s.ca, NULL);
+  mbedtls_ssl_conf_verify(&s.conf, on_verify, NULL);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  mbedtls_ssl_conf_session_tickets(&s.conf, o->no_resume ? MBEDTLS_SSL_SESSION_TICKETS_DISABLED
+                                                         : MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+  /* tell us of each ticket (keep_session); offer one resumption mode */
+  mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+      &s.conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+  mbedtls_ssl_conf_tls13_key_exchange_modes(
+      &s.conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+                   (FC_TLS_RESUME_DHE ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL
+                                      : MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK));
+#endif
+#endif
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
   /* refused when the record buffers are smaller than the fragment asked for */
   if ((rc = mbedtls_ssl_conf_max_frag_len(&s.conf, FC_TLS_MFL))) {
@@ -244,6 +299,9 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
     return -1;
   }
   mbedtls_ssl_set_bio(&s.ssl, NULL, bio_send, NULL, bio_recv_timeout);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  if (!o->no_resume && ticket_len) offer_session();
+#endif
   return 0;
 }
 
@@ -330,11 +388,21 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
     release();
     return -1;
   }
+  s.resumed = !s.verified;
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  /* TLS 1.2's ticket came in the handshake; TLS 1.3's come after it */
+  if (!o->no_resume && mbedtls_ssl_get_version_number(&s.ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
+    keep_session();
+#endif
   t->net = NULL;
   t->send = tls_send;
   t->recv = tls_recv;
   t->why = tls_why;
   return 0;
+}
+
+int fc_tls_resumed(void) {
+  return s.resumed;
 }
 
 void fc_tls_close(port_transport_t *t) {

@@ -13,3 +13,7 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
 void fc_tls_close(port_transport_t *t) {
   (void)t;
 }
+
+int fc_tls_resumed(void) {
+  return 0;
+}

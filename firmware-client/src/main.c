@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fc_arena.h"
+#include "fc_channel.h"
 #include "fc_client.h"
 #include "fc_console.h"
 #include "fc_tls.h"
@@ -12,13 +13,32 @@
 
 #define FC_DEFAULT_ADDR "127.0.0.1:8080"
 #define FC_DEFAULT_TIMEOUT_MS 4000u /* the article's 4 s deadline */
+#define FC_VERSION "firmware-client 0.3 (grpc-c-embedded)"
+
+static void usage_to(int stream) {
+  fc_say(stream, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
+                 "getprodtypes VENDOR | getprods VENDOR TYPE\n");
+  fc_say(stream, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
+                 "[--tls-version 1.2|1.3] [--no-resume]\n");
+  fc_say(stream, "       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] "
+                 "[--keepalive-timeout-ms T] [--stats]\n");
+}
 
 static int usage(void) {
-  fc_say(2, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
-            "getprodtypes VENDOR | getprods VENDOR TYPE\n");
-  fc_say(2, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
-            "[--tls-version 1.2|1.3]\n");
+  usage_to(2);
   return 2;
+}
+
+/* A decimal number up to max, into *v. */
+static int parse_u32(const char *s, uint32_t max, uint32_t *v) {
+  uint32_t n = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9' || n > (max - (uint32_t)(*s - '0')) / 10u) return -1;
+    n = n * 10u + (uint32_t)(*s - '0');
+  }
+  *v = n;
+  return 0;
 }
 
 /* Seconds, with an optional fraction ("4", "0.5"), into milliseconds. */
@@ -52,13 +72,61 @@ static void print_error(const char *what, const fc_status_t *st) {
   fc_say(2, "rpc error: code = %s desc = %s%s\n", rpc_code_name(st->code), what, st->message);
 }
 
+/* One call of the command; prints what a single call prints. Returns its
+ * gRPC code, or -1 for a command the CLI does not know. */
+static int run(fc_channel_t *ch, const char *cmd, int n, char **args) {
+  fc_status_t st;
+  int rc;
+  if (strcmp(cmd, "getprodtypes") == 0 && n == 1) {
+    static char types[api_ClientResponseType_size];
+    rc = fc_get_prod_types(ch, args[0], types, sizeof(types), &st);
+    if (rc == 0)
+      fc_say(1, "%s cloud products type are: %s\n", args[0], types);
+    else
+      print_error("error while calling client.GetVendorProdTypes() method: ", &st);
+  } else if (strcmp(cmd, "getprods") == 0 && n == 2) {
+    rc = fc_get_prods(ch, args[0], args[1], print_product, NULL, &st);
+    if (rc != 0) print_error("error while receiving the stream for client.GetVendorProds: ", &st);
+  } else {
+    return -1;
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
-  fc_cfg_t cfg = {FC_DEFAULT_ADDR, FC_DEFAULT_TIMEOUT_MS, NULL};
+  static fc_cfg_t cfg;
+  static fc_channel_t ch;
   static fc_tls_opts_t tls;
   static char host[64];
-  int stats = 0, use_tls = 0, i = 1;
+  uint32_t repeat = 1, every = 0, v;
+  int stats = 0, arena_stats = 0, use_tls = 0, i = 1;
+  cfg.addr = FC_DEFAULT_ADDR;
+  cfg.timeout_ms = FC_DEFAULT_TIMEOUT_MS;
+  cfg.link.keepalive_without_calls = 1; /* a device pings to keep its NAT binding */
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-    if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {
+    if (strcmp(argv[i], "--help") == 0) {
+      usage_to(1);
+      return 0;
+    } else if (strcmp(argv[i], "--version") == 0) {
+      fc_say(1, "%s\n", FC_VERSION);
+      return 0;
+    } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 1000000u, &repeat) != 0 || repeat == 0) return usage();
+    } else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 86400000u, &every) != 0) return usage();
+    } else if (strcmp(argv[i], "--wait-for-ready") == 0) {
+      cfg.wait_for_ready = 1;
+    } else if (strcmp(argv[i], "--keepalive-ms") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 86400000u, &v) != 0 || v == 0) return usage();
+      cfg.link.keepalive_ms = v;
+    } else if (strcmp(argv[i], "--keepalive-timeout-ms") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 86400000u, &v) != 0 || v == 0) return usage();
+      cfg.link.keepalive_timeout_ms = v;
+    } else if (strcmp(argv[i], "--no-resume") == 0) {
+      tls.no_resume = 1;
+    } else if (strcmp(argv[i], "--stats") == 0) {
+      stats = 1;
+    } else if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {
       cfg.addr = argv[++i];
     } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
       if (parse_timeout(argv[++i], &cfg.timeout_ms) != 0) return usage();
@@ -82,7 +150,7 @@ int main(int argc, char **argv) {
       else
         return usage();
     } else if (strcmp(argv[i], "--arena-stats") == 0) {
-      stats = 1;
+      arena_stats = 1;
     } else {
       return usage();
     }
@@ -96,22 +164,23 @@ int main(int argc, char **argv) {
     cfg.tls = &tls;
   }
   const char *cmd = argv[i];
-  int n = argc - i - 1, rc;
-  fc_status_t st;
-  if (strcmp(cmd, "getprodtypes") == 0 && n == 1) {
-    static char types[api_ClientResponseType_size];
-    rc = fc_get_prod_types(&cfg, argv[i + 1], types, sizeof(types), &st);
-    if (rc == 0)
-      fc_say(1, "%s cloud products type are: %s\n", argv[i + 1], types);
-    else
-      print_error("error while calling client.GetVendorProdTypes() method: ", &st);
-  } else if (strcmp(cmd, "getprods") == 0 && n == 2) {
-    rc = fc_get_prods(&cfg, argv[i + 1], argv[i + 2], print_product, NULL, &st);
-    if (rc != 0) print_error("error while receiving the stream for client.GetVendorProds: ", &st);
-  } else {
-    return usage();
+  int n = argc - i - 1, failed = 0;
+  cfg.link.seed = port_time_ms() * 2654435761u + 1u; /* the backoff's jitter */
+  fc_channel_init(&ch, &cfg);
+  for (uint32_t k = 0; k < repeat; k++) {
+    if (k && every) fc_channel_idle(&ch, every);
+    int rc = run(&ch, cmd, n, argv + i + 1);
+    if (rc < 0) return usage();
+    if (rc != 0) failed = 1;
   }
+  fc_channel_free(&ch);
   if (stats) {
+    const rpc_link_stats_t *s = fc_channel_stats(&ch);
+    fc_say(2, "channel: calls=%lu connects=%lu handshakes=%lu resumed=%lu pings=%lu\n",
+           (unsigned long)s->calls, (unsigned long)s->connects, (unsigned long)s->handshakes,
+           (unsigned long)s->resumed, (unsigned long)s->pings);
+  }
+  if (arena_stats) {
     size_t stack_size, stack = port_stack_high_water(&stack_size);
     fc_say(2, "arena: high-water %lu of %lu bytes\n", (unsigned long)fc_arena_high_water(),
            (unsigned long)fc_arena_size());
@@ -119,5 +188,5 @@ int main(int argc, char **argv) {
       fc_say(2, "stack: high-water %lu of %lu bytes\n", (unsigned long)stack,
              (unsigned long)stack_size);
   }
-  return rc == 0 ? 0 : 1;
+  return failed;
 }

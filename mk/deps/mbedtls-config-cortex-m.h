@@ -31,8 +31,13 @@
  *   - MBEDTLS_FS_IO, MBEDTLS_NET_C: no file system and no sockets; certificates
  *     come through port_file_read() (semihosting on these boards) and the
  *     records go over the port's transport (UART0).
- *   - Session tickets, TLS 1.3 middlebox compatibility, PSK: the board makes
- *     one full handshake per call and talks to the gateway only.
+ *   - TLS 1.3 middlebox compatibility and external PSKs: the board talks to
+ *     the gateway only, with certificates.
+ *
+ * Session resumption: the channel keeps one connection for many calls and,
+ * when it must reconnect, resumes the latest session with its ticket
+ * (TLS 1.3 NewSessionTicket, TLS 1.2 RFC 5077), skipping the certificates'
+ * checks and, with psk_ke, the ECDHE (FC_TLS_RESUME_DHE, docs/boards.md).
  */
 #ifndef FC_MBEDTLS_CONFIG_CORTEX_M_H
 #define FC_MBEDTLS_CONFIG_CORTEX_M_H
@@ -75,6 +80,10 @@ time_t fc_tls_time(time_t *t);
 #define MBEDTLS_SSL_PROTO_TLS1_3
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+/* resumption: the ticket's PSK alone (psk_ke) or with an ECDHE (psk_dhe_ke) */
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_SESSION_TICKETS
 #define MBEDTLS_SSL_CIPHERSUITES                                                                   \
   MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET

@@ -40,6 +40,13 @@ uint32_t port_time_ms(void) {
   return ticks; /* one aligned word: read atomically */
 }
 
+/* Sleeps until SysTick has counted ms: wfi between its interrupts. */
+void port_sleep_ms(uint32_t ms) {
+  uint32_t start = ticks;
+  while (ticks - start < ms)
+    __asm__ volatile("wfi");
+}
+
 /* The date: the board has no RTC, so it asks the debug host once through
  * semihosting SYS_TIME (seconds since 1970) and counts on from there with
  * SysTick; with no host answering, time starts at 0 (1970). A board with an

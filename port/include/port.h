@@ -53,6 +53,10 @@ void port_net_close(port_transport_t *t);
  * difference: (int32_t)(a - b). */
 uint32_t port_time_ms(void);
 
+/* Waits ms milliseconds (a board's channel between calls, or in its
+ * connection backoff, with no connection to keep). */
+void port_sleep_ms(uint32_t ms);
+
 /* The date: seconds since 1970-01-01 00:00 UTC, what certificates' validity
  * dates are checked against. Returns 0 (1970) where the platform knows no
  * date (a bare-metal board with neither an RTC nor a debug host). */

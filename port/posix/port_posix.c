@@ -110,6 +110,12 @@ uint32_t port_time_ms(void) {
   return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+void port_sleep_ms(uint32_t ms) {
+  struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 int64_t port_utc_seconds(void) {
   return (int64_t)time(NULL);
 }

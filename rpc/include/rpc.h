@@ -20,7 +20,8 @@ enum {
   RPC_ERR_TOO_LARGE = -3,  /* a message over the size limit */
   RPC_ERR_PROTO = -4,      /* the peer broke the protocol */
   RPC_ERR_COMPRESSED = -5, /* a compressed message we did not negotiate */
-  RPC_ERR_TRANSPORT = -6   /* the byte stream under the connection failed */
+  RPC_ERR_TRANSPORT = -6,  /* the byte stream under the connection failed */
+  RPC_ERR_TIMEOUT = -7     /* the peer stopped answering (keepalive) */
 };
 
 /* Describes an RPC_ERR_* code in a few words. Never a PORT_ERR_* code: each

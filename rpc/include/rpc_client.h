@@ -92,7 +92,8 @@ int rpc_call_code(const rpc_call_t *call);
 const char *rpc_call_message(const rpc_call_t *call);
 
 /* Offered a call the server refused unprocessed (a stream above a GOAWAY's
- * last id): return 0 to take it over (it is unlinked from this client and
+ * last id) and not yet retried (call->retried, which rpc_link_may_retry
+ * sets): return 0 to take it over (it is unlinked from this client and
  * on_close will not run here), non-zero to let it close with Unavailable. */
 typedef int (*rpc_retry_fn)(void *arg, rpc_client_t *c, rpc_call_t *call);
 
@@ -107,6 +108,10 @@ struct rpc_client {
   const char *scheme;
   uint32_t now_ms;
   int failed; /* the connection is unusable; every call has been closed */
+  /* what keepalive watches (rpc_link.h) */
+  uint32_t frames_in;     /* frames received so far: any is a sign of life */
+  uint32_t goaway_code;   /* the GOAWAY's error code, when goaway */
+  uint8_t too_many_pings; /* that GOAWAY was ENHANCE_YOUR_CALM "too_many_pings" */
 };
 
 /* Settings a board tunes to its memory. Zero fields take the defaults. */
@@ -153,6 +158,9 @@ uint32_t rpc_client_tick(rpc_client_t *c, uint32_t now_ms);
 /* Closes every open call with code/message (the transport is gone) and marks
  * the client failed. */
 void rpc_client_fail(rpc_client_t *c, int code, const char *message);
+
+/* Queues a PING (keepalive). Returns RPC_OK or RPC_ERR_NOMEM. */
+int rpc_client_ping(rpc_client_t *c);
 
 /* True while calls are open or bytes wait to be sent. */
 int rpc_client_busy(const rpc_client_t *c);

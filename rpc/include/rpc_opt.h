@@ -86,6 +86,21 @@
 #define FC_TLS_RECORD_LEN 0
 #endif
 
+/* TLS session resumption: the latest session, serialised
+ * (mbedtls_ssl_session_save), is kept in a static buffer of FC_TLS_TICKET_MAX
+ * bytes: a TLS 1.3 session with the gateway's ticket takes about 300; a TLS
+ * 1.2 one carries the server's certificate too. A session that does not fit
+ * is not kept (the next connection makes a full handshake).
+ * FC_TLS_RESUME_DHE 0 resumes TLS 1.3 sessions with psk_ke (no ECDHE: the
+ * fast way on a slow core), 1 with psk_dhe_ke (forward secrecy for resumed
+ * sessions, at the cost of one ECDHE): docs/boards.md. */
+#ifndef FC_TLS_TICKET_MAX
+#define FC_TLS_TICKET_MAX 1024
+#endif
+#ifndef FC_TLS_RESUME_DHE
+#define FC_TLS_RESUME_DHE 0
+#endif
+
 /* --- a string-free build ------------------------------------------------- */
 
 /* RPC_NO_ERRSTR (make ERRSTR=no, as nanopb's PB_NO_ERRMSG): the runtime's

@@ -1,13 +1,13 @@
 /*
- * rpc_pump.h - drives an rpc_client_t over a port transport until its calls
- * are over: the board's blocking event loop, with the port's clock for
- * deadlines.
+ * rpc_pump.h - drives an rpc_client_t over a port transport: the board's
+ * blocking event loop, with the port's clock for deadlines and keepalive.
  */
 #ifndef RPC_PUMP_H
 #define RPC_PUMP_H
 
 #include "port.h"
 #include "rpc_client.h"
+#include "rpc_link.h"
 
 /* Moves bytes both ways until no call is open. A transport failure closes the
  * open calls with Unavailable. A deadline that passes while bytes are on
@@ -16,5 +16,17 @@
  * RPC_ERR_PROTO if the server broke HTTP/2 (either way the calls hold the
  * reason). */
 int rpc_pump_run(rpc_client_t *c, port_transport_t *t);
+
+/* rpc_pump_run with the link's keepalive (rpc_link.h) on the connection:
+ * also RPC_ERR_TIMEOUT when a PING went unanswered (the calls are closed
+ * with Unavailable; the connection is dead). */
+int rpc_pump_calls(rpc_client_t *c, rpc_link_t *l, port_transport_t *t);
+
+/* Keeps the open connection alive for ms with no call of ours: the server's
+ * PINGs and SETTINGS are answered, keepalive PINGs go out, a GOAWAY or the
+ * server's close is seen. Returns RPC_OK when ms passed, or earlier when the
+ * connection takes no more calls (GOAWAY: rpc_link_usable); else
+ * RPC_ERR_TRANSPORT, RPC_ERR_PROTO or RPC_ERR_TIMEOUT: it is lost. */
+int rpc_pump_idle(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, uint32_t ms);
 
 #endif /* RPC_PUMP_H */

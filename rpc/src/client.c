@@ -38,10 +38,7 @@ static void finish(rpc_call_t *call) {
   rpc_client_t *c = call->client;
   if (call->done) return;
   unlink_call(c, call);
-  if (call->refused && !call->retried && c->retry) {
-    call->retried = 1;
-    if (c->retry(c->retry_arg, c, call) == 0) return;
-  }
+  if (call->refused && !call->retried && c->retry && c->retry(c->retry_arg, c, call) == 0) return;
   call->done = 1;
   if (call->cbs.on_close) call->cbs.on_close(call);
 }
@@ -153,7 +150,16 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   (void)s;
   rpc_client_t *c = ud;
-  if (f->hd.type == NGHTTP2_GOAWAY) c->goaway = 1;
+  static const char calm[] = "too_many_pings";
+  c->frames_in++;
+  if (f->hd.type == NGHTTP2_GOAWAY) {
+    c->goaway = 1;
+    c->goaway_code = f->goaway.error_code;
+    if (f->goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM &&
+        f->goaway.opaque_data_len == sizeof(calm) - 1 &&
+        memcmp(f->goaway.opaque_data, calm, sizeof(calm) - 1) == 0)
+      c->too_many_pings = 1;
+  }
   return 0;
 }
 
@@ -381,6 +387,11 @@ uint32_t rpc_client_tick(rpc_client_t *c, uint32_t now_ms) {
     }
   }
   return next;
+}
+
+int rpc_client_ping(rpc_client_t *c) {
+  if (!c->session || c->failed) return RPC_ERR_ARG;
+  return nghttp2_submit_ping(c->session, NGHTTP2_FLAG_NONE, NULL) == 0 ? RPC_OK : RPC_ERR_NOMEM;
 }
 
 int rpc_client_busy(const rpc_client_t *c) {

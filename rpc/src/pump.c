@@ -1,5 +1,6 @@
 /* pump.c - the board's blocking loop: flush what the core wants to send,
- * wait for bytes no longer than the nearest deadline, feed them in.
+ * wait for bytes no longer than the nearest deadline or keepalive event,
+ * feed them in.
  *
  * Two error spaces meet here and stay apart: the transport's PORT_ERR_*
  * (explained by port_strerror or the transport's own why) and the core's
@@ -41,20 +42,41 @@ static const char *failure(const port_transport_t *t, int32_t port_err) {
                                      : port_strerror(port_err);
 }
 
-int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
+/* Deadlines, then keepalive. Returns the ms until either wants the pump
+ * again, or RPC_ERR_TIMEOUT (as a negative long) when a PING went
+ * unanswered: the calls are then closed with Unavailable. */
+static long timers(rpc_client_t *c, rpc_link_t *l) {
+  uint32_t now = port_time_ms(), wait = rpc_client_tick(c, now), ka;
+  if (l && rpc_link_service(l, c, now, &ka) == RPC_ERR_TIMEOUT) {
+    rpc_client_fail(c, RPC_CODE_UNAVAILABLE,
+                    RPC_ERRSTR("connection error: keepalive ping not answered"));
+    return RPC_ERR_TIMEOUT;
+  }
+  if (l && ka < wait) wait = ka;
+  return wait > RPC_PUMP_POLL_MS ? (long)RPC_PUMP_POLL_MS : (long)wait;
+}
+
+/* The loop of both modes: until no call is open, or (idle) until until_ms
+ * or until the connection takes no more calls. */
+static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, uint32_t until_ms) {
   static uint8_t rx[RPC_PUMP_RX_LEN];
   int32_t port_err = PORT_OK;
-  while (c->calls) {
+  for (;;) {
+    long wait = timers(c, l);
+    if (wait < 0) return (int)wait;
     int r = flush(c, t, &port_err);
     if (r == RPC_ERR_TRANSPORT) {
       rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, port_err));
       return r;
     }
     if (r != RPC_OK) return r; /* the core failed: its calls hold why */
-    uint32_t wait = rpc_client_tick(c, port_time_ms());
-    if (!c->calls) break;
-    if (wait > RPC_PUMP_POLL_MS) wait = RPC_PUMP_POLL_MS;
-    int32_t n = t->recv(t->net, rx, sizeof(rx), wait);
+    if (!idle && !c->calls) break;
+    if (idle) {
+      int32_t left = (int32_t)(until_ms - port_time_ms());
+      if (left <= 0 || !rpc_link_usable(c)) break;
+      if (left < wait) wait = left;
+    }
+    int32_t n = t->recv(t->net, rx, sizeof(rx), (uint32_t)wait);
     if (n < 0) {
       rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, n));
       return RPC_ERR_TRANSPORT;
@@ -69,4 +91,16 @@ int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
   /* let RST_STREAMs and WINDOW_UPDATEs of the last call go out */
   (void)flush(c, t, &port_err);
   return RPC_OK;
+}
+
+int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
+  return drive(c, NULL, t, 0, 0);
+}
+
+int rpc_pump_calls(rpc_client_t *c, rpc_link_t *l, port_transport_t *t) {
+  return drive(c, l, t, 0, 0);
+}
+
+int rpc_pump_idle(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, uint32_t ms) {
+  return drive(c, l, t, 1, port_time_ms() + ms);
 }

@@ -32,6 +32,8 @@ const char *rpc_strerror(int err) {
     return "compressed message not negotiated";
   case RPC_ERR_TRANSPORT:
     return "transport failed";
+  case RPC_ERR_TIMEOUT:
+    return "keepalive ping not answered";
   default:
     return "unknown error";
   }

@@ -1,0 +1,78 @@
+/*
+ * fc_channel.h - the firmware client's channel: one connection to the
+ * gateway for many calls, opened at the first call, kept alive between
+ * calls (keepalive PINGs), reopened with gRPC's connection backoff when it
+ * is lost, its TLS session resumed. Static memory: the caller owns the
+ * channel; the port owns the one transport; nghttp2 and mbedtls live in the
+ * arena while a connection is open. One call at a time.
+ *
+ * The connection's life (states, backoff, keepalive, transparent retry) is
+ * the rpc runtime's rpc_link (rpc_link.h), which the host's storage channel
+ * shares; the channel adds the port's blocking transport and TLS.
+ */
+#ifndef FC_CHANNEL_H
+#define FC_CHANNEL_H
+
+#include "rpc_opt.h" /* first: FC_STATUS_MSG_LEN sizes fc_status_t */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port.h"
+#include "rpc_client.h"
+#include "rpc_link.h"
+
+/* Where and how: addr "HOST:PORT" (ignored by serial ports), each call's
+ * deadline in milliseconds (0: none), TLS settings (fc_tls.h), and the
+ * link's backoff and keepalive (zero fields: gRPC's defaults). */
+typedef struct fc_cfg {
+  const char *addr;
+  uint32_t timeout_ms;
+  const struct fc_tls_opts *tls; /* NULL: plaintext h2c */
+  uint8_t wait_for_ready;        /* a call waits out TRANSIENT_FAILURE (within its deadline) */
+  rpc_link_cfg_t link;
+} fc_cfg_t;
+
+/* A call's outcome: a gRPC code (0 is OK) and its message. */
+typedef struct fc_status {
+  int code;
+  char message[FC_STATUS_MSG_LEN];
+} fc_status_t;
+
+/* Caller-owned (static) storage; the fields are the channel's. */
+typedef struct fc_channel {
+  fc_cfg_t cfg;
+  rpc_link_t link;
+  rpc_client_t client;
+  port_transport_t t;
+  uint8_t open;                /* t, TLS and client are live */
+  char why[FC_STATUS_MSG_LEN]; /* the last attempt's failure, for fail-fast calls */
+} fc_channel_t;
+
+/* Prepares the channel: nothing is dialled until the first call. cfg (and
+ * what it points to) must outlive the channel. */
+void fc_channel_init(fc_channel_t *ch, const fc_cfg_t *cfg);
+
+/* Closes the connection (TLS close_notify) and shuts the channel down. */
+void fc_channel_free(fc_channel_t *ch);
+
+/* RPC_LINK_IDLE ... RPC_LINK_SHUTDOWN (rpc_link_state_name names them). */
+int fc_channel_state(const fc_channel_t *ch);
+
+/* Lets ms pass between calls: an open connection is kept (PINGs answered
+ * and, with keepalive, sent; a GOAWAY or the server's close noticed, and
+ * the connection then closed); without one the board sleeps. */
+void fc_channel_idle(fc_channel_t *ch, uint32_t ms);
+
+/* What the channel has done: calls, connects, handshakes, resumed, pings. */
+const rpc_link_stats_t *fc_channel_stats(const fc_channel_t *ch);
+
+/* Runs one call on the channel: path "/pkg.Service/Method", the encoded
+ * request req[len] (it must stay valid during the call), call prepared with
+ * rpc_call_init and its deframer. Connects first when needed; a call the
+ * server refused unprocessed (GOAWAY) goes once more on a new connection.
+ * Returns the gRPC code, also in *st with its message. */
+int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
+                    size_t len, fc_status_t *st);
+
+#endif /* FC_CHANNEL_H */
