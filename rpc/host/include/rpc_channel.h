@@ -1,13 +1,15 @@
 /*
  * rpc_channel.h - a client connection driven by the host's event loop: one
  * persistent, multiplexed HTTP/2 connection to a server, opened on first use
- * and opened again by the next call after it is lost. The rpc client core
+ * and opened again by the next call after it is lost; while an attempt's
+ * backoff runs (rpc_link.h), calls fail at once with Unavailable. The rpc client core
  * does the protocol; the channel moves its bytes and its clock.
  */
 #ifndef RPC_CHANNEL_H
 #define RPC_CHANNEL_H
 
 #include "rpc_client.h"
+#include "rpc_link.h"
 #include "rpc_loop.h"
 #include "rpc_tls.h"
 
@@ -33,5 +35,14 @@ void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *serv
 
 /* True while the connection is up. */
 int rpc_channel_connected(const rpc_channel_t *ch);
+
+/* The link's state (RPC_LINK_*) and counts (calls, connects, pings...). */
+int rpc_channel_state(const rpc_channel_t *ch);
+const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch);
+
+/* Replaces the backoff and keepalive settings (rpc_link_cfg_t; the default
+ * is a near storage's: 10 ms growing to 1 s, no keepalive). Before the
+ * first call. */
+void rpc_channel_set_link(rpc_channel_t *ch, const rpc_link_cfg_t *cfg);
 
 #endif /* RPC_CHANNEL_H */

@@ -1,6 +1,9 @@
 /* channel.c - the host's client connection: non-blocking connect, bytes
  * between the socket and the rpc client core, a timer for the core's
- * deadlines, reconnection on demand.
+ * deadlines and the link's keepalive, reconnection on demand. When to dial,
+ * how long to back off after a failed attempt, when to ping and which call
+ * to send again are the link's (rpc_link.h), the same code as the board's
+ * channel.
  *
  * A channel has at most two connections: the current one, which takes new
  * calls, and one retiring after the server's GOAWAY, which finishes the calls
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "rpc_channel.h"
+#include "rpc_link.h"
 #include "rpc_log.h"
 #include "sock.h"
 
@@ -46,6 +50,16 @@ struct rpc_channel {
   rpc_defer_t flush;
   int closing;        /* being freed: start nothing */
   ch_conn_t *zombies; /* closed connections an epoll batch may still name */
+  rpc_link_t link;    /* the current connection's life: states, backoff, keepalive */
+};
+
+/* The storage hop is near (one site) and a refused connect costs little:
+ * its backoff starts at 10 ms and stops growing at 1 s, so a storage that
+ * comes back is used within moments, where gRPC's defaults (1 s to 120 s)
+ * suit a device far away. */
+static const rpc_link_cfg_t storage_link = {
+    .backoff_initial_ms = 10,
+    .backoff_max_ms = 1000,
 };
 
 static void conn_down(ch_conn_t *k, const char *why);
@@ -62,6 +76,16 @@ static void arm_tick(rpc_channel_t *ch) {
     if (!ks[i]) continue;
     uint32_t n = rpc_client_tick(&ks[i]->core, now);
     if (n < next) next = n;
+  }
+  ch_conn_t *k = ch->cur;
+  if (k && k->state == CH_UP && k->sock.handshaken) {
+    uint32_t ka, pings = ch->link.stats.pings;
+    if (rpc_link_service(&ch->link, &k->core, now, &ka) == RPC_ERR_TIMEOUT) {
+      conn_down(k, "keepalive ping not answered");
+      return;
+    }
+    if (ka < next) next = ka;
+    if (ch->link.stats.pings != pings) schedule(ch); /* a PING to write */
   }
   if (next == UINT32_MAX)
     rpc_timer_stop(ch->loop, &ch->tick);
@@ -134,7 +158,13 @@ static void conn_down(ch_conn_t *k, const char *why) {
   rpc_channel_t *ch = k->ch;
   char m[200];
   snprintf(m, sizeof(m), "connection error: desc = \"transport: %s (%s)\"", why, ch->addr);
-  if (ch->cur == k) ch->cur = NULL; /* new calls dial afresh */
+  if (ch->cur == k) { /* new calls dial afresh, after a backoff if it never came up */
+    ch->cur = NULL;
+    if (ch->link.state == RPC_LINK_CONNECTING)
+      rpc_link_failed(&ch->link, (uint32_t)rpc_loop_now(ch->loop));
+    else
+      rpc_link_down(&ch->link);
+  }
   /* on_close handlers run now; a call they start goes to a new connection */
   k->failing = 1;
   rpc_client_fail(&k->core, RPC_CODE_UNAVAILABLE, m);
@@ -150,6 +180,7 @@ static void conn_retire(ch_conn_t *k) {
   if (ch->old) conn_down(ch->old, "replaced while retiring");
   ch->cur = NULL;
   ch->old = k;
+  rpc_link_down(&ch->link);
 }
 
 static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
@@ -161,12 +192,8 @@ static int retry_refused(void *arg, rpc_client_t *c, rpc_call_t *call) {
   rpc_channel_t *ch = k->ch;
   (void)c;
   if (k->core.goaway) conn_retire(k);
-  uint32_t timeout = 0, now = (uint32_t)rpc_loop_now(ch->loop);
-  if (call->has_deadline) {
-    int32_t left = (int32_t)(call->deadline_ms - now);
-    if (left <= 0) return -1; /* too late: let it close */
-    timeout = (uint32_t)left;
-  }
+  uint32_t timeout;
+  if (!rpc_link_may_retry(&ch->link, call, (uint32_t)rpc_loop_now(ch->loop), &timeout)) return -1;
   return start_on(ch, call, call->path, call->req, call->req_len, timeout) == RPC_OK ? 0 : -1;
 }
 
@@ -198,6 +225,8 @@ static void on_io(rpc_io_t *io, uint32_t ev) {
       return;
     }
   }
+  if (k == ch->cur && ch->link.state == RPC_LINK_CONNECTING)
+    rpc_link_up(&ch->link, &k->core, (uint32_t)rpc_loop_now(ch->loop));
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[16384];
     /* a deadline that passed before these bytes were read wins over them;
@@ -238,12 +267,16 @@ rpc_channel_t *rpc_channel_new(rpc_loop_t *loop, const char *addr) {
   ch->tick.arg = ch;
   ch->flush.fn = on_flush;
   ch->flush.arg = ch;
+  rpc_link_cfg_t cfg = storage_link;
+  cfg.seed = (uint32_t)rpc_loop_now(loop) ^ (uint32_t)(uintptr_t)ch;
+  rpc_link_init(&ch->link, &cfg);
   return ch;
 }
 
 void rpc_channel_free(rpc_channel_t *ch) {
   if (!ch) return;
   ch->closing = 1;
+  rpc_link_shutdown(&ch->link);
   if (ch->cur) conn_down(ch->cur, "channel closed");
   if (ch->old) conn_down(ch->old, "channel closed");
   rpc_timer_stop(ch->loop, &ch->tick);
@@ -315,14 +348,22 @@ static int dial(rpc_channel_t *ch) {
 static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
                     size_t len, uint32_t timeout_ms) {
   if (ch->closing) return RPC_ERR_ARG; /* the channel is being freed */
-  if (ch->cur && (ch->cur->failing || ch->cur->core.goaway)) conn_retire(ch->cur);
+  if (ch->cur && (ch->cur->failing || !rpc_link_usable(&ch->cur->core))) conn_retire(ch->cur);
   if (!ch->cur) {
+    uint32_t wait, now = (uint32_t)rpc_loop_update_now(ch->loop);
+    /* fail fast while the backoff runs (a storage call does not wait for ready) */
+    if (rpc_link_want(&ch->link, now, 0, &wait) != RPC_LINK_CONNECT) return RPC_ERR_TRANSPORT;
+    rpc_link_connecting(&ch->link, now);
     int r = dial(ch);
-    if (r != RPC_OK) return r;
+    if (r != RPC_OK) {
+      rpc_link_failed(&ch->link, now);
+      return r;
+    }
   }
   int r = rpc_client_start(&ch->cur->core, call, path, req, len, timeout_ms,
                            (uint32_t)rpc_loop_update_now(ch->loop));
   if (r != RPC_OK) return r;
+  ch->link.stats.calls++;
   schedule(ch);
   return RPC_OK;
 }
@@ -341,4 +382,16 @@ void rpc_channel_cancel(rpc_channel_t *ch, rpc_call_t *call) {
 
 int rpc_channel_connected(const rpc_channel_t *ch) {
   return ch->cur && ch->cur->state == CH_UP;
+}
+
+int rpc_channel_state(const rpc_channel_t *ch) {
+  return ch->link.state;
+}
+
+const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch) {
+  return &ch->link.stats;
+}
+
+void rpc_channel_set_link(rpc_channel_t *ch, const rpc_link_cfg_t *cfg) {
+  rpc_link_init(&ch->link, cfg);
 }
