@@ -146,6 +146,11 @@ $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -o $@ $< $(GW_LIB_OBJ) \
 	  -lnghttp2 -lprotobuf-nanopb -luuid $(TLS_LIBS) $(BOARD_LIBS)
+# The link's decisions over a client core with no transport.
+$(B)/tests/test_link: tests/unit/test_link.c $(call obj,$(RPC_CLIENT_CORE) $(RPC_COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(call obj,$(RPC_CLIENT_CORE) $(RPC_COMMON)) \
+	  -lnghttp2 $(BOARD_LIBS)
 # The pump with a fake port (the test defines port_time_ms and port_strerror).
 $(B)/tests/test_pump: tests/unit/test_pump.c $(call obj,$(RPC_CLIENT) $(RPC_COMMON))
 	@mkdir -p $(dir $@)
