@@ -19,14 +19,17 @@ typedef struct gw_opts {
   rpc_server_limits_t lim;
   const char *tls_cert, *tls_key, *tls_client_ca;   /* serve TLS, optionally mutual */
   const char *storage_tls_ca, *storage_server_name; /* TLS to storage */
+  const char *tls_ticket_key;                       /* shared session ticket key */
+  unsigned char ticket_key[RPC_TLS_TICKET_KEY_LEN];
 } gw_opts_t;
 
 static int usage(void) {
-  fprintf(stderr, "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT] "
-                  "[--stream-delay-ms N] [--workers N]\n"
-                  "               [--tls-cert F --tls-key F [--tls-client-ca F]]\n"
-                  "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
-                  "       " DM_LIMITS_USAGE "\n");
+  fprintf(stderr,
+          "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT] "
+          "[--stream-delay-ms N] [--workers N]\n"
+          "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
+          "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
+          "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
@@ -59,6 +62,12 @@ static int serve(void *arg) {
   if (o->tls_cert &&
       !(tls = rpc_tls_server_cfg(o->tls_cert, o->tls_key, o->tls_client_ca, err, sizeof(err))))
     rpc_log("%s", err);
+  if (tls && rpc_tls_server_tickets(tls, o->tls_ticket_key ? o->ticket_key : NULL, err,
+                                    sizeof(err)) != 0) {
+    rpc_log("%s", err);
+    rpc_tls_cfg_free(tls);
+    tls = NULL;
+  }
   if (o->storage_tls_ca &&
       !(stls = rpc_tls_client_cfg(o->storage_tls_ca, NULL, NULL, err, sizeof(err))))
     rpc_log("%s", err);
@@ -116,6 +125,8 @@ int main(int argc, char **argv) {
       o.tls_key = argv[++i];
     } else if (strcmp(argv[i], "--tls-client-ca") == 0 && i + 1 < argc) {
       o.tls_client_ca = argv[++i];
+    } else if (strcmp(argv[i], "--tls-ticket-key") == 0 && i + 1 < argc) {
+      o.tls_ticket_key = argv[++i];
     } else if (strcmp(argv[i], "--storage-tls-ca") == 0 && i + 1 < argc) {
       o.storage_tls_ca = argv[++i];
     } else if (strcmp(argv[i], "--storage-server-name") == 0 && i + 1 < argc) {
@@ -127,7 +138,15 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (!o.tls_cert != !o.tls_key || (o.tls_client_ca && !o.tls_cert)) return usage();
+  if (!o.tls_cert != !o.tls_key || ((o.tls_client_ca || o.tls_ticket_key) && !o.tls_cert))
+    return usage();
+  char err[256];
+  /* once, before the workers fork: they all seal tickets under this key */
+  if (o.tls_ticket_key &&
+      rpc_tls_ticket_key_read(o.tls_ticket_key, o.ticket_key, err, sizeof(err)) != 0) {
+    rpc_log("%s", err);
+    return 1;
+  }
   if (o.storage_tls_ca && !o.storage_server_name) {
     /* verify storage's certificate for the host part of --storage */
     static char host[128];

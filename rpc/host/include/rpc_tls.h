@@ -12,6 +12,13 @@
 
 #define RPC_TLS_AGAIN (-100) /* would block: wait for the socket, call again */
 
+/* A ticket key file's size: nginx's ssl_session_ticket_key layout (16 bytes
+ * name, 32 HMAC, 32 AES); all 80 go through HKDF (docs/design.md). */
+#define RPC_TLS_TICKET_KEY_LEN 80
+/* How long a session ticket resumes (docs/design.md, "TLS session
+ * resumption"). */
+#define RPC_TLS_TICKET_LIFETIME_S 7200
+
 typedef struct rpc_tls_cfg rpc_tls_cfg_t;
 typedef struct rpc_tls rpc_tls_t;
 
@@ -27,6 +34,18 @@ rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *
                                   size_t errlen);
 
 void rpc_tls_cfg_free(rpc_tls_cfg_t *cfg);
+
+/* Reads a ticket key file of exactly RPC_TLS_TICKET_KEY_LEN bytes into key.
+ * 0, or -1 with the reason in err. */
+int rpc_tls_ticket_key_read(const char *path, unsigned char key[RPC_TLS_TICKET_KEY_LEN], char *err,
+                            size_t errlen);
+
+/* Makes a server configuration issue session tickets (TLS 1.3
+ * NewSessionTicket, TLS 1.2 RFC 5077) and resume from them, accepting TLS
+ * 1.3's psk_ke and psk_dhe_ke. key: a ticket key file's bytes (copied), so
+ * that servers sharing it resume each other's sessions; NULL: random keys.
+ * 0, or -1 with the reason in err. */
+int rpc_tls_server_tickets(rpc_tls_cfg_t *cfg, const unsigned char *key, char *err, size_t errlen);
 
 /* A TLS session over the non-blocking socket fd; server_name is checked
  * against the server's certificate (clients only; NULL on servers). */
@@ -50,8 +69,13 @@ void rpc_tls_refuse(rpc_tls_t *t);
 /* True when the socket must become writable before the TLS layer can go on. */
 int rpc_tls_wants_write(const rpc_tls_t *t);
 
-/* The peer certificate's subject CN ("" when none). */
+/* The peer certificate's subject CN ("" when none); on a resumed session,
+ * the CN of the full handshake, sealed in the ticket. */
 const char *rpc_tls_peer_cn(const rpc_tls_t *t);
+
+/* True once the handshake resumed a session from a ticket (no certificate
+ * was exchanged: the ticket stands for the earlier verification). */
+int rpc_tls_resumed(const rpc_tls_t *t);
 
 /* What went wrong, in words. */
 const char *rpc_tls_error(const rpc_tls_t *t);

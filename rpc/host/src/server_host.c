@@ -183,7 +183,10 @@ static int conn_handshake(rpc_conn_t *c) {
     rpc_timer_start(c->srv->loop, &c->timer, REFUSE_LINGER_MS);
     return -1;
   }
-  rpc_sconn_set_identity(c->core, rpc_tls_peer_cn(c->sock.tls));
+  const char *cn = rpc_tls_peer_cn(c->sock.tls);
+  rpc_sconn_set_identity(c->core, cn);
+  if (rpc_tls_resumed(c->sock.tls)) /* full handshakes stay unlogged, as before */
+    rpc_log("tls: resumed session with %s%s%s", c->peer, *cn ? ", device " : "", cn);
   return 0;
 }
 

@@ -11,10 +11,15 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/gcm.h>
+#include <mbedtls/hkdf.h>
+#include <mbedtls/md.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
 #include "rpc_tls.h"
@@ -27,6 +32,8 @@ struct rpc_tls_cfg {
   mbedtls_pk_context key;
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
+  mbedtls_ssl_ticket_context tickets; /* mbedtls's sealed session state */
+  mbedtls_gcm_context cn_seal;        /* seals our trailer: the device's CN */
 };
 
 struct rpc_tls {
@@ -39,6 +46,13 @@ struct rpc_tls {
   size_t wretry; /* length of a write mbedtls must be given again */
   char cn[128];
   char err[200];
+  /* what the handshake saw, for the session ticket callbacks */
+  int leaf_seen;     /* a client certificate came in this handshake */
+  char leaf_cn[128]; /* its CN */
+  int from_ticket;   /* one of our tickets was accepted */
+  int ticket_flags;  /* that ticket's TICKET_VERIFIED */
+  char ticket_cn[128];
+  int resumed;
 };
 
 static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
@@ -50,6 +64,8 @@ static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   mbedtls_pk_init(&c->key);
   mbedtls_entropy_init(&c->entropy);
   mbedtls_ctr_drbg_init(&c->drbg);
+  mbedtls_ssl_ticket_init(&c->tickets);
+  mbedtls_gcm_init(&c->cn_seal);
   if (rpc_tls_setup(&c->conf, endpoint, rpc_tls_suites, &c->drbg, mbedtls_entropy_func, &c->entropy,
                     err, errlen) != 0) {
     rpc_tls_cfg_free(c);
@@ -123,9 +139,220 @@ void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
   mbedtls_x509_crt_free(&c->ca);
   mbedtls_x509_crt_free(&c->own);
   mbedtls_pk_free(&c->key);
+  mbedtls_ssl_ticket_free(&c->tickets);
+  mbedtls_gcm_free(&c->cn_seal);
   mbedtls_ctr_drbg_free(&c->drbg);
   mbedtls_entropy_free(&c->entropy);
   free(c);
+}
+
+/* The subject CN of crt (NULL: none) into cn[128], for the logs. */
+static void cn_of(const mbedtls_x509_crt *crt, char *cn) {
+  cn[0] = '\0';
+  for (const mbedtls_x509_name *n = crt ? &crt->subject : NULL; n; n = n->next) {
+    if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+      size_t l = n->val.len < 127 ? n->val.len : 127;
+      memcpy(cn, n->val.p, l);
+      cn[l] = '\0';
+      for (size_t i = 0; i < l; i++) /* a log line stays one line */
+        if ((unsigned char)cn[i] < 0x20 || cn[i] == 0x7f) cn[i] = '?';
+    }
+  }
+}
+
+static void find_cn(rpc_tls_t *t) {
+  cn_of(mbedtls_ssl_get_peer_cert(&t->ssl), t->cn);
+}
+
+/*
+ * Session tickets. mbedtls seals the session state (mbedtls_ssl_ticket_*);
+ * its TLS 1.3 server state has no peer certificate, so the device's CN
+ * travels in a trailer that we seal with AES-256-GCM, the whole mbedtls
+ * ticket as additional data, so that a CN cannot be moved to another ticket:
+ *
+ *   mbedtls ticket | nonce (12) | sealed [1, flags, CN...] (n) | tag (16) | n (1)
+ *
+ * The callbacks get no ssl: `current' is the connection whose handshake
+ * is stepping (rpc_tls_handshake). Each event loop is one thread (one
+ * process per --workers), so one per thread is exact.
+ */
+#define TICKET_V1 1
+#define TICKET_VERIFIED 0x01 /* the client's certificate verified */
+#define TICKET_NONCE 12
+#define TICKET_TAG 16
+#define TICKET_TRAILER_MAX (TICKET_NONCE + 2 + 127 + TICKET_TAG + 1)
+/* mbedtls's own age check for a key from a file: never (ours is below) */
+#define TICKET_KEY_FOREVER UINT32_MAX
+#define TICKET_INFO "rpc-tls session ticket key v1"
+
+static _Thread_local rpc_tls_t *current;
+
+/* Notes the client's certificate as mbedtls verifies it: in TLS 1.2 the
+ * ticket is written before mbedtls_ssl_get_peer_cert can see it. */
+static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
+  rpc_tls_t *t = arg;
+  (void)flags; /* the verdict is check_client's (VERIFY_OPTIONAL) */
+  if (depth == 0) {
+    t->leaf_seen = 1;
+    cn_of(crt, t->leaf_cn);
+  }
+  return 0;
+}
+
+/* What a new ticket says about the device: the certificate of this
+ * handshake, else that of the ticket it resumed. */
+static int ticket_identity(const rpc_tls_t *t, const char **cn) {
+  *cn = "";
+  if (!t) return 0;
+  if (t->leaf_seen) {
+    *cn = t->leaf_cn;
+    return mbedtls_ssl_get_verify_result(&t->ssl) == 0 ? TICKET_VERIFIED : 0;
+  }
+  if (t->from_ticket) {
+    *cn = t->ticket_cn;
+    return t->ticket_flags;
+  }
+  return 0;
+}
+
+static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
+                        const unsigned char *end, size_t *tlen, uint32_t *lifetime) {
+  rpc_tls_cfg_t *c = arg;
+  if (end - start < TICKET_TRAILER_MAX) return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+  int rc = mbedtls_ssl_ticket_write(&c->tickets, session, start, end - TICKET_TRAILER_MAX, tlen,
+                                    lifetime);
+  if (rc) return rc;
+  *lifetime = RPC_TLS_TICKET_LIFETIME_S;
+  const char *cn;
+  unsigned char pt[2 + 127];
+  pt[0] = TICKET_V1;
+  pt[1] = (unsigned char)ticket_identity(current, &cn);
+  size_t n = 2 + strlen(cn); /* cn_of keeps it under 128 */
+  memcpy(pt + 2, cn, n - 2);
+  unsigned char *nonce = start + *tlen, *ct = nonce + TICKET_NONCE;
+  if ((rc = mbedtls_ctr_drbg_random(&c->drbg, nonce, TICKET_NONCE)) ||
+      (rc = mbedtls_gcm_crypt_and_tag(&c->cn_seal, MBEDTLS_GCM_ENCRYPT, n, nonce, TICKET_NONCE,
+                                      start, *tlen, pt, ct, TICKET_TAG, ct + n)))
+    return rc;
+  ct[n + TICKET_TAG] = (unsigned char)n;
+  *tlen += TICKET_NONCE + n + TICKET_TAG + 1;
+  return 0;
+}
+
+/* Opens our trailer over buf[0..len): the mbedtls ticket's length, or -1
+ * when the trailer is not ours, forged, or moved from another ticket. */
+static long ticket_open(rpc_tls_cfg_t *c, const unsigned char *buf, size_t len,
+                        unsigned char pt[2 + 127], size_t *n) {
+  if (len < TICKET_NONCE + 2 + TICKET_TAG + 1) return -1;
+  *n = buf[len - 1];
+  if (*n < 2 || *n > 2 + 127 || len < TICKET_NONCE + *n + TICKET_TAG + 1) return -1;
+  size_t l = len - 1 - TICKET_TAG - *n - TICKET_NONCE;
+  const unsigned char *nonce = buf + l, *ct = nonce + TICKET_NONCE;
+  if (mbedtls_gcm_auth_decrypt(&c->cn_seal, *n, nonce, TICKET_NONCE, buf, l, ct + *n, TICKET_TAG,
+                               ct, pt) != 0 ||
+      pt[0] != TICKET_V1)
+    return -1;
+  return (long)l;
+}
+
+/* Any failure is a full handshake: mbedtls ignores a ticket it cannot
+ * parse, in both versions. */
+static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf, size_t len) {
+  rpc_tls_cfg_t *c = arg;
+  unsigned char pt[2 + 127];
+  size_t n;
+  long l = ticket_open(c, buf, len, pt, &n);
+  /* a ticket from before client certificates were required proves none */
+  if (l < 0 || !current || (c->require_cert && !(pt[1] & TICKET_VERIFIED)))
+    return MBEDTLS_ERR_SSL_INVALID_MAC;
+  int rc = mbedtls_ssl_ticket_parse(&c->tickets, session, buf, (size_t)l);
+  if (rc) return rc;
+  /* ours, not mbedtls's: a key from a file never expires (tickets_from_file) */
+  mbedtls_ms_time_t born, age = -1;
+  if (mbedtls_ssl_session_get_ticket_creation_time(session, &born) == 0)
+    age = mbedtls_ms_time() - born;
+  if (age < 0 || age > (mbedtls_ms_time_t)RPC_TLS_TICKET_LIFETIME_S * 1000) {
+    mbedtls_ssl_session_free(session);
+    return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+  }
+  current->from_ticket = 1;
+  current->ticket_flags = pt[1];
+  memcpy(current->ticket_cn, pt + 2, n - 2);
+  current->ticket_cn[n - 2] = '\0';
+  return 0;
+}
+
+/* Installs the key derived from a ticket key file: HKDF-SHA256 over its 80
+ * bytes gives mbedtls's 4-byte key name and 32-byte key, then ours. */
+static int tickets_from_file(rpc_tls_cfg_t *c, const unsigned char key[RPC_TLS_TICKET_KEY_LEN]) {
+  unsigned char okm[MBEDTLS_SSL_TICKET_KEY_NAME_BYTES + 32 + 32];
+  const unsigned char *name = okm, *mk = okm + MBEDTLS_SSL_TICKET_KEY_NAME_BYTES, *ck = mk + 32;
+  int rc = mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), NULL, 0, key,
+                        RPC_TLS_TICKET_KEY_LEN, (const unsigned char *)TICKET_INFO,
+                        sizeof(TICKET_INFO) - 1, okm, sizeof(okm));
+  /* forever: mbedtls would replace an expired key with a random one, and
+   * the gateways behind one address would stop sharing theirs */
+  if (!rc)
+    rc = mbedtls_ssl_ticket_rotate(&c->tickets, name, MBEDTLS_SSL_TICKET_KEY_NAME_BYTES, mk, 32,
+                                   TICKET_KEY_FOREVER);
+  if (!rc) rc = mbedtls_gcm_setkey(&c->cn_seal, MBEDTLS_CIPHER_ID_AES, ck, 256);
+  mbedtls_platform_zeroize(okm, sizeof(okm));
+  return rc;
+}
+
+static int tickets_random(rpc_tls_cfg_t *c) {
+  unsigned char ck[32];
+  int rc = mbedtls_ctr_drbg_random(&c->drbg, ck, sizeof(ck));
+  if (!rc) rc = mbedtls_gcm_setkey(&c->cn_seal, MBEDTLS_CIPHER_ID_AES, ck, 256);
+  mbedtls_platform_zeroize(ck, sizeof(ck));
+  return rc;
+}
+
+int rpc_tls_server_tickets(rpc_tls_cfg_t *c, const unsigned char *key, char *err, size_t errlen) {
+  if (!c || mbedtls_ssl_conf_get_endpoint(&c->conf) != MBEDTLS_SSL_IS_SERVER) {
+    snprintf(err, errlen, "session tickets: not a server configuration");
+    return -1;
+  }
+  /* mbedtls makes two random keys and renews them each lifetime, keeping
+   * the previous one: what a gateway without a key file uses */
+  int rc = mbedtls_ssl_ticket_setup(&c->tickets, mbedtls_ctr_drbg_random, &c->drbg,
+                                    MBEDTLS_CIPHER_AES_256_GCM, RPC_TLS_TICKET_LIFETIME_S);
+  if (!rc) rc = key ? tickets_from_file(c, key) : tickets_random(c);
+  if (rc) {
+    rpc_tls_say(err, errlen, "session tickets", NULL, rc);
+    return -1;
+  }
+  /* psk_ke (no ECDHE: cheaper for a board, no forward secrecy for the
+   * resumed session) and psk_dhe_ke alike; the client chooses */
+  mbedtls_ssl_conf_tls13_key_exchange_modes(&c->conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_ALL);
+  mbedtls_ssl_conf_session_tickets_cb(&c->conf, ticket_write, ticket_parse, c);
+  return 0;
+}
+
+int rpc_tls_ticket_key_read(const char *path, unsigned char key[RPC_TLS_TICKET_KEY_LEN], char *err,
+                            size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "cannot read ticket key %s: %s", path, strerror(errno));
+    return -1;
+  }
+  unsigned char extra;
+  size_t n = fread(key, 1, RPC_TLS_TICKET_KEY_LEN, f);
+  int more = n == RPC_TLS_TICKET_KEY_LEN && fread(&extra, 1, 1, f) == 1;
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    snprintf(err, errlen, "cannot read ticket key %s", path);
+    return -1;
+  }
+  if (n != RPC_TLS_TICKET_KEY_LEN || more) {
+    snprintf(err, errlen,
+             "ticket key %s: must be exactly %d random bytes (e.g. openssl rand 80 > FILE)", path,
+             RPC_TLS_TICKET_KEY_LEN);
+    mbedtls_platform_zeroize(key, RPC_TLS_TICKET_KEY_LEN);
+    return -1;
+  }
+  return 0;
 }
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
@@ -161,6 +388,7 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
     return NULL;
   }
   mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+  if (t->server) mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
   return t;
 }
 
@@ -168,21 +396,6 @@ void rpc_tls_free(rpc_tls_t *t) {
   if (!t) return;
   mbedtls_ssl_free(&t->ssl);
   free(t);
-}
-
-/* The subject CN of the peer's certificate, for the logs. */
-static void find_cn(rpc_tls_t *t) {
-  const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&t->ssl);
-  t->cn[0] = '\0';
-  for (const mbedtls_x509_name *n = crt ? &crt->subject : NULL; n; n = n->next) {
-    if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
-      size_t l = n->val.len < sizeof(t->cn) - 1 ? n->val.len : sizeof(t->cn) - 1;
-      memcpy(t->cn, n->val.p, l);
-      t->cn[l] = '\0';
-      for (size_t i = 0; i < l; i++) /* a log line stays one line */
-        if ((unsigned char)t->cn[i] < 0x20 || t->cn[i] == 0x7f) t->cn[i] = '?';
-    }
-  }
 }
 
 /* Notes why the session failed with rc (rpc_tls_error); returns -1. */
@@ -218,13 +431,24 @@ static int check_client(rpc_tls_t *t) {
 
 int rpc_tls_handshake(rpc_tls_t *t) {
   t->want_write = 0;
+  current = t; /* for the ticket callbacks */
   int rc = mbedtls_ssl_handshake(&t->ssl);
+  current = NULL;
   if (rc == 0) {
     const char *p = mbedtls_ssl_get_alpn_protocol(&t->ssl);
     /* gRPC over TLS is h2 by ALPN; a server refuses a client that offers none */
     if ((p && strcmp(p, RPC_TLS_ALPN) != 0) || (!p && t->server)) {
       snprintf(t->err, sizeof(t->err), "ALPN chose %s, not " RPC_TLS_ALPN, p ? p : "nothing");
       return -1;
+    }
+    /* resumed: no certificate this time, the ticket proves the earlier
+     * verification and carries the CN. A TLS 1.3 ticket we accepted that
+     * mbedtls then turned down (its ticket-age window) gives a full
+     * handshake: with client certificates required, one came. */
+    t->resumed = t->from_ticket && !t->leaf_seen;
+    if (t->resumed) {
+      memcpy(t->cn, t->ticket_cn, sizeof(t->cn));
+      return 0;
     }
     if (t->require_cert && check_client(t) != 0) return -1;
     find_cn(t);
@@ -275,6 +499,10 @@ int rpc_tls_wants_write(const rpc_tls_t *t) {
 
 const char *rpc_tls_peer_cn(const rpc_tls_t *t) {
   return t->cn;
+}
+
+int rpc_tls_resumed(const rpc_tls_t *t) {
+  return t->resumed;
 }
 
 const char *rpc_tls_error(const rpc_tls_t *t) {
