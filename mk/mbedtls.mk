@@ -76,11 +76,14 @@ $(MBEDTLS_H): $(MBEDTLS_SRC)/include/mbedtls/build_info.h $(MBEDTLS_FETCHED)
 	cp -r $(MBEDTLS_SRC)/include/mbedtls $(MBEDTLS_SRC)/include/psa $(MBEDTLS_DIR)/include/
 	@touch $@
 
+# A board may compile some modules with other flags (MBEDTLS_SPEED_MODULES
+# with MBEDTLS_SPEED_CFLAGS, which come after the board's and so win):
+# the Cortex-M boards build the bignum and curve arithmetic for speed.
 $(MBEDTLS_DIR)/obj/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c $(MBEDTLS_H) $(MBEDTLS_CONFIG_H) \
-  mk/mbedtls.mk
+  mk/mbedtls.mk boards/$(BOARD)/board.mk
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(MBEDTLS_CC) -c $< -o $@
+	@$(MBEDTLS_CC) $(if $(filter $*,$(MBEDTLS_SPEED_MODULES)),$(MBEDTLS_SPEED_CFLAGS)) -c $< -o $@
 
 $(MBEDTLS_LIB): $(MBEDTLS_OBJ)
 	@mkdir -p $(dir $@)
