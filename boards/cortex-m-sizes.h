@@ -26,6 +26,10 @@
  * 700 bytes). Command lines with TLS carry three file paths: room for them. */
 #define FC_TLS_RECORD_LEN 4096
 #define FC_TLS_FILE_MAX 2048
+/* TLS 1.3 resumption with the ticket alone (psk_ke): one ECDHE costs about
+ * 1.1 s at 12.5 MHz, more than the whole resumed handshake should
+ * (docs/boards.md, "TLS session resumption on the boards"). */
+#define FC_TLS_RESUME_DHE 0
 #define PORT_CMDLINE_MAX 512
 #define PORT_ARGV_MAX 24
 

@@ -16,17 +16,35 @@
 
 enum { FC_TLS_ANY = 0, FC_TLS_1_2 = 12, FC_TLS_1_3 = 13 };
 
+/* How a TLS 1.3 session is resumed: 0 the build's FC_TLS_RESUME_DHE
+ * (rpc_opt.h), psk_ke (the ticket alone: no ECDHE) or psk_dhe_ke (with an
+ * ECDHE: forward secrecy). */
+enum { FC_TLS_RESUME_PSK = 1, FC_TLS_RESUME_PSK_DHE = 2 };
+
+/* fc_tls_open's answer when a psk_ke offer (the ticket alone) was refused:
+ * the ticket is forgotten; open a new transport for a full handshake. */
+#define FC_TLS_RETRY_FULL (-2)
+
 typedef struct fc_tls_opts {
   const char *ca;          /* PEM or DER file of the CA that signed the server */
   const char *cert, *key;  /* the device's certificate and key, or NULL */
   const char *server_name; /* the name the server's certificate must carry */
   int version;             /* FC_TLS_ANY (1.3, else 1.2), or only that one */
   int no_resume;           /* never resume a session: a full handshake each time */
+  int resume;              /* 0, FC_TLS_RESUME_PSK or FC_TLS_RESUME_PSK_DHE */
 } fc_tls_opts_t;
 
+/* Reads and parses the CA, the device's certificate and key, and sets up
+ * the configuration, once for all the connections that follow (fc_tls_open
+ * does it when it has not been done). Returns 0, or -1 with the reason. */
+int fc_tls_prepare(const fc_tls_opts_t *o, char *err, size_t errlen);
+
+/* Frees what fc_tls_prepare loaded (after the last connection). */
+void fc_tls_unload(void);
+
 /* Runs the handshake over the open transport *t within timeout_ms and, on
- * success, replaces *t with the TLS transport over it. Returns 0, or -1 with
- * the reason in err. */
+ * success, replaces *t with the TLS transport over it. Returns 0; -1 with
+ * the reason in err; or FC_TLS_RETRY_FULL. */
 int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms, char *err,
                 size_t errlen);
 

@@ -22,6 +22,9 @@ void fc_channel_init(fc_channel_t *ch, const fc_cfg_t *cfg) {
   memset(ch, 0, sizeof(*ch));
   ch->cfg = *cfg;
   rpc_link_init(&ch->link, &cfg->link);
+  /* the credentials are read at start, not in the first call's deadline; a
+   * failure here is the first dial's to report */
+  if (cfg->tls) fc_tls_prepare(cfg->tls, ch->why, sizeof(ch->why));
 }
 
 static void hang_up(fc_channel_t *ch) {
@@ -35,6 +38,7 @@ static void hang_up(fc_channel_t *ch) {
 
 void fc_channel_free(fc_channel_t *ch) {
   hang_up(ch);
+  if (ch->cfg.tls) fc_tls_unload();
   rpc_link_shutdown(&ch->link);
 }
 
@@ -74,8 +78,18 @@ static int dial(fc_channel_t *ch, uint32_t left) {
   if (ch->cfg.tls) {
     char why[FC_STATUS_MSG_LEN - 40];
     uint32_t spent = port_time_ms() - start;
-    if (fc_tls_open(&ch->t, ch->cfg.tls, left ? (left > spent ? left - spent : 1u) : 0, why,
-                    sizeof(why)) != 0) {
+    r = fc_tls_open(&ch->t, ch->cfg.tls, left ? (left > spent ? left - spent : 1u) : 0, why,
+                    sizeof(why));
+    if (r == FC_TLS_RETRY_FULL) { /* the ticket alone was refused: once more, in full */
+      port_net_close(&ch->t);
+      spent = port_time_ms() - start;
+      if (port_net_open(&ch->t, host, port, budget) == PORT_OK)
+        r = fc_tls_open(&ch->t, ch->cfg.tls, left ? (left > spent ? left - spent : 1u) : 0, why,
+                        sizeof(why));
+      else
+        RPC_ERRF(why, sizeof(why), "%s", RPC_ERRSTR("the server closed the connection"));
+    }
+    if (r != 0) {
       RPC_ERRF(ch->why, sizeof(ch->why), "connection error: %s", why);
       port_net_close(&ch->t);
       return attempt_failed(ch);

@@ -44,13 +44,15 @@ static struct {
   mbedtls_pk_context key;
   port_transport_t raw; /* the transport under TLS */
   uint32_t timeout_ms;  /* the current wait of recv */
-  int open;
-  int seeded;     /* drbg is ready */
-  int got_data;   /* application bytes came: an alert is no longer the handshake's */
-  int alert;      /* the fatal alert the server sent after the handshake, or -1 */
-  int unreadable; /* a record failed its MAC before any data: see tls_why */
-  int verified;   /* the server's certificate was checked: a full handshake */
-  int resumed;    /* the last handshake resumed a session */
+  int open;             /* a session (ssl) is live */
+  int prepared;         /* conf, drbg and the credentials are loaded (prepare) */
+  int psk_only;         /* this handshake offered the ticket alone (psk_ke) */
+  int seeded;           /* drbg is ready */
+  int got_data;         /* application bytes came: an alert is no longer the handshake's */
+  int alert;            /* the fatal alert the server sent after the handshake, or -1 */
+  int unreadable;       /* a record failed its MAC before any data: see tls_why */
+  int verified;         /* the server's certificate was checked: a full handshake */
+  int resumed;          /* the last handshake resumed a session */
   char why[160];
 } s;
 
@@ -58,6 +60,7 @@ static struct {
  * and is offered on the next one (fc_tls_opts_t.no_resume: never). */
 static uint8_t ticket[FC_TLS_TICKET_MAX];
 static size_t ticket_len;
+static int ticket_tls13; /* the kept session is TLS 1.3's */
 
 static uint8_t file_buf[FC_TLS_FILE_MAX + 1];
 
@@ -140,8 +143,10 @@ static void keep_session(void) {
   size_t n = 0;
   mbedtls_ssl_session_init(&sess);
   if (mbedtls_ssl_get_session(&s.ssl, &sess) == 0 &&
-      mbedtls_ssl_session_save(&sess, ticket, sizeof(ticket), &n) == 0)
+      mbedtls_ssl_session_save(&sess, ticket, sizeof(ticket), &n) == 0) {
     ticket_len = n;
+    ticket_tls13 = mbedtls_ssl_get_version_number(&s.ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+  }
   mbedtls_ssl_session_free(&sess);
 }
 
@@ -213,32 +218,36 @@ static long load(const char *path, char *err, size_t errlen) {
   return strstr((const char *)file_buf, "-----BEGIN") ? n + 1 : n;
 }
 
+/* Ends the connection's session; the credentials stay (prepare). */
 static void release(void) {
-  mbedtls_ssl_free(&s.ssl);
+  if (s.open) mbedtls_ssl_free(&s.ssl);
+  s.open = 0;
+}
+
+void fc_tls_unload(void) {
+  release();
+  if (!s.prepared) return;
   mbedtls_ssl_config_free(&s.conf);
   mbedtls_ctr_drbg_free(&s.drbg);
   mbedtls_x509_crt_free(&s.ca);
   mbedtls_x509_crt_free(&s.own);
   mbedtls_pk_free(&s.key);
-  s.open = 0;
+  s.prepared = 0;
   s.seeded = 0;
 }
 
-static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
+/* The configuration and the device's credentials, parsed once for every
+ * connection of the channel: a board reads and parses them at start, not
+ * inside a call's deadline, and a reconnect does not parse them again. */
+static int prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
   long n;
   int rc;
-  mbedtls_ssl_init(&s.ssl);
   mbedtls_ssl_config_init(&s.conf);
   mbedtls_ctr_drbg_init(&s.drbg);
   mbedtls_x509_crt_init(&s.ca);
   mbedtls_x509_crt_init(&s.own);
   mbedtls_pk_init(&s.key);
-  s.open = 1;
-  s.got_data = 0;
-  s.alert = -1;
-  s.unreadable = 0;
-  s.verified = 0;
-  s.resumed = 0;
+  s.prepared = 1;
   if (rpc_tls_setup(&s.conf, MBEDTLS_SSL_IS_CLIENT, rpc_tls_device_suites, &s.drbg, entropy, NULL,
                     err, errlen) != 0)
     return -1;
@@ -273,13 +282,9 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
   mbedtls_ssl_conf_session_tickets(&s.conf, o->no_resume ? MBEDTLS_SSL_SESSION_TICKETS_DISABLED
                                                          : MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
 #if defined(MBEDTLS_SSL_PROTO_TLS1_3)
-  /* tell us of each ticket (keep_session); offer one resumption mode */
+  /* tell us of each ticket (keep_session) */
   mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
       &s.conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
-  mbedtls_ssl_conf_tls13_key_exchange_modes(
-      &s.conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
-                   (FC_TLS_RESUME_DHE ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL
-                                      : MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK));
 #endif
 #endif
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
@@ -293,6 +298,53 @@ static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
     rpc_tls_say(err, errlen, "certificate and key do not match", NULL, rc);
     return -1;
   }
+  return 0;
+}
+
+int fc_tls_prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
+  if (s.prepared) return 0;
+  if (prepare(o, err, errlen) == 0) return 0;
+  fc_tls_unload();
+  return -1;
+}
+
+/* TLS 1.3's key exchange modes for this handshake. An mbedtls server
+ * prefers a full handshake (certificate mode) to psk_ke whenever the client
+ * also offers a key share, so psk_ke is offered alone, without one: the
+ * server resumes, or refuses and the channel dials again for a full
+ * handshake (FC_TLS_RETRY_FULL). psk_dhe_ke goes with the full handshake's
+ * modes in one ClientHello. */
+static void choose_modes(const fc_tls_opts_t *o) {
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_SSL_SESSION_TICKETS)
+  int dhe = o->resume == FC_TLS_RESUME_PSK_DHE || (o->resume == 0 && FC_TLS_RESUME_DHE);
+  s.psk_only = !dhe && s.psk_only;
+  mbedtls_ssl_conf_tls13_key_exchange_modes(
+      &s.conf, s.psk_only ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK
+                          : MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+                                (dhe ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL
+                                     : MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK));
+#else
+  (void)o;
+  s.psk_only = 0;
+#endif
+}
+
+/* A session for this connection, offering the kept ticket. */
+static int setup(const fc_tls_opts_t *o, char *err, size_t errlen) {
+  int rc;
+  s.got_data = 0;
+  s.alert = -1;
+  s.unreadable = 0;
+  s.verified = 0;
+  s.resumed = 0;
+  s.psk_only = 0;
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  /* only a TLS 1.3 session can be offered alone (TLS 1.2 resumes otherwise) */
+  s.psk_only = !o->no_resume && ticket_len && ticket_tls13;
+#endif
+  choose_modes(o);
+  mbedtls_ssl_init(&s.ssl);
+  s.open = 1;
   if ((rc = mbedtls_ssl_setup(&s.ssl, &s.conf)) ||
       (rc = mbedtls_ssl_set_hostname(&s.ssl, o->server_name))) {
     rpc_tls_say(err, errlen, "tls setup", NULL, rc);
@@ -365,6 +417,7 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
                 size_t errlen) {
   if (s.open) release();
   s.raw = *t;
+  if (fc_tls_prepare(o, err, errlen) != 0) return -1;
   if (setup(o, err, errlen) != 0) {
     release();
     return -1;
@@ -386,6 +439,10 @@ int fc_tls_open(port_transport_t *t, const fc_tls_opts_t *o, uint32_t timeout_ms
       continue;
     handshake_failed(rc, err, errlen);
     release();
+    if (s.psk_only) { /* the ticket alone was refused: forget it, dial again */
+      ticket_len = 0;
+      return FC_TLS_RETRY_FULL;
+    }
     return -1;
   }
   s.resumed = !s.verified;

@@ -17,3 +17,11 @@ void fc_tls_close(port_transport_t *t) {
 int fc_tls_resumed(void) {
   return 0;
 }
+
+int fc_tls_prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
+  (void)o;
+  snprintf(err, errlen, "TLS is not built for this board");
+  return -1;
+}
+
+void fc_tls_unload(void) {}

@@ -19,7 +19,7 @@ static void usage_to(int stream) {
   fc_say(stream, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
                  "getprodtypes VENDOR | getprods VENDOR TYPE\n");
   fc_say(stream, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
-                 "[--tls-version 1.2|1.3] [--no-resume]\n");
+                 "[--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]\n");
   fc_say(stream, "       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] "
                  "[--keepalive-timeout-ms T] [--stats]\n");
 }
@@ -124,6 +124,14 @@ int main(int argc, char **argv) {
       cfg.link.keepalive_timeout_ms = v;
     } else if (strcmp(argv[i], "--no-resume") == 0) {
       tls.no_resume = 1;
+    } else if (strcmp(argv[i], "--resume-mode") == 0 && i + 1 < argc) {
+      i++; /* TLS 1.3 resumption: the ticket alone, or with an ECDHE */
+      if (strcmp(argv[i], "psk") == 0)
+        tls.resume = FC_TLS_RESUME_PSK;
+      else if (strcmp(argv[i], "psk_dhe") == 0)
+        tls.resume = FC_TLS_RESUME_PSK_DHE;
+      else
+        return usage();
     } else if (strcmp(argv[i], "--stats") == 0) {
       stats = 1;
     } else if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {

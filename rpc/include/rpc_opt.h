@@ -91,14 +91,15 @@
  * bytes: a TLS 1.3 session with the gateway's ticket takes about 300; a TLS
  * 1.2 one carries the server's certificate too. A session that does not fit
  * is not kept (the next connection makes a full handshake).
- * FC_TLS_RESUME_DHE 0 resumes TLS 1.3 sessions with psk_ke (no ECDHE: the
- * fast way on a slow core), 1 with psk_dhe_ke (forward secrecy for resumed
- * sessions, at the cost of one ECDHE): docs/boards.md. */
+ * FC_TLS_RESUME_DHE 1 resumes TLS 1.3 sessions with psk_dhe_ke (forward
+ * secrecy for resumed sessions, at the cost of one ECDHE: nothing on Linux),
+ * 0 with psk_ke (the ticket alone: the fast way on a slow core, which the
+ * Cortex-M boards take; docs/boards.md). --resume-mode overrides it. */
 #ifndef FC_TLS_TICKET_MAX
 #define FC_TLS_TICKET_MAX 1024
 #endif
 #ifndef FC_TLS_RESUME_DHE
-#define FC_TLS_RESUME_DHE 0
+#define FC_TLS_RESUME_DHE 1
 #endif
 
 /* --- a string-free build ------------------------------------------------- */

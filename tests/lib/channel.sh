@@ -254,33 +254,48 @@ channel_tls() {
     --key "$c/device.key")
 
   # 1. Restart with the same key: one full handshake, one resumed, and the
-  #    resumed connection still carries the device's identity.
+  #    resumed connection still carries the device's identity. 2. Restart
+  #    with another key: the old ticket gives a full handshake, never a
+  #    failure. Both TLS 1.3 resumption modes: psk_dhe_ke offers the ticket
+  #    beside a key share; psk_ke offers it alone, and a refusal makes the
+  #    client dial once more for a full handshake (the proxy sees it).
   start_gateway "${srv[@]}" --tls-ticket-key "$k1"
-  gport=$GATEWAY_PORT PPORT=$gport
-  p=$TEST_TMP/resume
-  ch_bg "$p" --repeat 2 --every 2500 --wait-for-ready "${tls[@]}" --stats getprodtypes aws
-  wait_lines "$p.out" 1 30 || not_ok "$BOARD: resume: the first call answered"
-  stop_daemon "$GATEWAY_PID" KILL
-  restart_gateway "$gport" "${srv[@]}" --tls-ticket-key "$k1"
-  ch_done "$p"
-  check_rc "$RC" 0 "$BOARD: resume after a restart with the same key: exit 0"
-  check_eq "$(stats_line)" "channel: calls=2 connects=2 handshakes=1 resumed=1 pings=0" \
-    "$BOARD: resume after a restart with the same key: handshakes=1 resumed=1"
-  check_log "$GATEWAY_LOG" "as vendor from device board-0001" \
-    "$BOARD: the resumed connection keeps the device's CN (gateway log)"
-  stop_daemon "$GATEWAY_PID"
+  gport=$GATEWAY_PORT
+  PPORT=$(free_port)
+  local mode
+  for mode in psk_dhe psk; do
+    start_proxy "$PPORT" "$gport"
+    p=$TEST_TMP/resume-$mode
+    ch_bg "$p" --repeat 2 --every 2500 --wait-for-ready --resume-mode "$mode" "${tls[@]}" --stats \
+      getprodtypes aws
+    wait_lines "$p.out" 1 30 || not_ok "$BOARD: resume ($mode): the first call answered"
+    stop_daemon "$GATEWAY_PID" KILL
+    restart_gateway "$gport" "${srv[@]}" --tls-ticket-key "$k1"
+    ch_done "$p"
+    check_rc "$RC" 0 "$BOARD: resume ($mode) after a restart with the same key: exit 0"
+    check_eq "$(stats_line)" "channel: calls=2 connects=2 handshakes=1 resumed=1 pings=0" \
+      "$BOARD: resume ($mode) after a restart with the same key: handshakes=1 resumed=1"
+    check_log "$GATEWAY_LOG" "tls: resumed session" "$BOARD: resume ($mode): the gateway resumed it (gateway log)"
+    check_log "$GATEWAY_LOG" "as vendor from device board-0001" \
+      "$BOARD: resume ($mode): the resumed connection keeps the device's CN (gateway log)"
+    check_eq "$(proxy_count ' open ' "$PROXY_LOG")" 2 "$BOARD: resume ($mode): two connections (proxy)"
 
-  # 2. Restart with another key: the old ticket gives a full handshake.
-  restart_gateway "$gport" "${srv[@]}" --tls-ticket-key "$k1"
-  p=$TEST_TMP/rekey
-  ch_bg "$p" --repeat 2 --every 2500 --wait-for-ready "${tls[@]}" --stats getprodtypes aws
-  wait_lines "$p.out" 1 30 || not_ok "$BOARD: another key: the first call answered"
-  stop_daemon "$GATEWAY_PID" KILL
-  restart_gateway "$gport" "${srv[@]}" --tls-ticket-key "$k2"
-  ch_done "$p"
-  check_rc "$RC" 0 "$BOARD: restart with another key: exit 0"
-  check_eq "$(stats_line)" "channel: calls=2 connects=2 handshakes=2 resumed=0 pings=0" \
-    "$BOARD: restart with another key: handshakes=2 resumed=0"
+    p=$TEST_TMP/rekey-$mode
+    ch_bg "$p" --repeat 2 --every 2500 --wait-for-ready --resume-mode "$mode" "${tls[@]}" --stats \
+      getprodtypes aws
+    wait_lines "$p.out" 1 30 || not_ok "$BOARD: another key ($mode): the first call answered"
+    stop_daemon "$GATEWAY_PID" KILL
+    restart_gateway "$gport" "${srv[@]}" --tls-ticket-key "$k2"
+    ch_done "$p"
+    check_rc "$RC" 0 "$BOARD: restart with another key ($mode): exit 0"
+    check_eq "$(stats_line)" "channel: calls=2 connects=2 handshakes=2 resumed=0 pings=0" \
+      "$BOARD: restart with another key ($mode): handshakes=2 resumed=0"
+    check_eq "$(proxy_count ' open ' "$PROXY_LOG")" "$([ $mode = psk ] && echo 5 || echo 4)" \
+      "$BOARD: another key ($mode): $([ $mode = psk ] && echo 'a refused ticket, then a full handshake' || echo 'a full handshake at once') (proxy)"
+    stop_daemon "$PROXY_PID"
+    stop_daemon "$GATEWAY_PID"
+    restart_gateway "$gport" "${srv[@]}" --tls-ticket-key "$k1"
+  done
   stop_daemon "$GATEWAY_PID"
 
   # 3. Two gateways sharing a key behind one address (the proxy, round

@@ -83,7 +83,7 @@ board_suite() {
     1 getprodtypes foo
   same_as_host "a missing argument" "" \
     "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE
-       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] [--tls-version 1.2|1.3] [--no-resume]
+       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] [--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]
        channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] [--keepalive-timeout-ms T] [--stats]" \
     2 getprods aws
   # The arena's high-water mark over a streaming call, for make size's table.
