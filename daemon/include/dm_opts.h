@@ -9,15 +9,24 @@
 #include "rpc_server_core.h"
 
 /* Reads a limit option ("--max-connections N", "--max-streams N",
- * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N",
- * "--handshake-timeout-ms N", "--request-timeout-ms N") at argv[*i] into lim.
- * Returns 1 if it was one (and *i now points at its value), 0 if not, -1 if its
- * value is missing or not a number in 1..UINT32_MAX. */
+ * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N" or its
+ * gRPC name "--max-connection-idle-ms N", "--handshake-timeout-ms N",
+ * "--request-timeout-ms N") or a keepalive one ("--keepalive-min-ms N",
+ * "--[no-]keepalive-permit-without-calls", "--keepalive-ms N",
+ * "--keepalive-timeout-ms N", "--max-connection-age-ms N",
+ * "--max-connection-age-grace-ms N"; docs/design.md, "Keepalive") at argv[*i]
+ * into lim. Returns 1 if it was one (and *i now points at its value, if it
+ * takes one), 0 if not, -1 if its value is missing or not a number in
+ * 1..UINT32_MAX. */
 int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i);
 
 /* The usage text of those options. */
 #define DM_LIMITS_USAGE                                                                            \
   "[--max-connections N] [--max-streams N] [--max-msg-bytes N] [--max-header-bytes N]\n"           \
-  "       [--idle-timeout-ms N] [--handshake-timeout-ms N] [--request-timeout-ms N]"
+  "       [--idle-timeout-ms N] [--handshake-timeout-ms N] [--request-timeout-ms N]\n"             \
+  "       [--keepalive-min-ms N (10000)] [--[no-]keepalive-permit-without-calls (permit)]\n"       \
+  "       [--keepalive-ms N (120000)] [--keepalive-timeout-ms N (20000)]\n"                        \
+  "       [--max-connection-idle-ms N (300000)] [--max-connection-age-ms N (none)]\n"              \
+  "       [--max-connection-age-grace-ms N (60000)]"
 
 #endif /* DM_OPTS_H */

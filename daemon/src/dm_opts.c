@@ -17,7 +17,23 @@ int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i) {
       {"--idle-timeout-ms", offsetof(rpc_server_limits_t, idle_timeout_ms)},
       {"--handshake-timeout-ms", offsetof(rpc_server_limits_t, handshake_timeout_ms)},
       {"--request-timeout-ms", offsetof(rpc_server_limits_t, request_timeout_ms)},
+      /* grpc-go's MaxConnectionIdle is the idle timeout under its gRPC name */
+      {"--max-connection-idle-ms", offsetof(rpc_server_limits_t, idle_timeout_ms)},
+      {"--keepalive-min-ms", offsetof(rpc_server_limits_t, keepalive_min_ms)},
+      {"--keepalive-ms", offsetof(rpc_server_limits_t, keepalive_ms)},
+      {"--keepalive-timeout-ms", offsetof(rpc_server_limits_t, keepalive_timeout_ms)},
+      {"--max-connection-age-ms", offsetof(rpc_server_limits_t, max_age_ms)},
+      {"--max-connection-age-grace-ms", offsetof(rpc_server_limits_t, max_age_grace_ms)},
   };
+  /* the one switch: idle PINGs are allowed unless the strict policy is asked for */
+  if (strcmp(argv[*i], "--keepalive-permit-without-calls") == 0) {
+    lim->keepalive_strict = 0;
+    return 1;
+  }
+  if (strcmp(argv[*i], "--no-keepalive-permit-without-calls") == 0) {
+    lim->keepalive_strict = 1;
+    return 1;
+  }
   for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
     if (strcmp(argv[*i], opts[k].flag) != 0) continue;
     if (*i + 1 >= argc) return -1;

@@ -108,6 +108,16 @@ typedef struct rpc_server_limits {
   uint32_t handshake_timeout_ms; /* driver: TLS and the HTTP/2 preface [10000] */
   uint32_t request_timeout_ms;   /* the request message, from its headers [10000] */
   int reuseport;                 /* driver: share the port with other workers */
+  /* Keepalive (gRFC A8, grpc-go's EnforcementPolicy and ServerParameters;
+   * docs/design.md, "Keepalive"). A client PING sooner than keepalive_min_ms
+   * after the previous one is a strike, the third ends the connection with
+   * GOAWAY ENHANCE_YOUR_CALM "too_many_pings" [10000]. */
+  uint32_t keepalive_min_ms;
+  int keepalive_strict;          /* PINGs with no call open are strikes [0: allowed] */
+  uint32_t keepalive_ms;         /* the server PINGs after this long with nothing read [120000] */
+  uint32_t keepalive_timeout_ms; /* ... and drops the connection if still nothing [20000] */
+  uint32_t max_age_ms;           /* GOAWAY after this long, +-10 % [0: never] */
+  uint32_t max_age_grace_ms;     /* then open calls get this long [60000] */
 } rpc_server_limits_t;
 
 /* What the driver gives the core. */
@@ -158,8 +168,9 @@ int rpc_sconn_recv(rpc_sconn_t *c, const uint8_t *in, size_t len);
  * failed. The bytes stay valid until the next call into the connection. */
 long rpc_sconn_send(rpc_sconn_t *c, const uint8_t **out);
 
-/* Ends the calls whose deadline or request timeout has passed on env's clock.
- * Returns the next rpc_sconn_next_due. */
+/* Ends the calls whose deadline or request timeout has passed on env's clock,
+ * and keeps the connection's own clocks: the keepalive PING and its timeout,
+ * the maximum age and its grace. Returns the next rpc_sconn_next_due. */
 uint64_t rpc_sconn_tick(rpc_sconn_t *c);
 
 /* When rpc_sconn_tick has work next, on env's clock (it may be early, never
@@ -176,6 +187,17 @@ void rpc_sconn_goaway(rpc_sconn_t *c);
 
 /* GOAWAY NO_ERROR and end the session once it is sent (an idle connection). */
 void rpc_sconn_terminate(rpc_sconn_t *c);
+
+/* Graceful stop the grpc-go way: GOAWAY with the highest stream id and a
+ * PING, then, on its ACK (or a second later), GOAWAY with the last stream
+ * the server took, so streams the client sent meanwhile are not lost. The
+ * open calls go on; the session ends when they have. */
+void rpc_sconn_drain(rpc_sconn_t *c);
+
+/* True once the core gave up on the connection (too many pings, no PING ACK
+ * within the keepalive timeout, the age grace over): the driver sends what
+ * it can at once and closes, ending the open calls. */
+int rpc_sconn_dropped(const rpc_sconn_t *c);
 
 /* True once the client's SETTINGS arrived (the HTTP/2 handshake is done). */
 int rpc_sconn_established(const rpc_sconn_t *c);

@@ -17,6 +17,11 @@ static void fill_defaults(rpc_server_limits_t *lim) {
   if (!lim->idle_timeout_ms) lim->idle_timeout_ms = 300000;
   if (!lim->handshake_timeout_ms) lim->handshake_timeout_ms = 10000;
   if (!lim->request_timeout_ms) lim->request_timeout_ms = 10000;
+  /* keepalive: docs/design.md, "Keepalive", says why these */
+  if (!lim->keepalive_min_ms) lim->keepalive_min_ms = 10000;
+  if (!lim->keepalive_ms) lim->keepalive_ms = 120000;
+  if (!lim->keepalive_timeout_ms) lim->keepalive_timeout_ms = 20000;
+  if (!lim->max_age_grace_ms) lim->max_age_grace_ms = 60000;
 }
 
 rpc_server_core_t *rpc_server_core_new(const rpc_method_t *methods, size_t n,
@@ -70,8 +75,8 @@ rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg)
   }
   c->core = core;
   c->arg = arg;
-  c->next_due = RPC_SCONN_NO_DUE;
   c->last_active = rpc_sc_now(core);
+  c->next_due = rpc_sk_start(c, c->last_active);
   snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "");
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, core->lim.max_streams},
@@ -102,6 +107,7 @@ void rpc_sconn_free(rpc_sconn_t *c) {
 }
 
 int rpc_sconn_recv(rpc_sconn_t *c, const uint8_t *in, size_t len) {
+  rpc_sk_read(c, rpc_sc_now(c->core));
   ssize_t r = nghttp2_session_mem_recv(c->session, in, len);
   if (r >= 0) return RPC_OK;
   /* a broken peer: tell it why (GOAWAY) if we can */
@@ -200,6 +206,7 @@ uint64_t rpc_sconn_tick(rpc_sconn_t *c) {
       if (due < next) next = due;
     }
   }
-  c->next_due = next;
-  return next;
+  uint64_t own = rpc_sk_tick(c, now);
+  c->next_due = own < next ? own : next;
+  return c->next_due;
 }

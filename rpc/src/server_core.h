@@ -56,6 +56,16 @@ struct rpc_sconn {
   uint64_t last_active;
   uint64_t next_due; /* the earliest deadline set since the last tick */
   rpc_scall_t *calls;
+  /* keepalive (server_keepalive.c) */
+  uint64_t last_read;    /* bytes last came from the client */
+  uint64_t ping_sent_at; /* our keepalive PING, while ping_out */
+  uint64_t last_ping_at; /* the client's last PING, once pinged */
+  uint64_t age_due;      /* max connection age, jittered; RPC_SCONN_NO_DUE: none */
+  uint64_t goaway_due;   /* a drain's second GOAWAY at the latest */
+  uint64_t grace_due;    /* a drain's open calls are cut then */
+  uint8_t ping_out, pinged, strikes, reset_strikes;
+  uint8_t drain; /* 0; 1: first GOAWAY sent; 2: the final one */
+  uint8_t dropped;
 };
 
 struct rpc_server_core {
@@ -97,6 +107,24 @@ void rpc_sc_call_end(rpc_scall_t *call, rpc_end_t why);
 /* Finishes the call with a gRPC status and the HTTP status http ("200",
  * "405", "415") of a trailers-only response. */
 void rpc_sc_finish_http(rpc_scall_t *call, int code, const char *message, const char *http);
+
+/* Starts the connection's keepalive and age clocks (server_keepalive.c).
+ * Returns when they are first due. */
+uint64_t rpc_sk_start(rpc_sconn_t *c, uint64_t now);
+
+/* Bytes came from the client at now. */
+void rpc_sk_read(rpc_sconn_t *c, uint64_t now);
+
+/* A PING frame arrived (either way): strikes, or a drain's ACK. */
+void rpc_sk_ping(rpc_sconn_t *c, const nghttp2_frame *f);
+
+/* The server sent HEADERS or DATA: the next client PING is free (grpc-go). */
+static inline void rpc_sk_sent(rpc_sconn_t *c) {
+  c->reset_strikes = 1;
+}
+
+/* Keeps the keepalive and age clocks. Returns when they are next due. */
+uint64_t rpc_sk_tick(rpc_sconn_t *c, uint64_t now);
 
 /* Frees the pooled calls. */
 void rpc_sc_pool_free(rpc_server_core_t *core);

@@ -201,6 +201,7 @@ static void dispatch(rpc_scall_t *call) {
 static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
   rpc_sconn_t *c = ud;
   if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) c->established = 1;
+  if (f->hd.type == NGHTTP2_PING) rpc_sk_ping(c, f);
   if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
   rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
   if (!call) return 0;
@@ -225,7 +226,7 @@ static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud
  * it we are done reading. Submitting the RST_STREAM any earlier makes nghttp2
  * drop the queued response (the stream becomes CLOSING at once). */
 static int cb_frame_send(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
-  (void)ud;
+  if (f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) rpc_sk_sent(ud);
   if (f->hd.type != NGHTTP2_HEADERS || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
   rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
   if (call && !call->closed_remote)

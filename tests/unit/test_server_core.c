@@ -96,6 +96,10 @@ typedef struct {
 
 static seen_t seen[16]; /* by stream id / 2 */
 static int goaway_seen;
+static uint32_t goaway_code;
+static int32_t goaway_last;
+static char goaway_debug[32];
+static int server_pings; /* PINGs the server sent (the client ACKs them) */
 
 static seen_t *seen_of(int32_t sid) {
   return &seen[(sid / 2) % 16];
@@ -121,7 +125,14 @@ static int c_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *n
 static int c_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   (void)s, (void)ud;
   if (f->hd.type == NGHTTP2_HEADERS) seen_of(f->hd.stream_id)->headers_frames++;
-  if (f->hd.type == NGHTTP2_GOAWAY) goaway_seen = 1;
+  if (f->hd.type == NGHTTP2_GOAWAY) {
+    goaway_seen = 1;
+    goaway_code = f->goaway.error_code;
+    goaway_last = f->goaway.last_stream_id;
+    snprintf(goaway_debug, sizeof(goaway_debug), "%.*s", (int)f->goaway.opaque_data_len,
+             (const char *)f->goaway.opaque_data);
+  }
+  if (f->hd.type == NGHTTP2_PING && !(f->hd.flags & NGHTTP2_FLAG_ACK)) server_pings++;
   if (f->hd.type == NGHTTP2_RST_STREAM) seen_of(f->hd.stream_id)->rst = f->rst_stream.error_code;
   return 0;
 }
@@ -212,6 +223,117 @@ static int32_t request(nghttp2_session *cs, const char *method, const char *path
 
 static const uint8_t one_msg[] = {0, 0, 0, 0, 3, 'a', 'b', 'c'};
 
+/* n client PINGs gap ms apart. */
+static void client_pings(nghttp2_session *cs, rpc_sconn_t *c, int n, uint64_t gap) {
+  for (int i = 0; i < n; i++) {
+    now_ms += gap;
+    nghttp2_submit_ping(cs, NGHTTP2_FLAG_NONE, NULL);
+    pump(cs, c);
+  }
+}
+
+/* Keepalive on a clock moved by hand: strikes (and grpc-go's free PING after
+ * a response), the server's PING and its timeout, the age's two GOAWAYs. */
+static void test_keepalive(const rpc_method_t *methods) {
+  rpc_server_limits_t lim = {0};
+  lim.keepalive_min_ms = 1000;
+  lim.keepalive_ms = 100;
+  lim.keepalive_timeout_ms = 50;
+  rpc_server_env_t env = {clock_fn, NULL, wake_fn};
+  rpc_server_core_t *core = rpc_server_core_new(methods, 3, &lim, &env);
+
+  /* 4 PINGs 10 ms apart: 3 strikes, GOAWAY ENHANCE_YOUR_CALM, dropped */
+  rpc_sconn_t *c = rpc_sconn_new(core, "ka:1", NULL);
+  nghttp2_session *cs = client_new();
+  pump(cs, c);
+  goaway_seen = 0;
+  client_pings(cs, c, 3, 10);
+  CHECK(!rpc_sconn_dropped(c) && !goaway_seen);
+  client_pings(cs, c, 1, 10);
+  CHECK(rpc_sconn_dropped(c) && goaway_seen && goaway_code == NGHTTP2_ENHANCE_YOUR_CALM);
+  CHECK(strcmp(goaway_debug, "too_many_pings") == 0);
+  nghttp2_session_del(cs);
+  rpc_sconn_free(c);
+
+  /* a PING after the server sent HEADERS/DATA is free and clears the strikes */
+  c = rpc_sconn_new(core, "ka:2", NULL);
+  cs = client_new();
+  pump(cs, c);
+  client_pings(cs, c, 3, 10); /* 2 strikes */
+  body_t b = {one_msg, sizeof(one_msg), 0, 1};
+  request(cs, "POST", "/t.S/Echo", NULL, &b);
+  pump(cs, c);
+  client_pings(cs, c, 3, 10); /* free, then 2 strikes */
+  CHECK(!rpc_sconn_dropped(c));
+  client_pings(cs, c, 1, 10);
+  CHECK(rpc_sconn_dropped(c));
+  nghttp2_session_del(cs);
+  rpc_sconn_free(c);
+
+  /* the server PINGs after keepalive_ms without a read; an ACK keeps the
+   * connection, silence past the timeout drops it */
+  c = rpc_sconn_new(core, "ka:3", NULL);
+  cs = client_new();
+  pump(cs, c);
+  server_pings = 0;
+  now_ms += 99;
+  rpc_sconn_tick(c);
+  pump(cs, c);
+  CHECK(server_pings == 0);
+  now_ms += 1;
+  CHECK(rpc_sconn_next_due(c) <= now_ms);
+  rpc_sconn_tick(c);
+  pump(cs, c); /* nghttp2's client ACKs it */
+  CHECK(server_pings == 1);
+  now_ms += 60;
+  rpc_sconn_tick(c);
+  CHECK(!rpc_sconn_dropped(c));
+  now_ms += 100;
+  rpc_sconn_tick(c);
+  const uint8_t *p;
+  while (rpc_sconn_send(c, &p) > 0) {
+  } /* the PING goes out; nothing comes back */
+  now_ms += 49;
+  rpc_sconn_tick(c);
+  CHECK(!rpc_sconn_dropped(c));
+  now_ms += 1;
+  rpc_sconn_tick(c);
+  CHECK(rpc_sconn_dropped(c));
+  nghttp2_session_del(cs);
+  rpc_sconn_free(c);
+  rpc_server_core_free(core);
+
+  /* max age: GOAWAY 2^31-1 and a PING, on its ACK the final GOAWAY naming
+   * the held call's stream; the call goes on until the grace is over */
+  lim.keepalive_ms = 1000000;
+  lim.max_age_ms = 1000;
+  lim.max_age_grace_ms = 500;
+  core = rpc_server_core_new(methods, 3, &lim, &env);
+  c = rpc_sconn_new(core, "ka:4", NULL);
+  cs = client_new();
+  body_t b2 = {one_msg, sizeof(one_msg), 0, 1};
+  int32_t sid = request(cs, "POST", "/t.S/Hold", NULL, &b2);
+  pump(cs, c);
+  CHECK(held != NULL);
+  goaway_seen = 0;
+  now_ms += 899; /* under 1000 - 10 % */
+  rpc_sconn_tick(c);
+  pump(cs, c);
+  CHECK(!goaway_seen);
+  now_ms += 201; /* over 1000 + 10 % */
+  rpc_sconn_tick(c);
+  pump(cs, c);
+  CHECK(goaway_seen && goaway_code == NGHTTP2_NO_ERROR && goaway_last == sid);
+  CHECK(held != NULL && !rpc_sconn_dropped(c));
+  now_ms += 500;
+  rpc_sconn_tick(c);
+  CHECK(rpc_sconn_dropped(c));
+  rpc_sconn_free(c); /* ends the held call */
+  CHECK(held == NULL);
+  nghttp2_session_del(cs);
+  rpc_server_core_free(core);
+}
+
 int main(void) {
   rpc_method_t methods[4];
   memset(methods, 0xA5, sizeof(methods)); /* a table on the stack, as storage's was */
@@ -232,7 +354,7 @@ int main(void) {
   CHECK(c != NULL);
   CHECK(rpc_sconn_arg(c) == &marker);
   CHECK(!rpc_sconn_established(c));
-  CHECK(rpc_sconn_next_due(c) == RPC_SCONN_NO_DUE);
+  CHECK(rpc_sconn_next_due(c) == now_ms + 120000); /* only the keepalive PING, by default */
   nghttp2_session *cs = client_new();
   pump(cs, c);
   CHECK(rpc_sconn_established(c));
@@ -282,7 +404,7 @@ int main(void) {
   CHECK(ends == 1 && last_end == RPC_END_DEADLINE && held == NULL);
   CHECK(seen_of(s5)->grpc_status == RPC_CODE_DEADLINE_EXCEEDED);
   CHECK(strcmp(seen_of(s5)->grpc_message, "context deadline exceeded") == 0);
-  CHECK(rpc_sconn_tick(c) == RPC_SCONN_NO_DUE);
+  CHECK(rpc_sconn_tick(c) > now_ms + 100000); /* no call's clock left: the keepalive PING's */
 
   /* a request that never comes whole: ResourceExhausted after
    * request_timeout_ms; the handler never saw it */
@@ -367,5 +489,6 @@ int main(void) {
   nghttp2_session_del(cs2);
   rpc_sconn_free(c);
   rpc_server_core_free(core);
+  test_keepalive(methods);
   return tap_done("test_server_core");
 }

@@ -2,7 +2,9 @@
  * server_host.c - the server core (rpc_server_core.h) on the host: listening
  * sockets, accept, plain or TLS connections (sock.h, rpc_tls.h) on the epoll
  * loop, the connection timers (handshake, idle, the core's deadlines), the
- * linger after a refused TLS handshake, and the drain. Every gRPC decision is
+ * linger after a refused TLS handshake, and the drain. The core's own clocks
+ * (deadlines, keepalive, connection age) run on one timer per connection at
+ * rpc_sconn_next_due. Every gRPC decision is
  * the core's; this file only moves bytes and time.
  */
 #include <errno.h>
@@ -39,6 +41,7 @@ struct rpc_conn {
   rpc_timer_t timer; /* handshake, then idle timeout; the refusal's linger */
   rpc_timer_t due;   /* the core's next deadline (rpc_sconn_tick) */
   int refusing;      /* TLS refused: lingering so the client reads the alert */
+  uint64_t born;     /* accepted then: the handshake timeout counts from here */
   rpc_conn_t *prev, *next;
 };
 
@@ -96,7 +99,10 @@ static void conn_arm(rpc_conn_t *c) {
 
 static void conn_flush(rpc_conn_t *c) {
   if (c->dead) return;
-  if (rpc_sock_flush(&c->sock, pull_frames, c) != 0) {
+  /* the core gave up on it (keepalive, too many pings, age grace): its last
+   * frames go out if the socket takes them now, then it closes */
+  int dropped = rpc_sconn_dropped(c->core);
+  if (rpc_sock_flush(&c->sock, pull_frames, c) != 0 || dropped) {
     conn_close(c);
     return;
   }
@@ -154,6 +160,10 @@ static void on_conn_timer(rpc_timer_t *t) {
   if (c->refusing) {
     conn_close(c);
   } else if (!rpc_sconn_established(c->core) || !c->sock.handshaken) {
+    if (now - c->born < s->lim->handshake_timeout_ms) { /* an idle timeout came first */
+      rpc_timer_start(s->loop, t, s->lim->handshake_timeout_ms - (now - c->born));
+      return;
+    }
     rpc_log("closing %s: no handshake within %u ms", c->peer, s->lim->handshake_timeout_ms);
     conn_close(c);
   } else if (!calls && idle >= s->lim->idle_timeout_ms) {
@@ -273,7 +283,12 @@ static rpc_conn_t *conn_new(rpc_server_t *s, int fd, const struct sockaddr_stora
     free(c);
     return NULL;
   }
-  rpc_timer_start(s->loop, &c->timer, s->lim->handshake_timeout_ms);
+  /* whichever comes first: an idle timeout shorter than the handshake
+   * timeout must not wait for it */
+  c->born = rpc_loop_now(s->loop);
+  uint32_t first = s->lim->handshake_timeout_ms;
+  if (s->lim->idle_timeout_ms < first) first = s->lim->idle_timeout_ms;
+  rpc_timer_start(s->loop, &c->timer, first);
   return c;
 }
 
