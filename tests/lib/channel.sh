@@ -10,6 +10,9 @@ PROXY=$TEST_ROOT/tests/lib/h2proxy.py
 UNAVAIL_RE='^rpc error: code = Unavailable desc = '
 AWS_LINE='aws cloud products type are:  compute storage'
 PROXY_N=0
+# The gateway tolerates a PING every 10 s by default (docs/design.md,
+# "Keepalive"); these tests ping every few hundred ms.
+GW_KA=(--keepalive-min-ms 100)
 
 # start_proxy PORT TARGET_PORT[,TARGET_PORT...]: sets PROXY_PID, PROXY_LOG.
 start_proxy() {
