@@ -1,5 +1,7 @@
 # make bench: our stack against its peers (grpc-go, grpc C++, grpcio, nghttpd) on this
-# machine, in one run; writes docs/benchmarks.md and docs/benchmarks.png.
+# machine, in one run; writes docs/benchmarks.md and docs/benchmarks.png; then
+# the channel on the Cortex-M boards at two QEMU clocks (tools/bench-boards.sh),
+# into docs/boards.md.
 # Not part of make test (the callgrind ceilings are: tests/perf/). Installs
 # its packages first (tools/bench-deps.sh, as root), measures the host build
 # (build/host/bin, -O2). Knobs: BENCH_RUNS, BENCH_SECONDS, ... (tools/bench.sh).
@@ -7,3 +9,5 @@ bench:
 	bash tools/bench-deps.sh
 	$(MAKE) --no-print-directory BOARD=host all
 	bash tools/bench.sh
+	$(MAKE) --no-print-directory boards
+	bash tools/bench-boards.sh --doc docs/boards.md

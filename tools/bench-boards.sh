@@ -12,8 +12,28 @@
 # Wall-clock times of the QEMU process: with align=on the board's clock
 # follows the host's. Flash and RAM from arm-none-eabi-size on the image.
 # Knobs: BENCH_BOARDS (lm3s6965evb mps2-an385), BENCH_SHIFTS (6 4).
+#   tools/bench-boards.sh [--doc FILE]   FILE: replace what lies between its
+#                                        <!-- bench-boards --> markers
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DOC=""
+[ "${1:-}" = --doc ] && DOC=$2
+if [ -n "$DOC" ]; then
+  out=$(mktemp)
+  bash tools/bench-boards.sh >"$out"
+  /usr/bin/python3 - "$DOC" "$out" <<'PY'
+import sys
+doc, sec = sys.argv[1], open(sys.argv[2]).read()
+text = open(doc).read()
+mark = "<!-- bench-boards -->"
+a = text.index(mark) + len(mark)
+b = text.index(mark, a)
+open(doc, "w").write(text[:a] + "\n" + sec + text[b:])
+PY
+  rm -f "$out"
+  exit 0
+fi
+
 BOARDS=${BENCH_BOARDS:-lm3s6965evb mps2-an385}
 SHIFTS=${BENCH_SHIFTS:-6 4}
 BIN=build/host/bin
