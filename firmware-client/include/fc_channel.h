@@ -39,6 +39,9 @@ typedef struct fc_status {
   char message[FC_STATUS_MSG_LEN];
 } fc_status_t;
 
+/* Sets *st: code and message (cut to fit). */
+void fc_status_set(fc_status_t *st, int code, const char *msg);
+
 /* Caller-owned (static) storage; the fields are the channel's. */
 typedef struct fc_channel {
   fc_cfg_t cfg;

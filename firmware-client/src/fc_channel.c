@@ -13,9 +13,22 @@
 
 #define FC_HOST_LEN 128u /* a DNS name, or an IPv6 address without its brackets */
 
-static void set_st(fc_status_t *st, int code, const char *msg) {
+/* Copies a text, cut to cap (snprintf of a fixed text would become
+ * strcpy, which the layering allows no board to call). */
+static void copy_text(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+void fc_status_set(fc_status_t *st, int code, const char *msg) {
   st->code = code;
-  snprintf(st->message, sizeof(st->message), "%s", msg);
+  copy_text(st->message, sizeof(st->message), msg);
+}
+
+static void set_why(fc_channel_t *ch, const char *msg) {
+  copy_text(ch->why, sizeof(ch->why), msg);
 }
 
 void fc_channel_init(fc_channel_t *ch, const fc_cfg_t *cfg) {
@@ -87,7 +100,7 @@ static int dial(fc_channel_t *ch, uint32_t left) {
         r = fc_tls_open(&ch->t, ch->cfg.tls, left ? (left > spent ? left - spent : 1u) : 0, why,
                         sizeof(why));
       else
-        RPC_ERRF(why, sizeof(why), "%s", RPC_ERRSTR("the server closed the connection"));
+        copy_text(why, sizeof(why), RPC_ERRSTR("the server closed the connection"));
     }
     if (r != 0) {
       RPC_ERRF(ch->why, sizeof(ch->why), "connection error: %s", why);
@@ -108,8 +121,7 @@ static int dial(fc_channel_t *ch, uint32_t left) {
   if (rpc_client_init(&ch->client, &ccfg) != RPC_OK) {
     if (ch->cfg.tls) fc_tls_close(&ch->t);
     port_net_close(&ch->t);
-    RPC_ERRF(ch->why, sizeof(ch->why), "%s",
-             RPC_ERRSTR("the arena is too small for the HTTP/2 session"));
+    set_why(ch, RPC_ERRSTR("the arena is too small for the HTTP/2 session"));
     attempt_failed(ch);
     return -2;
   }
@@ -139,7 +151,7 @@ int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const 
     uint32_t now = port_time_ms(), spent = now - start, left = 0, wait;
     if (timeout) {
       if (spent >= timeout) {
-        set_st(st, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
+        fc_status_set(st, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
         return st->code;
       }
       left = timeout - spent;
@@ -147,15 +159,15 @@ int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const 
     if (ch->open && !rpc_link_usable(&ch->client)) hang_up(ch);
     switch (rpc_link_want(&ch->link, now, ch->cfg.wait_for_ready, &wait)) {
     case RPC_LINK_FAIL:
-      set_st(st, RPC_CODE_UNAVAILABLE,
-             ch->why[0] ? ch->why : RPC_ERRSTR("the channel is shut down"));
+      fc_status_set(st, RPC_CODE_UNAVAILABLE,
+                    ch->why[0] ? ch->why : RPC_ERRSTR("the channel is shut down"));
       return st->code;
     case RPC_LINK_WAIT:
       port_sleep_ms(timeout && wait > left ? left : (wait ? wait : 1u));
       continue;
     case RPC_LINK_CONNECT:
       if (dial(ch, left) == -2) {
-        set_st(st, RPC_CODE_RESOURCE_EXHAUSTED, ch->why);
+        fc_status_set(st, RPC_CODE_RESOURCE_EXHAUSTED, ch->why);
         return st->code;
       }
       continue; /* READY now, or TRANSIENT_FAILURE: the link says what next */
@@ -165,7 +177,7 @@ int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const 
     spent = port_time_ms() - start;
     left = timeout ? (timeout > spent ? timeout - spent : 1u) : 0u;
     if (rpc_client_start(&ch->client, call, path, req, len, left, port_time_ms()) != RPC_OK) {
-      set_st(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot start the call"));
+      fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot start the call"));
       return st->code;
     }
     if (rpc_pump_calls(&ch->client, &ch->link, &ch->t) != RPC_OK) hang_up(ch);
@@ -174,7 +186,7 @@ int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const 
     /* one wording for an expired deadline, whichever side noticed first
      * (a grpcio server says "Deadline Exceeded"): docs/design.md */
     int code = rpc_call_code(call), expired = code == RPC_CODE_DEADLINE_EXCEEDED && timeout;
-    set_st(st, code, expired ? RPC_MSG_DEADLINE : rpc_call_message(call));
+    fc_status_set(st, code, expired ? RPC_MSG_DEADLINE : rpc_call_message(call));
     return st->code;
   }
 }

@@ -29,11 +29,6 @@ typedef struct {
   void *arg;
 } fc_ctx_t;
 
-static void set_st(fc_status_t *st, int code, const char *msg) {
-  st->code = code;
-  snprintf(st->message, sizeof(st->message), "%s", msg);
-}
-
 static int on_message(rpc_call_t *c, const uint8_t *msg, size_t len) {
   fc_ctx_t *ctx = rpc_call_user(c);
   pb_istream_t in = pb_istream_from_buffer(msg, len);
@@ -50,7 +45,7 @@ static int copy_field(char *dst, size_t cap, const char *src, const char *what, 
   if (n >= cap) {
     char m[64];
     RPC_ERRF(m, sizeof(m), "%s is longer than %u bytes", what, (unsigned)(cap - 1));
-    set_st(st, RPC_CODE_INVALID_ARGUMENT, m);
+    fc_status_set(st, RPC_CODE_INVALID_ARGUMENT, m);
     return -1;
   }
   memcpy(dst, src, n + 1);
@@ -75,7 +70,7 @@ int fc_get_prod_types(fc_channel_t *ch, const char *vendor, char *out, size_t ca
   if (copy_field(req.vendor, sizeof(req.vendor), vendor, "vendor", st)) return st->code;
   pb_ostream_t os = pb_ostream_from_buffer(tx_msg, sizeof(tx_msg));
   if (!pb_encode(&os, api_ClientRequestType_fields, &req)) {
-    set_st(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
+    fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
     return st->code;
   }
   fc_ctx_t ctx = {api_ClientResponseType_fields, &resp, NULL, NULL};
@@ -94,7 +89,7 @@ int fc_get_prods(fc_channel_t *ch, const char *vendor, const char *type, fc_prod
     return st->code;
   pb_ostream_t os = pb_ostream_from_buffer(tx_msg, sizeof(tx_msg));
   if (!pb_encode(&os, api_ClientRequestProds_fields, &req)) {
-    set_st(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
+    fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
     return st->code;
   }
   fc_ctx_t ctx = {api_ClientResponseProds_fields, &resp, on_product, arg};

@@ -293,9 +293,14 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
   int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
   if (r != RPC_OK) { /* on_close will not run */
-    rpc_log("error while calling client.GetProdsDetail() method: storage is unreachable");
-    prods_done(p, RPC_CODE_UNAVAILABLE,
-               "error while calling client.GetProdsDetail() method: storage is unreachable");
+    /* the last attempt's words while its backoff runs: what a call that
+     * waited for that attempt was told */
+    const char *why = rpc_channel_why(svc->storage);
+    char m[300];
+    snprintf(m, sizeof(m), "error while calling client.GetProdsDetail() method: %s",
+             why ? why : "storage is unreachable");
+    rpc_log("%s", m);
+    prods_done(p, RPC_CODE_UNAVAILABLE, m);
     prods_maybe_put(p);
     return;
   }

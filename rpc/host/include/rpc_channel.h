@@ -36,6 +36,11 @@ void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *serv
 /* True while the connection is up. */
 int rpc_channel_connected(const rpc_channel_t *ch);
 
+/* Why the last attempt to connect failed (the words a call that failed on
+ * it got), for a call refused at once while the backoff runs; NULL if none
+ * has failed. */
+const char *rpc_channel_why(const rpc_channel_t *ch);
+
 /* The link's state (RPC_LINK_*) and counts (calls, connects, pings...). */
 int rpc_channel_state(const rpc_channel_t *ch);
 const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch);

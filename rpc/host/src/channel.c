@@ -51,6 +51,7 @@ struct rpc_channel {
   int closing;        /* being freed: start nothing */
   ch_conn_t *zombies; /* closed connections an epoll batch may still name */
   rpc_link_t link;    /* the current connection's life: states, backoff, keepalive */
+  char why[200];      /* the last failed attempt's reason, for fail-fast calls */
 };
 
 /* The storage hop is near (one site) and a refused connect costs little:
@@ -160,9 +161,10 @@ static void conn_down(ch_conn_t *k, const char *why) {
   snprintf(m, sizeof(m), "connection error: desc = \"transport: %s (%s)\"", why, ch->addr);
   if (ch->cur == k) { /* new calls dial afresh, after a backoff if it never came up */
     ch->cur = NULL;
-    if (ch->link.state == RPC_LINK_CONNECTING)
+    if (ch->link.state == RPC_LINK_CONNECTING) {
       rpc_link_failed(&ch->link, (uint32_t)rpc_loop_now(ch->loop));
-    else
+      snprintf(ch->why, sizeof(ch->why), "%s", m);
+    } else
       rpc_link_down(&ch->link);
   }
   /* on_close handlers run now; a call they start goes to a new connection */
@@ -357,6 +359,8 @@ static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const
     int r = dial(ch);
     if (r != RPC_OK) {
       rpc_link_failed(&ch->link, now);
+      snprintf(ch->why, sizeof(ch->why), "connection error: desc = \"transport: cannot dial %s\"",
+               ch->addr);
       return r;
     }
   }
@@ -382,6 +386,10 @@ void rpc_channel_cancel(rpc_channel_t *ch, rpc_call_t *call) {
 
 int rpc_channel_connected(const rpc_channel_t *ch) {
   return ch->cur && ch->cur->state == CH_UP;
+}
+
+const char *rpc_channel_why(const rpc_channel_t *ch) {
+  return ch->why[0] ? ch->why : NULL;
 }
 
 int rpc_channel_state(const rpc_channel_t *ch) {
