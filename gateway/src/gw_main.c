@@ -17,9 +17,10 @@ typedef struct gw_opts {
   uint32_t stream_delay_ms;
   int workers;
   rpc_server_limits_t lim;
-  const char *tls_cert, *tls_key, *tls_client_ca;   /* serve TLS, optionally mutual */
-  const char *storage_tls_ca, *storage_server_name; /* TLS to storage */
-  const char *tls_ticket_key;                       /* shared session ticket key */
+  const char *tls_cert, *tls_key, *tls_client_ca;              /* serve TLS, optionally mutual */
+  const char *storage_tls_ca, *storage_server_name;            /* TLS to storage */
+  const char *tls_ticket_key;                                  /* shared session ticket key */
+  uint32_t storage_keepalive_ms, storage_keepalive_timeout_ms; /* PINGs to storage */
   unsigned char ticket_key[RPC_TLS_TICKET_KEY_LEN];
 } gw_opts_t;
 
@@ -29,6 +30,7 @@ static int usage(void) {
           "[--stream-delay-ms N] [--workers N]\n"
           "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
           "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
+          "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
           "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
@@ -48,6 +50,9 @@ static int serve(void *arg) {
   if (!loop) return 1;
   svc.loop = loop;
   svc.storage = rpc_channel_new(loop, o->storage);
+  if (svc.storage && o->storage_keepalive_ms)
+    rpc_channel_set_keepalive(svc.storage, o->storage_keepalive_ms,
+                              o->storage_keepalive_timeout_ms);
   gw_health_t health = {0};
   svc.health = &health;
   rpc_method_t methods[4];
@@ -131,6 +136,12 @@ int main(int argc, char **argv) {
       o.storage_tls_ca = argv[++i];
     } else if (strcmp(argv[i], "--storage-server-name") == 0 && i + 1 < argc) {
       o.storage_server_name = argv[++i];
+    } else if (strcmp(argv[i], "--storage-keepalive-ms") == 0 && i + 1 < argc) {
+      if (parse_num(argv[++i], 86400000ul, &v) || v == 0) return usage();
+      o.storage_keepalive_ms = (uint32_t)v;
+    } else if (strcmp(argv[i], "--storage-keepalive-timeout-ms") == 0 && i + 1 < argc) {
+      if (parse_num(argv[++i], 86400000ul, &v) || v == 0) return usage();
+      o.storage_keepalive_timeout_ms = (uint32_t)v;
     } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
       if (parse_num(argv[++i], 256, &v) || v == 0) return usage();
       o.workers = (int)v;

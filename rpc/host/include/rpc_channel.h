@@ -45,9 +45,10 @@ const char *rpc_channel_why(const rpc_channel_t *ch);
 int rpc_channel_state(const rpc_channel_t *ch);
 const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch);
 
-/* Replaces the backoff and keepalive settings (rpc_link_cfg_t; the default
- * is a near storage's: 10 ms growing to 1 s, no keepalive). Before the
- * first call. */
-void rpc_channel_set_link(rpc_channel_t *ch, const rpc_link_cfg_t *cfg);
+/* Keepalive (gRFC A8, rpc_link.h) on the channel's connection, with or
+ * without calls: a PING after ms without a frame in, the connection
+ * dropped when none comes within timeout_ms (0: 20 s). ms 0: none (the
+ * default). Before the first call. */
+void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_ms);
 
 #endif /* RPC_CHANNEL_H */

@@ -400,6 +400,10 @@ const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch) {
   return &ch->link.stats;
 }
 
-void rpc_channel_set_link(rpc_channel_t *ch, const rpc_link_cfg_t *cfg) {
-  rpc_link_init(&ch->link, cfg);
+void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_ms) {
+  rpc_link_cfg_t cfg = ch->link.cfg;
+  cfg.keepalive_ms = ms;
+  cfg.keepalive_timeout_ms = timeout_ms;
+  cfg.keepalive_without_calls = 1; /* the storage connection stays up between calls */
+  rpc_link_init(&ch->link, &cfg);
 }
