@@ -1,6 +1,8 @@
 /* fc_arena.c - a first-fit allocator over one static arena. Blocks carry an
  * 8-byte header; free neighbours are merged while searching, which keeps it
- * small: nghttp2 holds a few dozen blocks at most. */
+ * small: nghttp2 holds a few dozen blocks at most. The search starts at a
+ * hint, never above the lowest free block, so it skips the long-lived blocks
+ * at the bottom and still picks the block a search from 0 would. */
 #include "rpc_opt.h" /* first: FC_ARENA_SIZE */
 
 #include <stdint.h>
@@ -19,6 +21,7 @@ typedef struct {
 
 static _Alignas(8) uint8_t arena[FC_ARENA_SIZE];
 static size_t in_use, high_water;
+static size_t hint; /* a block's offset; no free block lies below it */
 static int ready;
 
 static blk_t *at(size_t off) {
@@ -28,6 +31,7 @@ static blk_t *at(size_t off) {
 static void init(void) {
   at(0)->size = FC_ARENA_SIZE;
   at(0)->used = 0;
+  hint = 0;
   ready = 1;
 }
 
@@ -36,11 +40,13 @@ void *fc_arena_malloc(size_t n) {
   if (n == 0) n = 1;
   if (n > FC_ARENA_SIZE) return NULL;
   uint32_t need = (uint32_t)((n + sizeof(blk_t) + 7u) & ~(size_t)7u);
-  for (size_t off = 0; off < FC_ARENA_SIZE; off += at(off)->size) {
+  size_t first_free = FC_ARENA_SIZE; /* the lowest free block seen */
+  for (size_t off = hint; off < FC_ARENA_SIZE; off += at(off)->size) {
     blk_t *b = at(off);
     if (b->used) continue;
     while (off + b->size < FC_ARENA_SIZE && !at(off + b->size)->used)
       b->size += at(off + b->size)->size; /* merge free neighbours */
+    if (first_free == FC_ARENA_SIZE) first_free = off;
     if (b->size < need) continue;
     if (b->size - need >= 2 * sizeof(blk_t)) {
       blk_t *rest = at(off + need);
@@ -49,10 +55,13 @@ void *fc_arena_malloc(size_t n) {
       b->size = need;
     }
     b->used = 1;
+    /* merges only grow a free block upwards: first_free still starts one */
+    hint = first_free == off ? off + b->size : first_free;
     in_use += b->size;
     if (in_use > high_water) high_water = in_use;
     return b + 1;
   }
+  hint = first_free;
   return NULL;
 }
 
@@ -61,6 +70,8 @@ void fc_arena_free(void *p) {
   blk_t *b = (blk_t *)p - 1;
   b->used = 0;
   in_use -= b->size;
+  size_t off = (size_t)((uint8_t *)b - arena);
+  if (off < hint) hint = off;
 }
 
 void *fc_arena_calloc(size_t n, size_t size) {

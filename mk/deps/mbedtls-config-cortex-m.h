@@ -5,9 +5,11 @@
  * and then includes this file; mbedtls checks the whole (check_config.h) when
  * its build_info.h has read it.
  *
- *   TLS 1.3 and TLS 1.2, client only; ECDHE on secp256r1 only, ECDSA
- *   signatures, AES-128-GCM, SHA-256; X.509 certificates and EC keys in PEM
- *   (or DER); CTR-DRBG. Extensions: server name (SNI), ALPN "h2", small
+ *   TLS 1.3 and TLS 1.2, client only; ECDHE on secp256r1 only; the peer's
+ *   signatures in ECDSA P-256 or RSA (PKCS#1 v1.5 for certificates and
+ *   TLS 1.2, PSS for TLS 1.3's CertificateVerify), the device's own in ECDSA
+ *   P-256; AES-128-GCM, SHA-256; X.509 certificates and EC keys in PEM (or
+ *   DER); CTR-DRBG. Extensions: server name (SNI), ALPN "h2", small
  *   records (TLS 1.3: record_size_limit, RFC 8449; TLS 1.2: max fragment
  *   length, RFC 6066: the board asks the gateway for records that fit its
  *   buffers, FC_TLS_RECORD_LEN), extended master secret (TLS 1.2).
@@ -80,20 +82,36 @@ time_t fc_tls_time(time_t *t);
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECP_WINDOW_SIZE 4
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 1
-#define MBEDTLS_MPI_MAX_SIZE 32 /* bytes: a P-256 number */
 #define MBEDTLS_MPI_WINDOW_SIZE 1
+
+/* RSA, for the public-key side only: the CA's signature on the server's
+ * certificate and the server's CertificateVerify (TLS 1.3: rsa_pss_rsae;
+ * TLS 1.2: PKCS#1 v1.5 in ECDHE_RSA). With e = 65537 a verification is 17
+ * modular squarings and multiplications of 2048 bits: 0.25 s at 12.5 MHz,
+ * where an ECDSA P-256 verification takes 1.2 s (docs/boards.md, "TLS
+ * handshake speed"). RSA keys of at most 2048 bits (MBEDTLS_MPI_MAX_SIZE).
+ * The device's key stays ECDSA P-256: signing is what it does cheaply, and
+ * it holds no RSA key: no key generation (GENPRIME), no CRT. */
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V15
+#define MBEDTLS_PKCS1_V21
+#define MBEDTLS_RSA_NO_CRT              /* 0.9 KB less of code it never runs */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT /* offers rsa_pss_rsae_* in TLS 1.3 */
+#define MBEDTLS_MPI_MAX_SIZE 256        /* bytes: an RSA-2048 modulus */
 
 /* Protocols and key exchange. */
 #define MBEDTLS_SSL_PROTO_TLS1_2
 #define MBEDTLS_SSL_PROTO_TLS1_3
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
 /* resumption: the ticket's PSK alone (psk_ke) or with an ECDHE (psk_dhe_ke) */
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
 #define MBEDTLS_SSL_SESSION_TICKETS
 #define MBEDTLS_SSL_CIPHERSUITES                                                                   \
-  MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+  MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,              \
+      MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 #define MBEDTLS_SSL_RECORD_SIZE_LIMIT

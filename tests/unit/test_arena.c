@@ -36,5 +36,40 @@ int main(void) {
   CHECK(all != NULL);
   fc_arena_free(all);
   CHECK(fc_arena_high_water() >= size - 64);
+
+  /* The search starts at a hint above the long-lived blocks: a block freed
+   * below it is still found first, a failed search leaves it right, and
+   * a random mix of sizes never overlaps. */
+  void *low = fc_arena_malloc(64), *keep = fc_arena_malloc(64);
+  CHECK(low && keep);
+  fc_arena_free(low);
+  CHECK(fc_arena_malloc(size) == NULL);
+  CHECK(fc_arena_malloc(40) == low);
+  fc_arena_free(low);
+  fc_arena_free(keep);
+  enum { SLOTS = 64 };
+  unsigned char *slot[SLOTS] = {0};
+  size_t len[SLOTS] = {0};
+  unsigned seed = 12345, bad = 0;
+  for (int i = 0; i < 20000; i++) {
+    seed = seed * 1103515245u + 12345u;
+    int k = (int)((seed >> 16) % SLOTS);
+    if (slot[k]) {
+      for (size_t j = 0; j < len[k]; j++)
+        if (slot[k][j] != (unsigned char)k) bad++;
+      fc_arena_free(slot[k]);
+      slot[k] = NULL;
+    } else {
+      len[k] = 1 + (seed >> 8) % (size / 256);
+      slot[k] = fc_arena_malloc(len[k]);
+      if (slot[k]) memset(slot[k], k, len[k]);
+    }
+  }
+  CHECK(bad == 0);
+  for (int k = 0; k < SLOTS; k++)
+    fc_arena_free(slot[k]);
+  all = fc_arena_malloc(size - 64);
+  CHECK(all != NULL);
+  fc_arena_free(all);
   return tap_done("test_arena");
 }
