@@ -354,7 +354,8 @@ static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const
   if (!ch->cur) {
     uint32_t wait, now = (uint32_t)rpc_loop_update_now(ch->loop);
     /* fail fast while the backoff runs (a storage call does not wait for ready) */
-    if (rpc_link_want(&ch->link, now, 0, &wait) != RPC_LINK_CONNECT) return RPC_ERR_TRANSPORT;
+    int want = rpc_link_want(&ch->link, now, 0, &wait);
+    if (want != RPC_LINK_CONNECT && want != RPC_LINK_GO) return RPC_ERR_TRANSPORT;
     rpc_link_connecting(&ch->link, now);
     int r = dial(ch);
     if (r != RPC_OK) {
