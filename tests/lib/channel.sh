@@ -340,8 +340,9 @@ channel_suite() {
 
 # cm_channel_suite BOARD: a Cortex-M board over UART0, which QEMU connects
 # to the proxy: several calls in one serial session (one HTTP/2 preface on
-# the line), keepalive PINGs between them, and TLS with one handshake for N
-# calls. Reconnection over TCP/IP on these boards comes with lwIP.
+# the line), keepalive PINGs between them, TLS with one handshake for N
+# calls, and a resumed TLS session after the line was dialled again (QEMU's
+# chardev reconnect=1; reconnection over TCP/IP comes with lwIP).
 cm_channel_suite() {
   board_setup "$1"
   local c=$TEST_TMP/certs gport pings
@@ -386,6 +387,43 @@ cm_channel_suite() {
   check_eq "$(proxy_count ' open ' "$PROXY_LOG")" 1 "$BOARD: TLS over UART: one session on the line (proxy)"
   check_eq "$(grep -c 'as vendor from device board-0001' "$tls_log")" 3 \
     "$BOARD: TLS over UART: the gateway saw the device's CN on all three calls"
+  stop_daemon "$PROXY_PID"
+
+  # 4. A resumed reconnect over the serial line: QEMU's chardev dials the
+  #    line again (reconnect=1) after the gateway, drained between two
+  #    calls, closed it; a new gateway with the same ticket key resumes the
+  #    board's session (psk_ke) and still sees the device's CN.
+  local key=$TEST_TMP/ticket.key srv=(--tls-cert "$c/server.pem" --tls-key "$c/server.key"
+    --tls-client-ca "$c/ca.pem") w sh="" q=$TEST_TMP/cm-resume
+  head -c 80 /dev/urandom >"$key"
+  local rport
+  rport=$(free_port)
+  restart_gateway "$rport" "${GW_KA[@]}" "${srv[@]}" --tls-ticket-key "$key"
+  start_proxy "$PPORT" "$rport"
+  for w in --timeout 20 --tls --ca "$c/ca.pem" --server-name localhost --cert "$c/device.pem" \
+    --key "$c/device.key" --repeat 2 --every 3000 --wait-for-ready --stats getprodtypes aws; do
+    sh="$sh,arg=$w"
+  done
+  # shellcheck disable=SC2086 # RUNNER is a command line
+  timeout 60 $RUNNER$sh -chardev "socket,id=line,host=127.0.0.1,port=$PPORT,reconnect=1" \
+    -serial chardev:line -kernel "$IMAGE" >"$q.out" 2>"$q.err.raw" &
+  local qpid=$!
+  wait_lines "$q.out" 1 30 || not_ok "$BOARD: resumed over UART: the first call answered"
+  kill -TERM "$GATEWAY_PID"
+  local old=$GATEWAY_PID i=0
+  STOPPED_PIDS="$STOPPED_PIDS$old "
+  while kill -0 "$old" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+  restart_gateway "$rport" "${GW_KA[@]}" "${srv[@]}" --tls-ticket-key "$key"
+  wait "$qpid"
+  RC=$?
+  ERR=$(grep -v -- "$QEMU_NOISE" "$q.err.raw")
+  check_rc "$RC" 0 "$BOARD: resumed over UART: exit 0"
+  check_eq "$(cat "$q.out")" "$(printf '%s\n%s' "$AWS_LINE" "$AWS_LINE")" "$BOARD: resumed over UART: both answers"
+  check_eq "$(stats_line)" "channel: calls=2 connects=2 handshakes=1 resumed=1 pings=0" \
+    "$BOARD: resumed over UART: handshakes=1 resumed=1"
+  check_log "$GATEWAY_LOG" "tls: resumed session with .*device board-0001" \
+    "$BOARD: resumed over UART: the new gateway resumed it and knows the device (gateway log)"
+  check_eq "$(proxy_count ' open ' "$PROXY_LOG")" 2 "$BOARD: resumed over UART: two sessions on the line (proxy)"
   stop_daemon "$PROXY_PID"
   finish
 }
