@@ -12,7 +12,7 @@
 #     the line again (reconnect=1) and the board resumes its TLS session
 #     (psk_ke). Timed by a proxy on the line (tests/lib/h2proxy.py): from
 #     the first byte of the new session (the ClientHello) to the line's
-#     close after the answer (the board's exit), so an upper bound.
+#     end after the answer (the board's exit), so an upper bound.
 # Wall-clock times of the QEMU process: with align=on the board's clock
 # follows the host's. Flash and RAM from arm-none-eabi-size on the image.
 # Knobs: BENCH_BOARDS (lm3s6965evb mps2-an385), BENCH_SHIFTS (6 4).
@@ -93,7 +93,8 @@ resumed() {
   g1=$!
   wait_port "$rport"
   : >"$TMP/px.log"
-  /usr/bin/python3 tests/lib/h2proxy.py --port "$pport" --target "127.0.0.1:$rport" --log "$TMP/px.log" &
+  /usr/bin/python3 tests/lib/h2proxy.py --port "$pport" --target "127.0.0.1:$rport" --log "$TMP/px.log" \
+    --linger-ms 500 &
   px=$!
   PIDS+=("$g1" "$px")
   wait_port "$pport"
@@ -114,7 +115,7 @@ resumed() {
   wait "$g2" "$px" 2>/dev/null || true
   if grep -q 'resumed=1' "$TMP/rerr"; then
     # the line's last session (the first ones: a port probe, the full handshake)
-    awk '$2 == "tls" { n = $3; t = $1 } $2 == "close" { c[$3] = $1 } END { print c[n] - t }' "$TMP/px.log"
+    awk '$2 == "tls" { n = $3; t = $1 } $2 == "eof" && !($3 in c) { c[$3] = $1 } END { print c[n] - t }' "$TMP/px.log"
   else
     echo failed
   fi

@@ -14,14 +14,15 @@ PROXY_N=0
 # "Keepalive"); these tests ping every few hundred ms.
 GW_KA=(--keepalive-min-ms 100)
 
-# start_proxy PORT TARGET_PORT[,TARGET_PORT...]: sets PROXY_PID, PROXY_LOG.
+# start_proxy PORT TARGET_PORT[,TARGET_PORT...] [PROXY ARGS...]: sets
+# PROXY_PID, PROXY_LOG.
 start_proxy() {
   local port=$1 t targets="" i=0
   for t in ${2//,/ }; do targets="$targets${targets:+,}127.0.0.1:$t"; done
   PROXY_N=$((PROXY_N + 1))
   PROXY_LOG=$TEST_TMP/proxy.$PROXY_N.log
   : >"$PROXY_LOG"
-  $PY "$PROXY" --port "$port" --target "$targets" --log "$PROXY_LOG" 2>>"$PROXY_LOG.err" &
+  $PY "$PROXY" --port "$port" --target "$targets" --log "$PROXY_LOG" "${@:3}" 2>>"$PROXY_LOG.err" &
   PROXY_PID=$!
   DAEMON_PIDS+=("$PROXY_PID")
   while ! grep -q " listen " "$PROXY_LOG" && [ $i -lt 100 ]; do
@@ -399,7 +400,9 @@ cm_channel_suite() {
   local rport
   rport=$(free_port)
   restart_gateway "$rport" "${GW_KA[@]}" "${srv[@]}" --tls-ticket-key "$key"
-  start_proxy "$PPORT" "$rport"
+  # the line lingers 0.5 s after the gateway's close, so the drain's GOAWAY
+  # reaches the board (QEMU's chardev drops what the UART has not read)
+  start_proxy "$PPORT" "$rport" --linger-ms 500
   for w in --timeout 20 --tls --ca "$c/ca.pem" --server-name localhost --cert "$c/device.pem" \
     --key "$c/device.key" --repeat 2 --every 3000 --wait-for-ready --stats getprodtypes aws; do
     sh="$sh,arg=$w"

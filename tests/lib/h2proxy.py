@@ -10,10 +10,16 @@ line per event goes to FILE, with milliseconds since the epoch:
 
     <ms> listen P
     <ms> open N                      connection N accepted (N counts from 1)
+    <ms> eof N c2s|s2c               one side closed (c2s: the client)
     <ms> close N
     <ms> c2s N PING 0                a frame the client sent: type, flags
     <ms> s2c N GOAWAY 0 code=11 debug=too_many_pings
     <ms> tls N                       not HTTP/2 in clear (TLS): no frames
+
+With --linger-ms N, a connection one side closed stays open towards the other
+for N ms more before it is closed too: a serial bridge delivers what it holds
+before it drops the line, where QEMU's chardev would drop bytes it has not
+handed to the UART yet.
 
 Signals: SIGUSR1 stalls every open connection (nothing more is forwarded,
 the sockets stay open: a peer that stops answering); SIGUSR2 drops them
@@ -81,8 +87,9 @@ class Parser:
 
 
 class Proxy:
-    def __init__(self, port, targets, logpath):
+    def __init__(self, port, targets, logpath, linger_ms=0):
         self.targets, self.next_target, self.n = targets, 0, 0
+        self.linger, self.lingering = linger_ms / 1000.0, {}  # socket -> close time
         self.logf = open(logpath, "a", buffering=1)
         self.sel = selectors.DefaultSelector()
         self.pairs = {}  # socket -> (peer socket, parser, conn id)
@@ -125,6 +132,7 @@ class Proxy:
             return
         peer, _, n = self.pairs.pop(s)
         self.pairs.pop(peer, None)
+        self.lingering.pop(peer, None)
         for x in (s, peer):
             try:
                 self.sel.unregister(x)
@@ -143,7 +151,16 @@ class Proxy:
         except OSError:
             data = b""
         if not data:
-            self.close(s)
+            self.log("eof %d %s" % (n, parser.dir))  # who closed first, and when
+            if self.linger:
+                for x in (s, peer):
+                    try:
+                        self.sel.unregister(x)
+                    except (KeyError, ValueError):
+                        pass
+                self.lingering[s] = time.monotonic() + self.linger
+            else:
+                self.close(s)
             return
         if n in self.stalled:
             return  # swallowed: the peer looks alive but answers nothing
@@ -166,6 +183,10 @@ class Proxy:
                 self.drop_req = False
                 for s in list(self.pairs):
                     self.close(s)
+            for s, at in list(self.lingering.items()):
+                if time.monotonic() >= at:
+                    del self.lingering[s]
+                    self.close(s)
             for key, _ in self.sel.select(timeout=0.05):
                 if key.fileobj is self.lsock:
                     self.accept()
@@ -180,12 +201,13 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--target", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--linger-ms", type=int, default=0)
     a = ap.parse_args()
     targets = []
     for t in a.target.split(","):
         host, _, port = t.rpartition(":")
         targets.append((host, int(port)))
-    p = Proxy(a.port, targets, a.log)
+    p = Proxy(a.port, targets, a.log, a.linger_ms)
 
     def on_signal(sig, _frame):
         if sig == signal.SIGUSR1:
