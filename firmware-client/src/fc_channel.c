@@ -180,7 +180,7 @@ int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const 
       fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot start the call"));
       return st->code;
     }
-    if (rpc_pump_calls(&ch->client, &ch->link, &ch->t) != RPC_OK) hang_up(ch);
+    if (rpc_pump_run(&ch->client, &ch->link, &ch->t) != RPC_OK) hang_up(ch);
     uint32_t again;
     if (rpc_link_may_retry(&ch->link, call, port_time_ms(), &again)) continue; /* never processed */
     /* one wording for an expired deadline, whichever side noticed first

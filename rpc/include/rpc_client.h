@@ -110,8 +110,7 @@ struct rpc_client {
   int failed; /* the connection is unusable; every call has been closed */
   /* what keepalive watches (rpc_link.h) */
   uint32_t frames_in;     /* frames received so far: any is a sign of life */
-  uint32_t goaway_code;   /* the GOAWAY's error code, when goaway */
-  uint8_t too_many_pings; /* that GOAWAY was ENHANCE_YOUR_CALM "too_many_pings" */
+  uint8_t too_many_pings; /* the GOAWAY was ENHANCE_YOUR_CALM "too_many_pings" */
 };
 
 /* Settings a board tunes to its memory. Zero fields take the defaults. */

@@ -9,18 +9,14 @@
 #include "rpc_client.h"
 #include "rpc_link.h"
 
-/* Moves bytes both ways until no call is open. A transport failure closes the
- * open calls with Unavailable. A deadline that passes while bytes are on
- * their way wins: the call closes with DeadlineExceeded before they are
- * read. Returns RPC_OK; RPC_ERR_TRANSPORT if the transport failed, or
- * RPC_ERR_PROTO if the server broke HTTP/2 (either way the calls hold the
- * reason). */
-int rpc_pump_run(rpc_client_t *c, port_transport_t *t);
-
-/* rpc_pump_run with the link's keepalive (rpc_link.h) on the connection:
- * also RPC_ERR_TIMEOUT when a PING went unanswered (the calls are closed
- * with Unavailable; the connection is dead). */
-int rpc_pump_calls(rpc_client_t *c, rpc_link_t *l, port_transport_t *t);
+/* Moves bytes both ways until no call is open, with the link's keepalive
+ * (rpc_link.h) on the connection when l is not NULL. A transport failure
+ * closes the open calls with Unavailable. A deadline that passes while
+ * bytes are on their way wins: the call closes with DeadlineExceeded before
+ * they are read. Returns RPC_OK; RPC_ERR_TRANSPORT if the transport failed,
+ * RPC_ERR_PROTO if the server broke HTTP/2, or RPC_ERR_TIMEOUT when a PING
+ * went unanswered (the connection is dead); the calls hold the reason. */
+int rpc_pump_run(rpc_client_t *c, rpc_link_t *l, port_transport_t *t);
 
 /* Keeps the open connection alive for ms with no call of ours: the server's
  * PINGs and SETTINGS are answered, keepalive PINGs go out, a GOAWAY or the

@@ -154,7 +154,6 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   c->frames_in++;
   if (f->hd.type == NGHTTP2_GOAWAY) {
     c->goaway = 1;
-    c->goaway_code = f->goaway.error_code;
     if (f->goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM &&
         f->goaway.opaque_data_len == sizeof(calm) - 1 &&
         memcmp(f->goaway.opaque_data, calm, sizeof(calm) - 1) == 0)

@@ -93,11 +93,7 @@ static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, 
   return RPC_OK;
 }
 
-int rpc_pump_run(rpc_client_t *c, port_transport_t *t) {
-  return drive(c, NULL, t, 0, 0);
-}
-
-int rpc_pump_calls(rpc_client_t *c, rpc_link_t *l, port_transport_t *t) {
+int rpc_pump_run(rpc_client_t *c, rpc_link_t *l, port_transport_t *t) {
   return drive(c, l, t, 0, 0);
 }
 

@@ -141,7 +141,7 @@ static int call_once(uint32_t timeout_ms, seen_t *seen) {
   rpc_deframer_init(rpc_call_deframer(&call), rx, sizeof(rx), sizeof(rx), NULL);
   CHECK(rpc_client_start(&c, &call, "/t.S/M", (const uint8_t *)"", 0, timeout_ms, clock_ms) ==
         RPC_OK);
-  int r = rpc_pump_run(&c, &t);
+  int r = rpc_pump_run(&c, NULL, &t);
   rpc_client_free(&c);
   nghttp2_session_del(server);
   return r;

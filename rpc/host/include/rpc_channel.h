@@ -41,10 +41,6 @@ int rpc_channel_connected(const rpc_channel_t *ch);
  * has failed. */
 const char *rpc_channel_why(const rpc_channel_t *ch);
 
-/* The link's state (RPC_LINK_*) and counts (calls, connects, pings...). */
-int rpc_channel_state(const rpc_channel_t *ch);
-const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch);
-
 /* Keepalive (gRFC A8, rpc_link.h) on the channel's connection, with or
  * without calls: a PING after ms without a frame in, the connection
  * dropped when none comes within timeout_ms (0: 20 s). ms 0: none (the

@@ -393,14 +393,6 @@ const char *rpc_channel_why(const rpc_channel_t *ch) {
   return ch->why[0] ? ch->why : NULL;
 }
 
-int rpc_channel_state(const rpc_channel_t *ch) {
-  return ch->link.state;
-}
-
-const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch) {
-  return &ch->link.stats;
-}
-
 void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_ms) {
   rpc_link_cfg_t cfg = ch->link.cfg;
   cfg.keepalive_ms = ms;

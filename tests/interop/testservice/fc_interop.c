@@ -277,7 +277,7 @@ static void run(const char *path, size_t len, uint32_t timeout_ms, drive_t mode,
     if (mode == CANCEL_AFTER_HEADERS)
       rpc_client_cancel(&client, &call, RPC_CODE_CANCELLED, "cancelled by the client");
     if (mode == HOLD_AFTER_HEADERS) pump_receive_only(&t);
-    rpc_pump_run(&client, &t); /* and flushes a cancel's RST_STREAM */
+    rpc_pump_run(&client, NULL, &t); /* and flushes a cancel's RST_STREAM */
     r->code = call.code;
     snprintf(r->message, sizeof(r->message), "%s", call.message);
   }
