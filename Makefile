@@ -24,7 +24,7 @@ LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
 # The client core (one connection) and its link (the connections' life).
-RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c
+RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c rpc/src/b64.c
 RPC_CLIENT := $(RPC_CLIENT_CORE) rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
@@ -38,17 +38,18 @@ DM_SRC := $(wildcard daemon/src/*.c)
 # it shares with the host's tls.c); others refuse --tls.
 FC_TLS_SRC := $(if $(filter yes,$(FC_TLS)),firmware-client/src/fc_tls.c rpc/src/tls_common.c,\
   firmware-client/src/fc_tls_none.c)
-FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_channel.c firmware-client/src/fc_arena.c \
+FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_call.c firmware-client/src/fc_channel.c firmware-client/src/fc_arena.c \
   firmware-client/src/fc_console.c $(FC_TLS_SRC)
 FC_MAIN := firmware-client/src/main.c
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
 GW_SRC := $(wildcard gateway/src/*.c)
 ST_SRC := $(wildcard storage/src/*.c)
 PB_SRC := $(GEN)/api.pb.c
+FC_GEN := $(GEN)/api.fc.c
 
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
-CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC))
+CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC) $(FC_GEN))
 GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
   $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
 ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
@@ -60,11 +61,19 @@ all: $(BOARD_PROGRAMS)
 $(GEN)/%.pb.c $(GEN)/%.pb.h: proto/%.proto proto/%.options
 	@mkdir -p $(GEN)
 	nanopb_generator.py -q -I proto -D $(GEN) $<
+# gRPC stubs from the same .proto (tools/protoc-gen-fc): board clients
+# (.fc.c) and host skeletons (.srv.c), beside nanopb's messages.
+PROTOC_FC := protoc --plugin=protoc-gen-fc=tools/protoc-gen-fc
+$(GEN)/%.fc.c $(GEN)/%.fc.h $(GEN)/%.srv.c $(GEN)/%.srv.h: proto/%.proto tools/protoc-gen-fc
+	@mkdir -p $(GEN)
+	$(PROTOC_FC) -I proto --fc_out=$(GEN) $<
 # Shared by every board's build: never deleted as intermediates, or two
 # builds at once would race on them.
-.SECONDARY: $(GEN)/api.pb.c $(GEN)/api.pb.h $(GEN)/health.pb.c $(GEN)/health.pb.h
+.SECONDARY: $(GEN)/api.pb.c $(GEN)/api.pb.h $(GEN)/health.pb.c $(GEN)/health.pb.h \
+  $(GEN)/api.fc.c $(GEN)/api.fc.h $(GEN)/api.srv.c $(GEN)/api.srv.h
 
-$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(DEPS_STAMP)
+# board.mk: its flags (PB_NO_ERRMSG) change what pb.h lays out
+$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(GEN)/api.fc.h $(DEPS_STAMP) boards/$(BOARD)/board.mk
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

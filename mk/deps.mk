@@ -108,7 +108,7 @@ $(DEPS_DIR)/obj/nghttp2_%.o: $(NGHTTP2_SRC)/lib/nghttp2_%.c $(DEPS_DIR)/nghttp2/
 	@$(CC) $(DEPS_CC_FLAGS) $(NGHTTP2_FLAGS) -c $< -o $@
 	@$(NGHTTP2_FIXUP) $@
 
-$(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H) mk/deps.mk
+$(DEPS_DIR)/obj/pb_%.o: $(NANOPB_SRC)/pb_%.c $(NANOPB_H) mk/deps.mk boards/$(BOARD)/board.mk
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(DEPS_CC_FLAGS) -c $< -o $@

@@ -1,24 +1,46 @@
-# fc-interop: the gRPC interop test cases played by the firmware client's
-# stack (tests/interop/testservice/fc_interop.c) against a TestService. It
-# links what the board's firmware-client links (rpc client core and pump, the
-# board's port, fc_arena, nghttp2 and nanopb: CLIENT_LIBS, the cross deps on
-# armhf-linux) plus the TestService messages that mk/testservice.mk generates.
-# Boards: host, host-asan, armhf-linux (tests/interop/test_testservice_fc.sh).
+# fc-interop: the 14 gRPC interop test cases played by the firmware
+# client's SDK (tests/interop/testservice/fc_interop.c) against a
+# TestService. It links what the board's firmware-client links (the SDK's
+# call and channel, rpc client core and pump, the board's port, fc_arena,
+# nghttp2 and nanopb: CLIENT_LIBS) plus the TestService messages (nanopb)
+# and stubs (tools/protoc-gen-fc), all generated into build/gen/testservice/.
+# Plaintext: fc_tls_none.c. Every board:
 #   make BOARD=armhf-linux fc-interop   -> build/armhf-linux/bin/fc-interop
-# `make` and `make boards` build it on those boards (a prerequisite of `all`),
-# and so does make test's `make BOARD=host-asan all unit`.
-FCI_BOARDS := host host-asan armhf-linux
-FCI_OBJ := $(call obj,tests/interop/testservice/fc_interop.c $(GEN)/testservice/test.pb.c \
+#   make BOARD=lm3s6965evb fc-interop   -> build/lm3s6965evb/bin/fc-interop.elf
+# `make` and `make boards` build it (a prerequisite of `all`).
+comma := ,
+FCI_GEN := $(GEN)/testservice
+FCI_OBJ := $(call obj,tests/interop/testservice/fc_interop.c $(FCI_GEN)/test.pb.c $(FCI_GEN)/test.fc.c \
+  firmware-client/src/fc_call.c firmware-client/src/fc_channel.c firmware-client/src/fc_tls_none.c \
   firmware-client/src/fc_arena.c firmware-client/src/fc_console.c $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC))
 
 .PHONY: fc-interop
-fc-interop: $(B)/bin/fc-interop
-ifneq ($(filter $(BOARD),$(FCI_BOARDS)),)
-all: $(B)/bin/fc-interop
-endif
+fc-interop: $(B)/bin/fc-interop$(EXE)
+all: $(B)/bin/fc-interop$(EXE)
 
-$(B)/obj/tests/interop/testservice/fc_interop.c.o: $(GEN)/testservice/test.pb.h
+$(FCI_GEN)/test.fc.c $(FCI_GEN)/test.fc.h $(FCI_GEN)/test.srv.c $(FCI_GEN)/test.srv.h &: \
+  tests/interop/testservice/test.proto tools/protoc-gen-fc
+	@mkdir -p $(FCI_GEN)
+	$(PROTOC_FC) -I tests/interop/testservice --fc_out=$(FCI_GEN) $<
+.SECONDARY: $(FCI_GEN)/test.fc.c $(FCI_GEN)/test.fc.h $(FCI_GEN)/test.srv.c $(FCI_GEN)/test.srv.h
 
-$(B)/bin/fc-interop: $(FCI_OBJ) $(DEPS_LIBS)
+$(B)/obj/tests/interop/testservice/fc_interop.c.o: $(FCI_GEN)/test.pb.h $(FCI_GEN)/test.fc.h
+$(B)/obj/$(FCI_GEN)/test.fc.c.o: $(FCI_GEN)/test.pb.h $(FCI_GEN)/test.fc.h
+
+ifeq ($(EXE)$(FC_TLS),.elfyes)
+# fc-interop speaks plaintext, and a Cortex-M TLS build's RAM is TLS's
+# arena: its image is the plaintext variant's, built there and copied here,
+# so that build/<board>/bin/fc-interop.elf is where the tests look for it.
+FCI_PLAIN := build/$(BOARD)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/fc-interop.elf
+.PHONY: $(FCI_PLAIN)
+$(FCI_PLAIN):
+	+$(MAKE) --no-print-directory BOARD=$(BOARD) FC_TLS=no ERRSTR=$(ERRSTR) fc-interop
+$(B)/bin/fc-interop.elf: $(FCI_PLAIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FCI_OBJ) $(CLIENT_LIBS) $(BOARD_LIBS)
+	@cmp -s $< $@ || cp $< $@
+else
+$(B)/bin/fc-interop$(EXE): $(FCI_OBJ) $(DEPS_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(if $(filter .elf,$(EXE)),-Wl$(comma)-Map=$(B)/fc-interop.map) -o $@ \
+	  $(FCI_OBJ) $(CLIENT_LIBS) $(BOARD_LIBS)
+endif

@@ -4,7 +4,9 @@
 CC := arm-none-eabi-gcc
 PORT := cortex-m
 CPU_FLAGS := -mcpu=cortex-m3 -mthumb
-BOARD_CFLAGS := $(CPU_FLAGS) -Os -g -ffunction-sections -fdata-sections -Iport/cortex-m
+# PB_NO_ERRMSG: nanopb keeps no error texts (no board code reads them;
+# the library and every user of pb.h must agree, docs/sdk.md).
+BOARD_CFLAGS := $(CPU_FLAGS) -Os -g -ffunction-sections -fdata-sections -Iport/cortex-m -DPB_NO_ERRMSG
 BOARD_LDFLAGS := $(CPU_FLAGS) --specs=nano.specs -nostartfiles -T boards/$(BOARD)/link.ld \
   -Wl,--gc-sections -Wl,-Map=$(B)/firmware-client.map
 EXE := .elf

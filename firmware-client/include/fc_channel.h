@@ -4,7 +4,7 @@
  * calls (keepalive PINGs), reopened with gRPC's connection backoff when it
  * is lost, its TLS session resumed. Static memory: the caller owns the
  * channel; the port owns the one transport; nghttp2 and mbedtls live in the
- * arena while a connection is open. One call at a time.
+ * arena while a connection is open. Calls (fc_call.h) share the connection.
  *
  * The connection's life (states, backoff, keepalive, transparent retry) is
  * the rpc runtime's rpc_link (rpc_link.h), which the host's storage channel
@@ -21,6 +21,7 @@
 #include "port.h"
 #include "rpc_client.h"
 #include "rpc_link.h"
+#include "rpc_pump.h"
 
 /* Where and how: addr "HOST:PORT" (ignored by serial ports), each call's
  * deadline in milliseconds (0: none), TLS settings (fc_tls.h), and the
@@ -70,12 +71,16 @@ void fc_channel_idle(fc_channel_t *ch, uint32_t ms);
 /* What the channel has done: calls, connects, handshakes, resumed, pings. */
 const rpc_link_stats_t *fc_channel_stats(const fc_channel_t *ch);
 
-/* Runs one call on the channel: path "/pkg.Service/Method", the encoded
- * request req[len] (it must stay valid during the call), call prepared with
- * rpc_call_init and its deframer. Connects first when needed; a call the
- * server refused unprocessed (GOAWAY) goes once more on a new connection.
- * Returns the gRPC code, also in *st with its message. */
-int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
-                    size_t len, fc_status_t *st);
+/* For fc_call.c: makes the channel READY for a call that started at
+ * start_ms with timeout_ms (0: none), connecting (and, with wait_for_ready,
+ * waiting out backoff) as the link says. A connection told to go (GOAWAY)
+ * lets its calls finish, then is replaced. Returns 0, or the gRPC code that
+ * fails the call, with *st set. */
+int fc_channel_ready(fc_channel_t *ch, uint32_t start_ms, uint32_t timeout_ms, int wait_for_ready,
+                     fc_status_t *st);
+
+/* Pumps the open connection until done(arg) or no call is open. Returns 0,
+ * or -1 when the connection was lost (its calls are closed with why). */
+int fc_channel_pump(fc_channel_t *ch, rpc_pump_done_fn done, void *arg);
 
 #endif /* FC_CHANNEL_H */

@@ -141,29 +141,31 @@ void fc_channel_idle(fc_channel_t *ch, uint32_t ms) {
   if (left > 0) port_sleep_ms((uint32_t)left);
 }
 
-int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const uint8_t *req,
-                    size_t len, fc_status_t *st) {
-  uint32_t start = port_time_ms(), timeout = ch->cfg.timeout_ms;
-  ch->link.stats.calls++;
-  call->retried = 0;
+int fc_channel_ready(fc_channel_t *ch, uint32_t start_ms, uint32_t timeout_ms, int wait_for_ready,
+                     fc_status_t *st) {
   for (;;) {
-    /* the deadline counts from the start, connection included */
-    uint32_t now = port_time_ms(), spent = now - start, left = 0, wait;
-    if (timeout) {
-      if (spent >= timeout) {
+    /* the deadline counts from the call's start, connection included */
+    uint32_t now = port_time_ms(), spent = now - start_ms, left = 0, wait;
+    if (timeout_ms) {
+      if (spent >= timeout_ms) {
         fc_status_set(st, RPC_CODE_DEADLINE_EXCEEDED, RPC_MSG_DEADLINE);
         return st->code;
       }
-      left = timeout - spent;
+      left = timeout_ms - spent;
     }
-    if (ch->open && !rpc_link_usable(&ch->client)) hang_up(ch);
-    switch (rpc_link_want(&ch->link, now, ch->cfg.wait_for_ready, &wait)) {
+    if (ch->open && !rpc_link_usable(&ch->client)) {
+      /* told to go (GOAWAY): calls still on it finish first, for the port
+       * has one transport; then a new connection */
+      if (ch->client.calls && rpc_pump_run(&ch->client, &ch->link, &ch->t) != RPC_OK) hang_up(ch);
+      hang_up(ch);
+    }
+    switch (rpc_link_want(&ch->link, now, wait_for_ready, &wait)) {
     case RPC_LINK_FAIL:
       fc_status_set(st, RPC_CODE_UNAVAILABLE,
                     ch->why[0] ? ch->why : RPC_ERRSTR("the channel is shut down"));
       return st->code;
     case RPC_LINK_WAIT:
-      port_sleep_ms(timeout && wait > left ? left : (wait ? wait : 1u));
+      port_sleep_ms(timeout_ms && wait > left ? left : (wait ? wait : 1u));
       continue;
     case RPC_LINK_CONNECT:
       if (dial(ch, left) == -2) {
@@ -172,21 +174,14 @@ int fc_channel_call(fc_channel_t *ch, rpc_call_t *call, const char *path, const 
       }
       continue; /* READY now, or TRANSIENT_FAILURE: the link says what next */
     default:
-      break;
+      return 0;
     }
-    spent = port_time_ms() - start;
-    left = timeout ? (timeout > spent ? timeout - spent : 1u) : 0u;
-    if (rpc_client_start(&ch->client, call, path, req, len, left, port_time_ms()) != RPC_OK) {
-      fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot start the call"));
-      return st->code;
-    }
-    if (rpc_pump_run(&ch->client, &ch->link, &ch->t) != RPC_OK) hang_up(ch);
-    uint32_t again;
-    if (rpc_link_may_retry(&ch->link, call, port_time_ms(), &again)) continue; /* never processed */
-    /* one wording for an expired deadline, whichever side noticed first
-     * (a grpcio server says "Deadline Exceeded"): docs/design.md */
-    int code = rpc_call_code(call), expired = code == RPC_CODE_DEADLINE_EXCEEDED && timeout;
-    fc_status_set(st, code, expired ? RPC_MSG_DEADLINE : rpc_call_message(call));
-    return st->code;
   }
+}
+
+int fc_channel_pump(fc_channel_t *ch, rpc_pump_done_fn done, void *arg) {
+  if (!ch->open) return -1;
+  if (rpc_pump_until(&ch->client, &ch->link, &ch->t, done, arg) == RPC_OK) return 0;
+  hang_up(ch); /* lost: its calls hold why */
+  return -1;
 }

@@ -1,44 +1,34 @@
-/* fc_client.c - ProdService calls: encode the request into a static buffer,
- * run it on the channel (fc_channel.c), decode each response message into a
- * static struct. */
+/* fc_client.c - the article's two ProdService calls, as thin wrappers of
+ * the stubs that tools/protoc-gen-fc generates from proto/api.proto
+ * (build/gen/api.fc.h): one call slot sized for ProdService's messages,
+ * the request filled from C strings, each product handed over as it is
+ * decoded. */
 #include "rpc_opt.h" /* first: the build's tunables */
 
 #include <stdio.h>
 #include <string.h>
 
-#include <pb_decode.h>
-#include <pb_encode.h>
-
+#include "api.fc.h"
 #include "fc_client.h"
-#include "rpc_client.h"
 
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
 /* Largest response the board accepts: anything bigger is ResourceExhausted. */
-#define FC_RX_MSG_MAX MAX2(api_ClientResponseProds_size, api_ClientResponseType_size)
-#define FC_TX_MSG_MAX MAX2(api_ClientRequestProds_size, api_ClientRequestType_size)
+#define FC_RX_MSG_MAX                                                                              \
+  MAX2(api_ProdService_GetVendorProds_RX_MAX, api_ProdService_GetVendorProdTypes_RX_MAX)
+#define FC_TX_MSG_MAX                                                                              \
+  MAX2(api_ProdService_GetVendorProds_TX_MAX, api_ProdService_GetVendorProdTypes_TX_MAX)
 
-/* One call at a time, so one set of static buffers. */
-static uint8_t rx_msg[FC_RX_MSG_MAX];
-static uint8_t tx_msg[FC_TX_MSG_MAX];
-static rpc_call_t call;
+/* The article's client makes one call at a time: one slot. */
+FC_CALL_DEFINE(slot, FC_RX_MSG_MAX, FC_TX_MSG_MAX);
+
+static void setup(void) {
+  if (!slot.rx) FC_CALL_SETUP(slot);
+}
 
 typedef struct {
-  const pb_msgdesc_t *fields;
-  void *dst;
   fc_product_fn on_product;
   void *arg;
 } fc_ctx_t;
-
-static int on_message(rpc_call_t *c, const uint8_t *msg, size_t len) {
-  fc_ctx_t *ctx = rpc_call_user(c);
-  pb_istream_t in = pb_istream_from_buffer(msg, len);
-  if (!pb_decode(&in, ctx->fields, ctx->dst)) return 1; /* Internal: cannot decode */
-  if (ctx->on_product) {
-    api_ClientResponseProds *r = ctx->dst;
-    ctx->on_product(ctx->arg, &r->product);
-  }
-  return 0;
-}
 
 static int copy_field(char *dst, size_t cap, const char *src, const char *what, fc_status_t *st) {
   size_t n = strlen(src);
@@ -52,46 +42,35 @@ static int copy_field(char *dst, size_t cap, const char *src, const char *what, 
   return 0;
 }
 
-/* Runs one call whose request is already encoded in tx_msg[len]. */
-static int run_call(fc_channel_t *ch, const char *path, size_t len, fc_ctx_t *ctx,
-                    fc_status_t *st) {
-  static const rpc_call_cbs_t cbs = {.on_message = on_message};
-  rpc_call_init(&call, &cbs, ctx);
-  rpc_deframer_init(rpc_call_deframer(&call), rx_msg, sizeof(rx_msg), sizeof(rx_msg), NULL);
-  return fc_channel_call(ch, &call, path, tx_msg, len, st);
-}
-
 int fc_get_prod_types(fc_channel_t *ch, const char *vendor, char *out, size_t cap,
                       fc_status_t *st) {
   static api_ClientRequestType req;
   static api_ClientResponseType resp;
+  setup();
   memset(&req, 0, sizeof(req));
-  memset(&resp, 0, sizeof(resp));
   if (copy_field(req.vendor, sizeof(req.vendor), vendor, "vendor", st)) return st->code;
-  pb_ostream_t os = pb_ostream_from_buffer(tx_msg, sizeof(tx_msg));
-  if (!pb_encode(&os, api_ClientRequestType_fields, &req)) {
-    fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
-    return st->code;
-  }
-  fc_ctx_t ctx = {api_ClientResponseType_fields, &resp, NULL, NULL};
-  if (run_call(ch, "/api.ProdService/GetVendorProdTypes", os.bytes_written, &ctx, st) == 0)
+  if (api_ProdService_GetVendorProdTypes(&slot, ch, &req, &resp, NULL, st) == 0)
     snprintf(out, cap, "%s", resp.productType);
   return st->code;
+}
+
+static int product_cb(fc_call_t *call, void *msg, void *arg) {
+  const fc_ctx_t *ctx = arg;
+  const api_ClientResponseProds *r = msg;
+  (void)call;
+  if (ctx->on_product) ctx->on_product(ctx->arg, &r->product);
+  return 0;
 }
 
 int fc_get_prods(fc_channel_t *ch, const char *vendor, const char *type, fc_product_fn on_product,
                  void *arg, fc_status_t *st) {
   static api_ClientRequestProds req;
   static api_ClientResponseProds resp;
+  setup();
   memset(&req, 0, sizeof(req));
   if (copy_field(req.vendor, sizeof(req.vendor), vendor, "vendor", st) ||
       copy_field(req.productType, sizeof(req.productType), type, "productType", st))
     return st->code;
-  pb_ostream_t os = pb_ostream_from_buffer(tx_msg, sizeof(tx_msg));
-  if (!pb_encode(&os, api_ClientRequestProds_fields, &req)) {
-    fc_status_set(st, RPC_CODE_INTERNAL, RPC_ERRSTR("cannot encode the request"));
-    return st->code;
-  }
-  fc_ctx_t ctx = {api_ClientResponseProds_fields, &resp, on_product, arg};
-  return run_call(ch, "/api.ProdService/GetVendorProds", os.bytes_written, &ctx, st);
+  fc_ctx_t ctx = {on_product, arg};
+  return api_ProdService_GetVendorProds(&slot, ch, &req, &resp, product_cb, &ctx, NULL, st);
 }

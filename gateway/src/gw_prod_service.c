@@ -88,7 +88,7 @@ typedef struct gw_prods {
   /* the client's custom metadata, copied for storage: a refused storage call
    * is sent again later, with it */
   char md_buf[RPC_MD_BYTES];
-  const char *md[2 * RPC_CLIENT_MAX_MD];
+  rpc_md_t md[RPC_CLIENT_MAX_MD];
   rpc_timer_t timer;
   struct gw_prods *next; /* free list */
 } gw_prods_t;
@@ -257,8 +257,8 @@ static size_t take_metadata(rpc_scall_t *call, gw_prods_t *p) {
     if (k > 0 && (size_t)k < sizeof(line) - used) used += (size_t)k;
     size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
     if (pairs < RPC_CLIENT_MAX_MD && off + nl + vl <= sizeof(p->md_buf)) {
-      p->md[2 * pairs] = memcpy(p->md_buf + off, name, nl);
-      p->md[2 * pairs + 1] = memcpy(p->md_buf + off + nl, value, vl);
+      p->md[pairs].name = memcpy(p->md_buf + off, name, nl);
+      p->md[pairs].value = memcpy(p->md_buf + off + nl, value, vl);
       off += nl + vl;
       pairs++;
     }

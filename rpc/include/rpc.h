@@ -83,6 +83,13 @@ size_t rpc_msg_encode(const char *msg, size_t len, char *out, size_t cap);
  * Invalid escapes are kept as they are, as the spec asks. Returns the length. */
 size_t rpc_msg_decode(const char *s, size_t len, char *out, size_t cap);
 
+/* Base64 for "-bin" metadata values. Encode writes in[len] unpadded and
+ * NUL-terminated into out[cap]; decode takes padded or unpadded text (the
+ * URL-safe alphabet too). Both return the length written, RPC_ERR_TOO_LARGE
+ * when out is too small, and decode RPC_ERR_ARG for what is not base64. */
+long rpc_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+long rpc_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
 /* Grows a deframer buffer to at least n bytes; returns the new buffer or NULL.
  * Host code passes one; boards pass NULL and a fixed buffer. */
 typedef void *(*rpc_grow_fn)(void *old, size_t n);

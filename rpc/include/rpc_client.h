@@ -21,6 +21,13 @@
 #include <nghttp2/nghttp2.h>
 
 typedef struct rpc_call rpc_call_t;
+
+/* One metadata entry: a lower-case name and its value, NUL-terminated; a
+ * "-bin" value in base64 (rpc_b64_encode). */
+typedef struct rpc_md {
+  const char *name;
+  const char *value;
+} rpc_md_t;
 typedef struct rpc_client rpc_client_t;
 
 /* What a call reports to its owner. */
@@ -32,7 +39,17 @@ typedef struct rpc_call_cbs {
   int (*on_message)(rpc_call_t *call, const uint8_t *msg, size_t len);
   /* The call is over: call->code and call->message hold the status. */
   void (*on_close)(rpc_call_t *call);
+  /* A response header (trailer 0) or trailer (1), other than the
+   * pseudo-headers, grpc-status and grpc-message; "-bin" values as they
+   * came, in base64. May be NULL. */
+  void (*on_metadata)(rpc_call_t *call, const uint8_t *name, size_t nlen, const uint8_t *value,
+                      size_t vlen, int trailer);
 } rpc_call_cbs_t;
+
+/* A request body made on demand: fills dst with the len bytes at off of a
+ * message (a board encodes a message larger than its buffer again for each
+ * window, nanopb's way). Returns 0, or non-zero to cancel the call. */
+typedef int (*rpc_body_fn)(void *arg, uint8_t *dst, size_t off, size_t len);
 
 /* One call: caller-owned storage, but its fields are the core's. Set it up
  * with rpc_call_init and rpc_call_deframer, read it with rpc_call_user,
@@ -56,14 +73,20 @@ struct rpc_call {
   char message[RPC_CLIENT_MSG_LEN]; /* decoded grpc-message */
   rpc_client_t *client;
   rpc_call_t *next; /* the client's list of live calls */
-  /* request body, sent from the caller's buffer: it must live until close */
+  /* the request message being sent, from the caller's buffer (or made by
+   * body_fn): it must live until it has been taken (rpc_call_sending) */
   const uint8_t *req;
+  rpc_body_fn body_fn;
+  void *body_arg;
   size_t req_len;
   size_t req_off;
+  uint8_t pending;     /* a message waits to be taken by nghttp2 */
+  uint8_t half_closed; /* no message after it: END_STREAM follows */
+  uint8_t deferred;    /* nghttp2 waits for rpc_client_send_msg */
   uint8_t prefix[5];
   char timeout_hdr[12]; /* grpc-timeout value, referenced until sent */
   /* custom metadata to send (copied when the call starts); may be empty */
-  const char *const *md; /* name, value, name, value, ... */
+  const rpc_md_t *md;
   size_t md_pairs;
 };
 
@@ -79,10 +102,9 @@ void rpc_call_init(rpc_call_t *call, const rpc_call_cbs_t *cbs, void *user);
  * started again. Returns the deframer. */
 rpc_deframer_t *rpc_call_deframer(rpc_call_t *call);
 
-/* Custom metadata for the next starts: md[2 * pairs] holds name, value,
- * name, value... (at most RPC_CLIENT_MAX_MD pairs; "-bin" values in base64),
- * copied when a call starts. pairs 0 sends none. */
-void rpc_call_set_metadata(rpc_call_t *call, const char *const *md, size_t pairs);
+/* Custom metadata for the next starts: md[pairs] (at most
+ * RPC_CLIENT_MAX_MD), copied when a call starts. pairs 0 sends none. */
+void rpc_call_set_metadata(rpc_call_t *call, const rpc_md_t *md, size_t pairs);
 
 /* The owner's pointer given to rpc_call_init. */
 void *rpc_call_user(const rpc_call_t *call);
@@ -111,6 +133,7 @@ struct rpc_client {
   /* what keepalive watches (rpc_link.h) */
   uint32_t frames_in;     /* frames received so far: any is a sign of life */
   uint8_t too_many_pings; /* the GOAWAY was ENHANCE_YOUR_CALM "too_many_pings" */
+  const char *ua_prefix;  /* rpc_client_cfg_t.user_agent */
 };
 
 /* Settings a board tunes to its memory. Zero fields take the defaults. */
@@ -120,6 +143,9 @@ typedef struct rpc_client_cfg {
   const nghttp2_mem *mem;       /* allocator for nghttp2; NULL = libc */
   uint32_t header_table_size;   /* HPACK decoder table (default 4096) */
   uint32_t initial_window_size; /* per-stream receive window (default 65535) */
+  const char *user_agent;       /* a prefix for user-agent, as grpc's
+                                   primary_user_agent: "app/1.2" sends
+                                   "app/1.2 grpc-c-embedded/0.1" */
 } rpc_client_cfg_t;
 
 /* Creates the HTTP/2 session and queues the preface and SETTINGS.
@@ -137,6 +163,31 @@ void rpc_client_free(rpc_client_t *c);
  * will not run). */
 int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
                      size_t len, uint32_t timeout_ms, uint32_t now_ms);
+
+/* Starts a call whose requests stream: HEADERS go out now, each message
+ * with rpc_client_send_msg, the end with rpc_client_close_send (or the
+ * last message). Such a call is never sent again by a transparent retry:
+ * what it streamed is gone. Returns as rpc_client_start. */
+int rpc_client_start_stream(rpc_client_t *c, rpc_call_t *call, const char *path,
+                            uint32_t timeout_ms, uint32_t now_ms);
+
+/* Queues the next request message msg[len] of a streaming call (last:
+ * END_STREAM after it). msg must stay valid until rpc_call_sending is
+ * false. With body_fn set (rpc_call_set_body) msg may be NULL: the bytes
+ * are made on demand. Returns RPC_OK; RPC_ERR_ARG when the call is over,
+ * half-closed, or its previous message has not yet been taken. */
+int rpc_client_send_msg(rpc_client_t *c, rpc_call_t *call, const uint8_t *msg, size_t len,
+                        int last);
+
+/* Half-closes a streaming call: END_STREAM once its last message is out. */
+int rpc_client_close_send(rpc_client_t *c, rpc_call_t *call);
+
+/* True while the call's queued request message has not been wholly handed
+ * to nghttp2 (its buffer is still read). */
+int rpc_call_sending(const rpc_call_t *call);
+
+/* Makes the next queued messages' bytes with fn (NULL: from the buffer). */
+void rpc_call_set_body(rpc_call_t *call, rpc_body_fn fn, void *arg);
 
 /* Cancels a call (RST_STREAM CANCEL); its on_close runs with code. */
 void rpc_client_cancel(rpc_client_t *c, rpc_call_t *call, int code, const char *message);

@@ -35,6 +35,12 @@
 #define RPC_CLIENT_MAX_MD 8
 #endif
 
+/* Bytes of the user-agent header, NUL included: the caller's prefix
+ * (rpc_client_cfg_t.user_agent) and the stack's own name; a longer prefix
+ * is cut. */
+#ifndef RPC_CLIENT_UA_LEN
+#define RPC_CLIENT_UA_LEN 64
+#endif
 /* The board pump's receive buffer (rpc_pump.h), in static memory. */
 #ifndef RPC_PUMP_RX_LEN
 #define RPC_PUMP_RX_LEN 1024
@@ -62,6 +68,12 @@
 #define FC_ARENA_SIZE (32u * 1024u)
 #endif
 
+/* Generic calls (fc_call.h): the largest response message a call
+ * streams through in pieces (on_piece: nothing is held, so only the
+ * protocol's 4 MiB default bounds it). */
+#ifndef FC_CALL_STREAM_MAX
+#define FC_CALL_STREAM_MAX (4u * 1024u * 1024u)
+#endif
 /* HPACK dynamic table of the client's decoder and encoder, in bytes: the
  * SETTINGS_HEADER_TABLE_SIZE it announces. Smaller saves arena, costs bytes
  * on the wire. */
@@ -127,6 +139,9 @@
 #endif
 #if FC_STATUS_MSG_LEN < RPC_CLIENT_MSG_LEN + 32
 #error "FC_STATUS_MSG_LEN must hold the core's message and the call's prefix"
+#endif
+#if RPC_CLIENT_UA_LEN < 24
+#error "RPC_CLIENT_UA_LEN must hold the stack's own user-agent, grpc-c-embedded/0.1"
 #endif
 #if RPC_PUMP_RX_LEN < 64
 #error "RPC_PUMP_RX_LEN: the pump needs room for at least a frame header and some bytes"

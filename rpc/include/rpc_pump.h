@@ -18,6 +18,13 @@
  * went unanswered (the connection is dead); the calls hold the reason. */
 int rpc_pump_run(rpc_client_t *c, rpc_link_t *l, port_transport_t *t);
 
+/* As rpc_pump_run, but returns as soon as done(arg) is true (checked after
+ * each write and read), or when no call is open: several calls share one
+ * connection, each waiting for its own event (a message, its end). */
+typedef int (*rpc_pump_done_fn)(void *arg);
+int rpc_pump_until(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, rpc_pump_done_fn done,
+                   void *arg);
+
 /* Keeps the open connection alive for ms with no call of ours: the server's
  * PINGs and SETTINGS are answered, keepalive PINGs go out, a GOAWAY or the
  * server's close is seen. Returns RPC_OK when ms passed, or earlier when the

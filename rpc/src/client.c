@@ -76,6 +76,10 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     call->got_status = 1;
   } else if (hdr_is(name, nlen, "grpc-message")) {
     rpc_msg_decode((const char *)value, vlen, call->message, sizeof(call->message));
+  } else if (call->cbs.on_metadata && nlen && name[0] != ':') {
+    /* trailers: a second HEADERS, or a trailers-only response */
+    int trailer = f->headers.cat == NGHTTP2_HCAT_HEADERS || (f->hd.flags & NGHTTP2_FLAG_END_STREAM);
+    call->cbs.on_metadata(call, name, nlen, value, vlen, trailer);
   }
   return 0;
 }
@@ -165,12 +169,27 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
 static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
                          nghttp2_data_source *src, void *ud);
 
+#define RPC_UA "grpc-c-embedded/0.1"
+
+/* "PREFIX grpc-c-embedded/0.1", the prefix cut to fit, or the stack's name
+ * alone (memcpy: a board's layering refuses the strcpy snprintf becomes). */
+static void user_agent(char *dst, const char *prefix) {
+  size_t own = sizeof(RPC_UA), n = prefix ? strlen(prefix) : 0;
+  if (n > RPC_CLIENT_UA_LEN - own - 1) n = RPC_CLIENT_UA_LEN - own - 1;
+  if (n) {
+    memcpy(dst, prefix, n);
+    dst[n++] = ' ';
+  }
+  memcpy(dst + n, RPC_UA, own);
+}
+
 int rpc_client_init(rpc_client_t *c, const rpc_client_cfg_t *cfg) {
   nghttp2_session_callbacks *cbs;
   nghttp2_option *opt;
   memset(c, 0, sizeof(*c));
   c->authority = cfg->authority ? cfg->authority : "localhost";
   c->scheme = cfg->tls ? "https" : "http";
+  c->ua_prefix = cfg->user_agent;
   if (nghttp2_session_callbacks_new(&cbs) != 0) return RPC_ERR_NOMEM;
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
@@ -223,6 +242,14 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t l
                          nghttp2_data_source *src, void *ud) {
   (void)s, (void)sid, (void)ud;
   rpc_call_t *call = src->ptr;
+  if (!call->pending) { /* nothing queued: the end, or wait for the next */
+    if (call->half_closed) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return 0;
+    }
+    call->deferred = 1;
+    return NGHTTP2_ERR_DEFERRED;
+  }
   size_t total = 5 + call->req_len, n = 0;
   while (n < len && call->req_off < total) {
     size_t off = call->req_off, k;
@@ -233,12 +260,20 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t l
     } else {
       k = total - off;
       if (k > len - n) k = len - n;
-      memcpy(buf + n, call->req + (off - 5), k);
+      if (call->body_fn) {
+        if (call->body_fn(call->body_arg, buf + n, off - 5, k) != 0)
+          return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+      } else {
+        memcpy(buf + n, call->req + (off - 5), k);
+      }
     }
     n += k;
     call->req_off += k;
   }
-  if (call->req_off == total) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (call->req_off == total) {
+    call->pending = 0;
+    if (call->half_closed) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
   return (ssize_t)n;
 }
 
@@ -252,7 +287,16 @@ rpc_deframer_t *rpc_call_deframer(rpc_call_t *call) {
   return &call->deframer;
 }
 
-void rpc_call_set_metadata(rpc_call_t *call, const char *const *md, size_t pairs) {
+void rpc_call_set_body(rpc_call_t *call, rpc_body_fn fn, void *arg) {
+  call->body_fn = fn;
+  call->body_arg = arg;
+}
+
+int rpc_call_sending(const rpc_call_t *call) {
+  return !call->done && call->pending;
+}
+
+void rpc_call_set_metadata(rpc_call_t *call, const rpc_md_t *md, size_t pairs) {
   call->md = md;
   call->md_pairs = md ? pairs : 0;
 }
@@ -269,8 +313,41 @@ const char *rpc_call_message(const rpc_call_t *call) {
   return call->message;
 }
 
-int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
-                     size_t len, uint32_t timeout_ms, uint32_t now_ms) {
+/* Queues msg[len] as the call's next request message. */
+static void queue_msg(rpc_call_t *call, const uint8_t *msg, size_t len, int last) {
+  call->req = msg;
+  call->req_len = len;
+  call->req_off = 0;
+  call->pending = 1;
+  call->half_closed = last != 0;
+  rpc_frame_prefix(call->prefix, (uint32_t)len);
+}
+
+/* Lets nghttp2 ask for the body again after it was told to wait. */
+static void wake(rpc_client_t *c, rpc_call_t *call) {
+  if (!call->deferred) return;
+  call->deferred = 0;
+  nghttp2_session_resume_data(c->session, call->stream_id);
+}
+
+int rpc_client_send_msg(rpc_client_t *c, rpc_call_t *call, const uint8_t *msg, size_t len,
+                        int last) {
+  if (call->done || call->half_closed || call->pending || len > 0x7fffffffu) return RPC_ERR_ARG;
+  if (!msg && !call->body_fn && len) return RPC_ERR_ARG;
+  queue_msg(call, msg, len, last);
+  wake(c, call);
+  return RPC_OK;
+}
+
+int rpc_client_close_send(rpc_client_t *c, rpc_call_t *call) {
+  if (call->done) return RPC_ERR_ARG;
+  call->half_closed = 1;
+  wake(c, call);
+  return RPC_OK;
+}
+
+static int start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
+                 size_t len, int stream, uint32_t timeout_ms, uint32_t now_ms) {
   if (!c->session || c->failed || c->goaway || len > 0x7fffffffu) return RPC_ERR_ARG;
   char *tmo = call->timeout_hdr; /* NO_COPY: must outlive the HEADERS frame */
   size_t tlen = 0;
@@ -280,11 +357,15 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   call->http_status = 0;
   call->code = RPC_CODE_UNKNOWN;
   call->message[0] = '\0';
-  call->req = req;
-  call->req_len = len;
-  call->req_off = 0;
+  call->deferred = 0;
+  if (stream) {
+    call->req = NULL, call->req_len = call->req_off = 0;
+    call->pending = call->half_closed = 0;
+    call->retried = 1; /* what it streams is not kept: never sent again */
+  } else {
+    queue_msg(call, req, len, 1);
+  }
   rpc_deframer_reset(&call->deframer); /* nothing half-read from a call before */
-  rpc_frame_prefix(call->prefix, (uint32_t)len);
   /* deadlines are compared by 32-bit difference (rpc_client_tick): a longer
    * one would read as already past, so cap it at 2^31 - 1 ms (24.8 days) */
   if (timeout_ms > INT32_MAX) timeout_ms = INT32_MAX;
@@ -292,6 +373,8 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   call->deadline_ms = now_ms + timeout_ms;
   c->now_ms = now_ms;
   if (timeout_ms) tlen = rpc_timeout_encode(timeout_ms, tmo);
+  char ua[RPC_CLIENT_UA_LEN];
+  user_agent(ua, c->ua_prefix);
   nghttp2_nv nva[] = {
       MAKE_NV(":method", "POST", 4),
       MAKE_NV(":scheme", c->scheme, strlen(c->scheme)),
@@ -299,7 +382,8 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
       MAKE_NV(":authority", c->authority, strlen(c->authority)),
       MAKE_NV("te", "trailers", 8),
       MAKE_NV("content-type", "application/grpc", 16),
-      MAKE_NV("user-agent", "grpc-c-embedded/0.1", 19),
+      {(uint8_t *)"user-agent", (uint8_t *)ua, 10, strlen(ua),
+       NGHTTP2_NV_FLAG_NO_COPY_NAME}, /* the value is copied: ua is ours */
       MAKE_NV("grpc-timeout", tmo, tlen),
   };
   nghttp2_data_provider prd;
@@ -310,7 +394,7 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   nghttp2_nv all[sizeof(nva) / sizeof(nva[0]) + RPC_CLIENT_MAX_MD];
   memcpy(all, nva, n * sizeof(nva[0]));
   for (size_t k = 0; k < call->md_pairs && k < RPC_CLIENT_MAX_MD; k++, n++) {
-    const char *name = call->md[2 * k], *value = call->md[2 * k + 1];
+    const char *name = call->md[k].name, *value = call->md[k].value;
     all[n] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
                           NGHTTP2_NV_FLAG_NONE}; /* copied: the caller's strings may go */
   }
@@ -320,6 +404,16 @@ int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const 
   call->next = c->calls;
   c->calls = call;
   return RPC_OK;
+}
+
+int rpc_client_start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint8_t *req,
+                     size_t len, uint32_t timeout_ms, uint32_t now_ms) {
+  return start(c, call, path, req, len, 0, timeout_ms, now_ms);
+}
+
+int rpc_client_start_stream(rpc_client_t *c, rpc_call_t *call, const char *path,
+                            uint32_t timeout_ms, uint32_t now_ms) {
+  return start(c, call, path, NULL, 0, 1, timeout_ms, now_ms);
 }
 
 /* nghttp2 failed the session (out of memory, a callback failure, a flood):

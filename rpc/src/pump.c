@@ -56,9 +56,10 @@ static long timers(rpc_client_t *c, rpc_link_t *l) {
   return wait > RPC_PUMP_POLL_MS ? (long)RPC_PUMP_POLL_MS : (long)wait;
 }
 
-/* The loop of both modes: until no call is open, or (idle) until until_ms
- * or until the connection takes no more calls. */
-static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, uint32_t until_ms) {
+/* The loop of both modes: until no call is open (or done says so), or
+ * (idle) until until_ms or until the connection takes no more calls. */
+static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, uint32_t until_ms,
+                 rpc_pump_done_fn done, void *arg) {
   static uint8_t rx[RPC_PUMP_RX_LEN];
   int32_t port_err = PORT_OK;
   for (;;) {
@@ -70,7 +71,7 @@ static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, 
       return r;
     }
     if (r != RPC_OK) return r; /* the core failed: its calls hold why */
-    if (!idle && !c->calls) break;
+    if (!idle && (!c->calls || (done && done(arg)))) break;
     if (idle) {
       int32_t left = (int32_t)(until_ms - port_time_ms());
       if (left <= 0 || !rpc_link_usable(c)) break;
@@ -94,9 +95,14 @@ static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, 
 }
 
 int rpc_pump_run(rpc_client_t *c, rpc_link_t *l, port_transport_t *t) {
-  return drive(c, l, t, 0, 0);
+  return drive(c, l, t, 0, 0, NULL, NULL);
+}
+
+int rpc_pump_until(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, rpc_pump_done_fn done,
+                   void *arg) {
+  return drive(c, l, t, 0, 0, done, arg);
 }
 
 int rpc_pump_idle(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, uint32_t ms) {
-  return drive(c, l, t, 1, port_time_ms() + ms);
+  return drive(c, l, t, 1, port_time_ms() + ms, NULL, NULL);
 }
