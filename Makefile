@@ -45,15 +45,20 @@ PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
 GW_SRC := $(wildcard gateway/src/*.c)
 ST_SRC := $(wildcard storage/src/*.c)
 PB_SRC := $(GEN)/api.pb.c
+# tools/protoc-gen-fc's stubs: the board's ProdService client, the daemons'
+# skeletons (health's with the server runtime), the gateway's storage calls.
 FC_GEN := $(GEN)/api.fc.c
+HEALTH_GEN := $(GEN)/health.pb.c $(GEN)/health.srv.c
+API_SRV := $(GEN)/api.srv.c
+API_CLI := $(GEN)/api.cli.c
 
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC) $(FC_GEN))
 GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
-  $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(GEN)/health.pb.c)
+  $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI))
 ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
-  $(GEN)/health.pb.c)
+  $(HEALTH_GEN) $(API_SRV))
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
 all: $(BOARD_PROGRAMS)
@@ -64,16 +69,18 @@ $(GEN)/%.pb.c $(GEN)/%.pb.h: proto/%.proto proto/%.options
 # gRPC stubs from the same .proto (tools/protoc-gen-fc): board clients
 # (.fc.c) and host skeletons (.srv.c), beside nanopb's messages.
 PROTOC_FC := protoc --plugin=protoc-gen-fc=tools/protoc-gen-fc
-$(GEN)/%.fc.c $(GEN)/%.fc.h $(GEN)/%.srv.c $(GEN)/%.srv.h: proto/%.proto tools/protoc-gen-fc
+$(GEN)/%.fc.c $(GEN)/%.fc.h $(GEN)/%.srv.c $(GEN)/%.srv.h $(GEN)/%.cli.c $(GEN)/%.cli.h: proto/%.proto \
+  tools/protoc-gen-fc
 	@mkdir -p $(GEN)
 	$(PROTOC_FC) -I proto --fc_out=$(GEN) $<
 # Shared by every board's build: never deleted as intermediates, or two
 # builds at once would race on them.
 .SECONDARY: $(GEN)/api.pb.c $(GEN)/api.pb.h $(GEN)/health.pb.c $(GEN)/health.pb.h \
-  $(GEN)/api.fc.c $(GEN)/api.fc.h $(GEN)/api.srv.c $(GEN)/api.srv.h
+  $(foreach p,api health,$(foreach k,fc srv cli,$(GEN)/$(p).$(k).c $(GEN)/$(p).$(k).h))
 
 # board.mk: its flags (PB_NO_ERRMSG) change what pb.h lays out
-$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(GEN)/api.fc.h $(DEPS_STAMP) boards/$(BOARD)/board.mk
+$(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(GEN)/api.fc.h $(GEN)/api.srv.h \
+  $(GEN)/api.cli.h $(GEN)/health.srv.h $(DEPS_STAMP) boards/$(BOARD)/board.mk
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -142,9 +149,9 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 	  $(UNIT_EXTRA) $(BOARD_LIBS)
 # Tests that need more than UNIT_LIB_OBJ: the server core alone (driven by
 # bytes, no socket), and the daemons' services (their method tables).
-UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/host/src/log.c $(GEN)/health.pb.c)
+UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/host/src/log.c $(HEALTH_GEN))
 UNIT_SERVICE_OBJ := $(call obj,$(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(RPC_SERVER) \
-  $(RPC_HOST) rpc/host/src/channel.c $(RPC_CLIENT_CORE) $(PB_SRC) $(GEN)/health.pb.c)
+  $(RPC_HOST) rpc/host/src/channel.c $(RPC_CLIENT_CORE) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI))
 $(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
 $(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
 $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)

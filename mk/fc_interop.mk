@@ -18,11 +18,13 @@ FCI_OBJ := $(call obj,tests/interop/testservice/fc_interop.c $(FCI_GEN)/test.pb.
 fc-interop: $(B)/bin/fc-interop$(EXE)
 all: $(B)/bin/fc-interop$(EXE)
 
-$(FCI_GEN)/test.fc.c $(FCI_GEN)/test.fc.h $(FCI_GEN)/test.srv.c $(FCI_GEN)/test.srv.h &: \
+$(FCI_GEN)/test.fc.c $(FCI_GEN)/test.fc.h $(FCI_GEN)/test.srv.c $(FCI_GEN)/test.srv.h \
+  $(FCI_GEN)/test.cli.c $(FCI_GEN)/test.cli.h &: \
   tests/interop/testservice/test.proto tools/protoc-gen-fc
 	@mkdir -p $(FCI_GEN)
 	$(PROTOC_FC) -I tests/interop/testservice --fc_out=$(FCI_GEN) $<
-.SECONDARY: $(FCI_GEN)/test.fc.c $(FCI_GEN)/test.fc.h $(FCI_GEN)/test.srv.c $(FCI_GEN)/test.srv.h
+.SECONDARY: $(FCI_GEN)/test.fc.c $(FCI_GEN)/test.fc.h $(FCI_GEN)/test.srv.c $(FCI_GEN)/test.srv.h \
+  $(FCI_GEN)/test.cli.c $(FCI_GEN)/test.cli.h
 
 $(B)/obj/tests/interop/testservice/fc_interop.c.o: $(FCI_GEN)/test.pb.h $(FCI_GEN)/test.fc.h
 $(B)/obj/$(FCI_GEN)/test.fc.c.o: $(FCI_GEN)/test.pb.h $(FCI_GEN)/test.fc.h

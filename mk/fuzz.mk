@@ -59,7 +59,8 @@ FUZZ_MBEDTLS_DEPS := $(MBEDTLS_STAMP) $(MBEDTLS_CONFIG_H)
 
 fuzz_obj = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(1))
 # Every proto's generated code (the Makefile's $(GEN)/%.pb.c rule makes it).
-FUZZ_PB_SRC := $(patsubst proto/%.proto,$(GEN)/%.pb.c,$(wildcard proto/*.proto))
+FUZZ_PB_SRC := $(patsubst proto/%.proto,$(GEN)/%.pb.c,$(wildcard proto/*.proto)) $(HEALTH_GEN) \
+  $(API_SRV) $(API_CLI)
 FUZZ_PB_H := $(FUZZ_PB_SRC:.c=.h)
 
 # The daemons' objects as the Makefile lists them, less their main()s and the
@@ -73,7 +74,7 @@ FUZZ_SRC_calls := $(FUZZ_SERVER_SRC)
 FUZZ_SRC_client := rpc/src/client.c $(RPC_COMMON) $(PB_SRC) $(FUZZ_NANOPB_SRC)
 # The server core alone, with no socket, loop or host file: its health
 # service and the fuzzer's own handlers.
-FUZZ_SRC_server_core := tests/fuzz/fuzz_log.c $(RPC_SERVER) $(RPC_COMMON) $(GEN)/health.pb.c \
+FUZZ_SRC_server_core := tests/fuzz/fuzz_log.c $(RPC_SERVER) $(RPC_COMMON) $(HEALTH_GEN) \
   $(FUZZ_NANOPB_SRC)
 FUZZ_SRC_deframer := rpc/src/frame.c
 FUZZ_SRC_codecs := $(RPC_COMMON)

@@ -6,8 +6,8 @@
 # host-asan.
 TS_DIR := tests/interop/testservice
 TS_GEN := $(GEN)/testservice
-TS_OBJ := $(call obj,$(TS_DIR)/main.c $(TS_GEN)/test.pb.c $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) \
-  $(RPC_COMMON) $(GEN)/health.pb.c)
+TS_OBJ := $(call obj,$(TS_DIR)/main.c $(TS_GEN)/test.pb.c $(TS_GEN)/test.srv.c $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) \
+  $(RPC_COMMON) $(HEALTH_GEN))
 
 .PHONY: interop-server
 interop-server: $(B)/bin/interop-server
@@ -17,7 +17,8 @@ $(TS_GEN)/test.pb.c $(TS_GEN)/test.pb.h: $(TS_DIR)/test.proto $(TS_DIR)/test.opt
 	@mkdir -p $(TS_GEN)
 	nanopb_generator.py -q -I $(TS_DIR) -D $(TS_GEN) $<
 
-$(B)/obj/$(TS_DIR)/main.c.o: $(TS_GEN)/test.pb.h
+$(B)/obj/$(TS_DIR)/main.c.o: $(TS_GEN)/test.pb.h $(TS_GEN)/test.srv.h
+$(B)/obj/$(TS_GEN)/test.srv.c.o: $(TS_GEN)/test.pb.h $(TS_GEN)/test.srv.h
 
 $(B)/bin/interop-server: $(TS_OBJ)
 	@mkdir -p $(dir $@)

@@ -33,7 +33,8 @@ TITLES = {
 cells, rows, info, notes = {}, {}, {}, []
 xinfo, xcells, xrows = {}, {}, {}  # the TestService and conformance sections
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.tsv"))):
-    extra = os.path.basename(f).startswith(("testservice-", "conformance-"))
+    base = os.path.basename(f)
+    extra = base.startswith(("testservice-", "conformance-", "fcinterop-"))
     for line in open(f, encoding="utf-8"):
         parts = line.rstrip("\n").split("\t")
         if len(parts) < 4:
@@ -46,6 +47,12 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.tsv"))):
                 xinfo[(kind, row, peer)] = verdict
                 continue
             s, _, order = sec.partition(".")
+            if kind == "fcinterop":  # one table per server: F<server> cells, F rows
+                xrows.setdefault(s, {})
+                xrows[s].setdefault(row, (int(order or 0), []))
+                s = s + base[len("fcinterop-"):-len(".tsv")]
+                xcells[(s, row, peer)] = (verdict, note)
+                continue
             xrows.setdefault(s, {})
             xrows[s].setdefault(row, (int(order or 0), []))
             if peer not in xrows[s][row][1]:
@@ -112,8 +119,7 @@ def cell(sec, row, peer):
     return "**FAIL** [%d]" % len(notes)
 
 
-FC_COLS = ["firmware-client (host)", "firmware-client (armhf, qemu-arm)"]  # test_testservice_fc.sh
-tpeers = [q for q in ["go", "node", "python"] + FC_COLS if ("testservice", "version", q) in xinfo]
+tpeers = [q for q in ["go", "node", "python"] if ("testservice", "version", q) in xinfo]
 p()
 p("## TestService: each peer's interop client against our interop-server")
 p()
@@ -139,20 +145,27 @@ p("Client-streaming and bidirectional methods take their requests as they arrive
 p("(`rpc_method_t.on_msg`): FullDuplexCall answers each request at once (ping_pong,")
 p("cancel_after_first_response), StreamingInputCall adds up the payloads until the half-close.")
 p("interval_us is honoured by StreamingOutputCall (loop timers), not by FullDuplexCall.")
-if any(q in tpeers for q in FC_COLS):
+p()
+p("## fc-interop: the board SDK as the client, on every board, against each TestService")
+p()
+p("`fc-interop` (`tests/interop/testservice/fc_interop.c`, `tests/interop/test_fc_interop_<server>.sh`)")
+p("plays the 14 interop cases through the firmware client's SDK (`fc_call.h` and the stubs")
+p("`tools/protoc-gen-fc` generates from `test.proto`): one channel, one call slot, nanopb over")
+p("static buffers. Responses carrying a Payload stream through the slot in pieces (nothing holds")
+p("large_unary's 314159 bytes); requests larger than the slot are encoded again per window")
+p("(`fc_call_big`). Linux boards run under qemu-user; the Cortex-M boards run `fc-interop.elf` under")
+p("qemu-system-arm, the case as the semihosting argument and UART0 the wire.")
+FBOARDS = ["host", "armhf-linux", "aarch64-linux", "lm3s6965evb", "mps2-an385"]
+for server, title in (("ours", "our interop-server"), ("grpcio", "grpcio's TestService"),
+                      ("grpcgo", "grpc-go's official interop server")):
     p()
-    p("The firmware-client columns are `fc-interop` (`tests/interop/testservice/fc_interop.c`,")
-    p("`tests/interop/test_testservice_fc.sh`): the cases played by the board client's own stack (the rpc")
-    p("client core and pump, the port, nghttp2 in the board's arena, nanopb over static buffers, no heap")
-    p("for messages), built for the host (host-asan) and for armhf-linux under qemu-arm. Responses are")
-    p("decoded as they stream in (`rpc_deframer_stream`: each piece of a message goes to the decoder,")
-    p("nothing holds a whole message), so large_unary's 314159-byte payload is played in full with no")
-    p("receive buffer; Payload.body is only counted and checked. Not played: the request-streaming")
-    p("cases (the client core sends one request message, with the half-close), custom_metadata (the")
-    p("core reports no response metadata, and the case needs the 314159-byte responses) and interval_us")
-    p("(it checks the server's timers). cancel_after_begin sends the HEADERS alone and cancels (RST_STREAM);")
-    p("timeout_on_sleeping_server sends the HEADERS alone and leaves the stream open, so that the")
-    p("server waits past the 1 ms deadline.")
+    p("### Against %s: %s (last run: %s)" % (title, xinfo.get(("fcinterop", "version", server), "not run"),
+                                         xinfo.get(("fcinterop", "run", server), "not run")))
+    p()
+    p("| case | " + " | ".join(FBOARDS) + " |")
+    p("| --- | " + " | ".join("---" for _ in FBOARDS) + " |")
+    for row in sorted(xrows.get("F", {}), key=lambda r: xrows["F"][r][0]):
+        p("| %s | %s |" % (row, " | ".join(cell("F" + server, row, b) for b in FBOARDS)))
 p()
 p("## Protocol conformance (PROTOCOL-HTTP2.md)")
 p()

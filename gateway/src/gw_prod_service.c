@@ -1,5 +1,7 @@
 /*
- * gw_prod_service.c - ProdService.
+ * gw_prod_service.c - ProdService, on the skeleton tools/protoc-gen-fc
+ * generates from proto/api.proto (build/gen/api.srv.h): requests arrive
+ * decoded, replies and the storage call are typed.
  * GetVendorProdTypes answers from the vendor table. GetVendorProds asks
  * storage (the client's remaining deadline forwarded), adds a ShortUrl to
  * each product and streams them; a client cancel or deadline cancels the
@@ -11,15 +13,12 @@
 #include <string.h>
 
 #include <pb_decode.h>
-#include <pb_encode.h>
 #include <uuid/uuid.h>
 
-#include "api.pb.h"
 #include "gw_health.h"
 #include "gw_prod_service.h"
 #include "rpc_log.h"
 
-#define STORAGE_PATH "/api.StorageService/GetProdsDetail"
 #define GW_PUMP_BATCH 256           /* products encoded per loop turn */
 #define GW_PUMP_AHEAD (256u << 10)  /* bytes queued for a client that reads slowly */
 #define STORAGE_MAX_MSG (64u << 20) /* 100,000 products fit with room */
@@ -34,37 +33,20 @@ static void lower_copy(char *dst, const char *src, size_t cap) {
   dst[i] = '\0';
 }
 
-static int decode_req(rpc_scall_t *call, const uint8_t *req, size_t len, const pb_msgdesc_t *f,
-                      void *dst) {
-  pb_istream_t in = pb_istream_from_buffer(req, len);
-  if (pb_decode(&in, f, dst)) return 0;
-  char m[128];
-  snprintf(m, sizeof(m), "grpc: error unmarshalling request: %s", PB_GET_ERROR(&in));
-  rpc_log("%s", m);
-  rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, m);
-  return -1;
-}
-
 /* --- GetVendorProdTypes ------------------------------------------------ */
 
-static void prod_types(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void prod_types(rpc_scall_t *call, const api_ClientRequestType *in, void *ud) {
   (void)ud;
-  api_ClientRequestType in = api_ClientRequestType_init_zero;
-  if (decode_req(call, req, len, api_ClientRequestType_fields, &in)) return;
-  char vendor[sizeof(in.vendor)];
-  lower_copy(vendor, in.vendor, sizeof(vendor));
+  char vendor[sizeof(in->vendor)];
+  lower_copy(vendor, in->vendor, sizeof(vendor));
   const char *dev = rpc_scall_identity(call);
   rpc_log("have received a request for -> %s <- as vendor%s%s", vendor, *dev ? " from device " : "",
           dev);
   for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
     if (strcmp(vendor, vendors[i]) != 0) continue;
     api_ClientResponseType out = api_ClientResponseType_init_zero;
-    uint8_t buf[api_ClientResponseType_size];
     memcpy(out.productType, vendor_types, sizeof(vendor_types));
-    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
-    pb_encode(&os, api_ClientResponseType_fields, &out);
-    rpc_scall_send(call, buf, os.bytes_written);
-    rpc_scall_finish(call, RPC_CODE_OK, NULL);
+    api_ProdService_GetVendorProdTypes_reply(call, &out);
     return;
   }
   rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT,
@@ -159,16 +141,13 @@ static void send_product(gw_prods_t *p, const api_Product *prod) {
   api_ClientResponseProds out = api_ClientResponseProds_init_zero;
   uuid_t id;
   char ids[37];
-  uint8_t buf[api_ClientResponseProds_size];
   uuid_generate_random(id);
   uuid_unparse_lower(id, ids);
   out.has_product = true;
   memcpy(out.product.title, prod->title, sizeof(prod->title));
   memcpy(out.product.url, prod->url, sizeof(prod->url));
   snprintf(out.product.shortUrl, sizeof(out.product.shortUrl), "https://made-up-url.com/%.6s", ids);
-  pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
-  if (pb_encode(&os, api_ClientResponseProds_fields, &out))
-    rpc_scall_send(p->scall, buf, os.bytes_written);
+  api_ProdService_GetVendorProds_send(p->scall, &out);
   p->sent++;
 }
 
@@ -267,23 +246,19 @@ static size_t take_metadata(rpc_scall_t *call, gw_prods_t *p) {
   return pairs;
 }
 
-static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud) {
   gw_service_t *svc = ud;
-  api_ClientRequestProds in = api_ClientRequestProds_init_zero;
-  if (decode_req(call, req, len, api_ClientRequestProds_fields, &in)) return;
   const char *dev = rpc_scall_identity(call);
   rpc_log("have received a request for -> %s <- product type from -> %s <- vendor%s%s",
-          in.productType, in.vendor, *dev ? " from device " : "", dev);
+          in->productType, in->vendor, *dev ? " from device " : "", dev);
   gw_prods_t *p = prods_get(svc);
   if (!p) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
   api_StorageRequest sreq = api_StorageRequest_init_zero;
-  memcpy(sreq.vendor, in.vendor, sizeof(sreq.vendor));
-  memcpy(sreq.productType, in.productType, sizeof(sreq.productType));
-  pb_ostream_t os = pb_ostream_from_buffer(p->req, sizeof(p->req));
-  pb_encode(&os, api_StorageRequest_fields, &sreq);
+  memcpy(sreq.vendor, in->vendor, sizeof(sreq.vendor));
+  memcpy(sreq.productType, in->productType, sizeof(sreq.productType));
   p->scall = call;
   p->timer.fn = on_stream_tick;
   /* the client's custom metadata goes on to storage */
@@ -291,7 +266,8 @@ static void prods(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
   rpc_scall_set_user(call, p);
   int64_t left = rpc_scall_remaining_ms(call);
   uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
-  int r = rpc_channel_start(svc->storage, &p->storage, STORAGE_PATH, p->req, os.bytes_written, tmo);
+  int r = api_StorageService_GetProdsDetail_call(svc->storage, &p->storage, &sreq, p->req,
+                                                 sizeof(p->req), tmo);
   if (r != RPC_OK) { /* on_close will not run */
     /* the last attempt's words while its backoff runs: what a call that
      * waited for that attempt was told */
@@ -321,9 +297,12 @@ static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void gw_service_methods(gw_service_t *svc, rpc_method_t *out, size_t *n) {
-  out[0] = rpc_method_unary("/api.ProdService/GetVendorProdTypes", prod_types, NULL, svc);
-  out[1] = rpc_method_server_stream("/api.ProdService/GetVendorProds", prods, prods_end, svc);
-  *n = 2;
+  memset(&svc->handlers, 0, sizeof(svc->handlers));
+  svc->handlers.GetVendorProdTypes = prod_types;
+  svc->handlers.GetVendorProds = prods;
+  svc->handlers.GetVendorProds_end = prods_end;
+  svc->handlers.ud = svc;
+  *n = api_ProdService_methods(out, &svc->handlers);
 }
 
 void gw_service_free(gw_service_t *svc) {

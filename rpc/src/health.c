@@ -1,12 +1,9 @@
-/* health.c - grpc.health.v1.Health on the server core: I/O-free, it only
+/* health.c - grpc.health.v1.Health on the server core, on the skeleton
+ * tools/protoc-gen-fc generates (build/gen/health.srv.h): I/O-free, it only
  * uses the rpc_scall_* calls of rpc_server_core.h. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <pb_decode.h>
-#include <pb_encode.h>
-
-#include "health.pb.h"
 #include "rpc_health.h"
 
 typedef struct rpc_health_watch {
@@ -22,40 +19,30 @@ static int find(const rpc_health_t *h, const char *name) {
   return -1;
 }
 
-static void send_status(rpc_scall_t *call, int status) {
+static grpc_health_v1_HealthCheckResponse status_msg(int status) {
   grpc_health_v1_HealthCheckResponse r = {(grpc_health_v1_HealthCheckResponse_ServingStatus)status};
-  uint8_t buf[grpc_health_v1_HealthCheckResponse_size];
-  pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
-  pb_encode(&os, grpc_health_v1_HealthCheckResponse_fields, &r);
-  rpc_scall_send(call, buf, os.bytes_written);
+  return r;
 }
 
-static int decode(rpc_scall_t *call, const uint8_t *req, size_t len,
-                  grpc_health_v1_HealthCheckRequest *in) {
-  pb_istream_t is = pb_istream_from_buffer(req, len);
-  if (pb_decode(&is, grpc_health_v1_HealthCheckRequest_fields, in)) return 0;
-  rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, "grpc: error unmarshalling request");
-  return -1;
+static void send_status(rpc_scall_t *call, int status) {
+  grpc_health_v1_HealthCheckResponse r = status_msg(status);
+  grpc_health_v1_Health_Watch_send(call, &r);
 }
 
-static void check(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void check(rpc_scall_t *call, const grpc_health_v1_HealthCheckRequest *in, void *ud) {
   rpc_health_t *h = ud;
-  grpc_health_v1_HealthCheckRequest in = grpc_health_v1_HealthCheckRequest_init_zero;
-  if (decode(call, req, len, &in)) return;
-  int i = find(h, in.service);
+  int i = find(h, in->service);
   if (i < 0) {
     rpc_scall_finish(call, RPC_CODE_NOT_FOUND, "unknown service");
     return;
   }
-  send_status(call, h->svc[i].status);
-  rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  grpc_health_v1_HealthCheckResponse r = status_msg(h->svc[i].status);
+  grpc_health_v1_Health_Check_reply(call, &r);
 }
 
-static void watch(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void watch(rpc_scall_t *call, const grpc_health_v1_HealthCheckRequest *in, void *ud) {
   rpc_health_t *h = ud;
-  grpc_health_v1_HealthCheckRequest in = grpc_health_v1_HealthCheckRequest_init_zero;
-  if (decode(call, req, len, &in)) return;
-  int i = find(h, in.service);
+  int i = find(h, in->service);
   watch_t *w = calloc(1, sizeof(*w));
   if (!w || i < 0) {
     free(w);
@@ -93,9 +80,12 @@ static void watch_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void rpc_health_methods(rpc_health_t *h, rpc_method_t *out, size_t *n) {
-  out[0] = rpc_method_unary("/grpc.health.v1.Health/Check", check, NULL, h);
-  out[1] = rpc_method_server_stream("/grpc.health.v1.Health/Watch", watch, watch_end, h);
-  *n = 2;
+  memset(&h->handlers, 0, sizeof(h->handlers));
+  h->handlers.Check = check;
+  h->handlers.Watch = watch;
+  h->handlers.Watch_end = watch_end;
+  h->handlers.ud = h;
+  *n = grpc_health_v1_Health_methods(out, &h->handlers);
 }
 
 void rpc_health_set(rpc_health_t *h, const char *name, int status) {

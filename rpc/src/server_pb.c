@@ -23,13 +23,17 @@ int rpc_scall_decode(rpc_scall_t *call, const uint8_t *req, size_t len, const pb
 }
 
 int rpc_scall_send_pb(rpc_scall_t *call, const pb_msgdesc_t *fields, const void *msg) {
-  uint8_t small[RPC_PB_STACK], *buf = small;
+  uint8_t small[RPC_PB_STACK];
+  /* one pass for the common small message; a larger one is sized first */
+  pb_ostream_t os = pb_ostream_from_buffer(small, sizeof(small));
+  if (pb_encode(&os, fields, msg)) return rpc_scall_send(call, small, os.bytes_written);
   size_t n;
   if (!pb_get_encoded_size(&n, fields, msg)) return RPC_ERR_ARG;
-  if (n > sizeof(small) && !(buf = malloc(n))) return RPC_ERR_NOMEM;
-  pb_ostream_t os = pb_ostream_from_buffer(buf, n);
+  uint8_t *buf = malloc(n ? n : 1);
+  if (!buf) return RPC_ERR_NOMEM;
+  os = pb_ostream_from_buffer(buf, n);
   int r = pb_encode(&os, fields, msg) ? rpc_scall_send(call, buf, os.bytes_written) : RPC_ERR_ARG;
-  if (buf != small) free(buf);
+  free(buf);
   return r;
 }
 

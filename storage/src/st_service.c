@@ -1,14 +1,14 @@
 /* st_service.c - GetProdsDetail: validate, wait --delay-ms on a timer (never
- * blocking the loop), read the catalogue, answer or drop the call. */
+ * blocking the loop), read the catalogue, answer or drop the call. The
+ * request arrives decoded by the generated skeleton (build/gen/api.srv.h);
+ * the answer, any number of rows, is encoded here into one growing buffer. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <pb_decode.h>
 #include <pb_encode.h>
 
-#include "api.pb.h"
 #include "rpc_log.h"
 #include "st_service.h"
 
@@ -116,7 +116,7 @@ static void on_delay(rpc_timer_t *t) {
   free(sc);
 }
 
-static void on_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) {
   st_service_t *svc = ud;
   st_call_t *sc = calloc(1, sizeof(*sc));
   if (!sc) {
@@ -125,15 +125,7 @@ static void on_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud)
   }
   sc->call = call;
   sc->svc = svc;
-  pb_istream_t in = pb_istream_from_buffer(req, len);
-  if (!pb_decode(&in, api_StorageRequest_fields, &sc->req)) {
-    char m[128];
-    snprintf(m, sizeof(m), "grpc: error unmarshalling request: %s", PB_GET_ERROR(&in));
-    rpc_log("%s", m);
-    rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, m);
-    free(sc);
-    return;
-  }
+  sc->req = *req;
   lower(sc->req.vendor);
   lower(sc->req.productType);
   rpc_log("have received a request for -> %s <- product type from -> %s <- vendor",
@@ -163,6 +155,9 @@ static void on_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 }
 
 void st_service_methods(st_service_t *svc, rpc_method_t *out, size_t *n) {
-  out[0] = rpc_method_unary("/api.StorageService/GetProdsDetail", on_call, on_end, svc);
-  *n = 1;
+  memset(&svc->handlers, 0, sizeof(svc->handlers));
+  svc->handlers.GetProdsDetail = on_call;
+  svc->handlers.GetProdsDetail_end = on_end;
+  svc->handlers.ud = svc;
+  *n = api_StorageService_methods(out, &svc->handlers);
 }

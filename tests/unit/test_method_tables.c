@@ -24,8 +24,9 @@ static int set(const void *f, size_t n) {
 }
 #define SET(field) set(&(field), sizeof(field))
 
-/* A unary or server-streaming entry: path, handler and ud as given, no
- * request-stream callback, on_end only where the service has one. */
+/* A unary or server-streaming entry: path, handler and ud (the service's
+ * generated handler table, build/gen/<x>.srv.h) as given, no request-stream
+ * callback, on_end only where the service has one. */
 static int whole(const rpc_method_t *m, const char *path, const void *ud, int has_end) {
   return SET(m->path) && strcmp(m->path, path) == 0 && SET(m->on_call) && m->ud == ud &&
          m->on_msg == NULL && (has_end ? SET(m->on_end) : m->on_end == NULL);
@@ -41,7 +42,8 @@ int main(void) {
   n = 0;
   st_service_methods(&st, m, &n);
   CHECK(n == 1);
-  CHECK(whole(&m[0], "/api.StorageService/GetProdsDetail", &st, 1));
+  CHECK(whole(&m[0], "/api.StorageService/GetProdsDetail", &st.handlers, 1));
+  CHECK(st.handlers.ud == &st);
   CHECK(m[0].on_msg == NULL); /* the defect: stack garbage here */
 
   /* the gateway */
@@ -50,8 +52,9 @@ int main(void) {
   n = 0;
   gw_service_methods(&gw, m, &n);
   CHECK(n == 2);
-  CHECK(whole(&m[0], "/api.ProdService/GetVendorProdTypes", &gw, 0));
-  CHECK(whole(&m[1], "/api.ProdService/GetVendorProds", &gw, 1));
+  CHECK(whole(&m[0], "/api.ProdService/GetVendorProdTypes", &gw.handlers, 0));
+  CHECK(whole(&m[1], "/api.ProdService/GetVendorProds", &gw.handlers, 1));
+  CHECK(gw.handlers.ud == &gw);
 
   /* health, which both daemons add after their own */
   rpc_health_t h = {0};
@@ -59,8 +62,9 @@ int main(void) {
   n = 0;
   rpc_health_methods(&h, m, &n);
   CHECK(n == 2);
-  CHECK(whole(&m[0], "/grpc.health.v1.Health/Check", &h, 0));
-  CHECK(whole(&m[1], "/grpc.health.v1.Health/Watch", &h, 1));
+  CHECK(whole(&m[0], "/grpc.health.v1.Health/Check", &h.handlers, 0));
+  CHECK(whole(&m[1], "/grpc.health.v1.Health/Watch", &h.handlers, 1));
+  CHECK(h.handlers.ud == &h);
 
   /* the constructors themselves: a whole struct over garbage */
   static const char path[] = "/t.S/M";

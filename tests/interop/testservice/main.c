@@ -1,15 +1,16 @@
 /*
  * main.c - interop-server: grpc.testing.TestService on the project's rpc
- * runtime, the server side of the gRPC interop test cases
- * (tests/interop/test_testservice_*). Payload bodies go through nanopb
- * callbacks into heap buffers; streamed responses are paced by loop timers,
- * nothing blocks.
+ * runtime and the skeleton tools/protoc-gen-fc generates from test.proto,
+ * the server side of the gRPC interop test cases (tests/interop/test_*).
+ * Request payload bodies are only counted, response ones encoded as zeros
+ * on the fly (nanopb callbacks); streamed responses are paced by loop
+ * timers, nothing blocks.
  *
  *   interop-server [--listen HOST:PORT | --port N] [limits]
  *
- * StreamingInputCall and FullDuplexCall take their requests as they stream
- * in (rpc_method_t.on_msg): FullDuplexCall answers each request at once
- * (ping-pong); HalfDuplexCall and StreamingOutputCall answer one request.
+ * StreamingInputCall, FullDuplexCall and HalfDuplexCall take their requests
+ * as they stream in: FullDuplexCall answers each at once (ping-pong),
+ * HalfDuplexCall all of them after the half-close.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,35 +25,18 @@
 #include "dm_process.h"
 #include "rpc_log.h"
 #include "rpc_server.h"
-#include "testservice/test.pb.h"
+#include "testservice/test.srv.h"
 
 #define DRAIN_MS 5000
 #define MAX_QUEUED (4u * 1024u * 1024u) /* a stream waits while this much is unsent */
-#define SVC "/grpc.testing.TestService/"
 
-/* A payload body: decoded into the heap, or encoded as len zero bytes. */
-typedef struct body {
-  uint8_t *p;
-  size_t len;
-} body_t;
-
-static bool dec_body(pb_istream_t *s, const pb_field_t *f, void **arg) {
-  (void)f;
-  body_t *b = *arg;
-  size_t n = s->bytes_left;
-  uint8_t *p = realloc(b->p, n ? n : 1);
-  if (!p) return false;
-  b->p = p;
-  b->len = n;
-  return pb_read(s, p, n);
-}
-
+/* A response payload's body: len zero bytes, encoded as it goes. */
 static bool enc_body(pb_ostream_t *s, const pb_field_t *f, void *const *arg) {
   static const uint8_t zeros[4096];
-  const body_t *b = *arg;
-  if (b->len == 0) return true; /* proto3: an empty bytes field is not sent */
-  if (!pb_encode_tag_for_field(s, f) || !pb_encode_varint(s, b->len)) return false;
-  for (size_t left = b->len; left;) {
+  size_t len = (size_t)(uintptr_t)*arg;
+  if (len == 0) return true; /* proto3: an empty bytes field is not sent */
+  if (!pb_encode_tag_for_field(s, f) || !pb_encode_varint(s, len)) return false;
+  for (size_t left = len; left;) {
     size_t n = left < sizeof(zeros) ? left : sizeof(zeros);
     if (!pb_write(s, zeros, n)) return false;
     left -= n;
@@ -60,27 +44,38 @@ static bool enc_body(pb_ostream_t *s, const pb_field_t *f, void *const *arg) {
   return true;
 }
 
-/* Decodes a request whose Payload.body (at *cb) is read into b. */
-static bool decode(const uint8_t *req, size_t len, const pb_msgdesc_t *fields, void *msg,
-                   pb_callback_t *cb, body_t *b) {
-  if (cb) {
-    cb->funcs.decode = dec_body;
-    cb->arg = b;
-  }
-  pb_istream_t is = pb_istream_from_buffer(req, len);
-  return pb_decode_noinit(&is, fields, msg);
+/* A request payload's body is only counted (what StreamingInputCall adds
+ * up), never held: its length goes in the callback's own arg. */
+static bool count_body(pb_istream_t *s, const pb_field_t *f, void **arg) {
+  (void)f;
+  size_t n = s->bytes_left;
+  *arg = (void *)((uintptr_t)*arg + n);
+  return pb_read(s, NULL, n);
 }
 
-/* Encodes msg and queues it on the call. */
-static int send_pb(rpc_scall_t *call, const pb_msgdesc_t *fields, const void *msg) {
-  size_t n;
-  if (!pb_get_encoded_size(&n, fields, msg)) return RPC_ERR_ARG;
-  uint8_t *buf = malloc(n ? n : 1);
-  if (!buf) return RPC_ERR_NOMEM;
-  pb_ostream_t os = pb_ostream_from_buffer(buf, n);
-  int r = pb_encode(&os, fields, msg) ? rpc_scall_send(call, buf, os.bytes_written) : RPC_ERR_ARG;
-  free(buf);
-  return r;
+static size_t body_len(const grpc_testing_Payload *p) {
+  return (size_t)(uintptr_t)p->body.arg;
+}
+
+static void with_body(grpc_testing_Payload *p, size_t len) {
+  p->body.funcs.encode = enc_body;
+  p->body.arg = (void *)(uintptr_t)len;
+}
+
+/* The generated skeleton's _init hooks: each request's body is counted. */
+static void init_simple(grpc_testing_SimpleRequest *r, void *ud) {
+  (void)ud;
+  r->payload.body.funcs.decode = count_body;
+}
+
+static void init_input(grpc_testing_StreamingInputCallRequest *r, void *ud) {
+  (void)ud;
+  r->payload.body.funcs.decode = count_body;
+}
+
+static void init_output(grpc_testing_StreamingOutputCallRequest *r, void *ud) {
+  (void)ud;
+  r->payload.body.funcs.decode = count_body;
 }
 
 /* custom_metadata: the initial value comes back in the response headers, the
@@ -95,59 +90,40 @@ static void echo_metadata(rpc_scall_t *call) {
   }
 }
 
-static void bad_request(rpc_scall_t *call) {
-  rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, "grpc.testing: cannot decode the request");
-}
-
 /* --- EmptyCall, UnaryCall, StreamingInputCall ---------------------------- */
 
-static void empty_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void empty_call(rpc_scall_t *call, const grpc_testing_Empty *req, void *ud) {
   (void)ud, (void)req;
+  grpc_testing_Empty e = grpc_testing_Empty_init_zero;
   echo_metadata(call);
-  if (len != 0) { /* Empty has no fields; anything else is still an Empty */
-    grpc_testing_Empty e = grpc_testing_Empty_init_zero;
-    if (!decode(req, len, grpc_testing_Empty_fields, &e, NULL, NULL)) return bad_request(call);
-  }
-  rpc_scall_send(call, (const uint8_t *)"", 0);
-  rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  grpc_testing_TestService_EmptyCall_reply(call, &e);
 }
 
-static void unary_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
+static void unary_call(rpc_scall_t *call, const grpc_testing_SimpleRequest *r, void *ud) {
   (void)ud;
-  grpc_testing_SimpleRequest r = grpc_testing_SimpleRequest_init_zero;
-  body_t in = {0};
-  bool ok = decode(req, len, grpc_testing_SimpleRequest_fields, &r, &r.payload.body, &in);
-  free(in.p);
   echo_metadata(call);
-  if (!ok) return bad_request(call);
-  if (r.has_expect_compressed && r.expect_compressed.value) {
+  if (r->has_expect_compressed && r->expect_compressed.value) {
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, "grpc.testing: compressed request expected");
     return;
   }
-  if (r.has_response_status && r.response_status.code != 0) {
-    rpc_scall_finish(call, r.response_status.code, r.response_status.message);
+  if (r->has_response_status && r->response_status.code != 0) {
+    rpc_scall_finish(call, r->response_status.code, r->response_status.message);
     return;
   }
-  if (r.response_size < 0) {
+  if (r->response_size < 0) {
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, "grpc.testing: negative response_size");
     return;
   }
   grpc_testing_SimpleResponse resp = grpc_testing_SimpleResponse_init_zero;
-  body_t out = {NULL, (size_t)r.response_size};
   resp.has_payload = true;
-  resp.payload.body.funcs.encode = enc_body;
-  resp.payload.body.arg = &out;
-  if (send_pb(call, grpc_testing_SimpleResponse_fields, &resp) != RPC_OK) {
-    rpc_scall_finish(call, RPC_CODE_INTERNAL, "grpc.testing: cannot queue the response");
-    return;
-  }
-  rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  with_body(&resp.payload, (size_t)r->response_size);
+  grpc_testing_TestService_UnaryCall_reply(call, &resp);
 }
 
 /* StreamingInputCall: the sizes of every request's payload, added up, sent
  * back when the client half-closes. */
-static void input_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
-  (void)ud, (void)req, (void)len;
+static void input_call(rpc_scall_t *call, void *ud) {
+  (void)ud;
   echo_metadata(call);
   size_t *sum = calloc(1, sizeof(*sum));
   if (!sum) {
@@ -157,23 +133,16 @@ static void input_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *
   rpc_scall_set_user(call, sum);
 }
 
-static void input_msg(rpc_scall_t *call, const uint8_t *msg, size_t len, void *ud) {
+static void input_msg(rpc_scall_t *call, const grpc_testing_StreamingInputCallRequest *r,
+                      void *ud) {
   (void)ud;
   size_t *sum = rpc_scall_user(call);
-  if (msg) {
-    grpc_testing_StreamingInputCallRequest r = grpc_testing_StreamingInputCallRequest_init_zero;
-    body_t in = {0};
-    bool ok =
-        decode(msg, len, grpc_testing_StreamingInputCallRequest_fields, &r, &r.payload.body, &in);
-    free(in.p);
-    *sum += in.len;
-    if (ok) return;
-    bad_request(call);
-  } else {
-    grpc_testing_StreamingInputCallResponse resp = {(int32_t)*sum};
-    send_pb(call, grpc_testing_StreamingInputCallResponse_fields, &resp);
-    rpc_scall_finish(call, RPC_CODE_OK, NULL);
+  if (r) {
+    *sum += body_len(&r->payload);
+    return;
   }
+  grpc_testing_StreamingInputCallResponse resp = {(int32_t)*sum};
+  grpc_testing_TestService_StreamingInputCall_reply(call, &resp);
   rpc_scall_set_user(call, NULL);
   free(sum);
 }
@@ -186,47 +155,40 @@ static void input_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 /* FullDuplexCall: each request is answered as it arrives, one response per
  * response_parameters entry (interval_us is honoured by StreamingOutputCall
  * only); the call ends OK when the client half-closes. */
-static void duplex_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
-  (void)ud, (void)req, (void)len;
+static void duplex_call(rpc_scall_t *call, void *ud) {
+  (void)ud;
   echo_metadata(call);
 }
 
-static void duplex_msg(rpc_scall_t *call, const uint8_t *msg, size_t len, void *ud) {
+static void duplex_msg(rpc_scall_t *call, const grpc_testing_StreamingOutputCallRequest *r,
+                       void *ud) {
   (void)ud;
-  if (!msg) {
+  if (!r) {
     rpc_scall_finish(call, RPC_CODE_OK, NULL);
     return;
   }
-  grpc_testing_StreamingOutputCallRequest r = grpc_testing_StreamingOutputCallRequest_init_zero;
-  body_t in = {0};
-  bool ok =
-      decode(msg, len, grpc_testing_StreamingOutputCallRequest_fields, &r, &r.payload.body, &in);
-  free(in.p);
-  if (!ok) return bad_request(call);
-  if (r.has_response_status && r.response_status.code != 0) {
-    rpc_scall_finish(call, r.response_status.code, r.response_status.message);
+  if (r->has_response_status && r->response_status.code != 0) {
+    rpc_scall_finish(call, r->response_status.code, r->response_status.message);
     return;
   }
-  for (pb_size_t i = 0; i < r.response_parameters_count; i++) {
-    int32_t size = r.response_parameters[i].size;
+  for (pb_size_t i = 0; i < r->response_parameters_count; i++) {
+    int32_t size = r->response_parameters[i].size;
     if (size < 0) {
       rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, "grpc.testing: negative size");
       return;
     }
     grpc_testing_StreamingOutputCallResponse resp =
         grpc_testing_StreamingOutputCallResponse_init_zero;
-    body_t out = {NULL, (size_t)size};
     resp.has_payload = true;
-    resp.payload.body.funcs.encode = enc_body;
-    resp.payload.body.arg = &out;
-    if (send_pb(call, grpc_testing_StreamingOutputCallResponse_fields, &resp) != RPC_OK) {
+    with_body(&resp.payload, (size_t)size);
+    if (grpc_testing_TestService_FullDuplexCall_send(call, &resp) != RPC_OK) {
       rpc_scall_finish(call, RPC_CODE_INTERNAL, "grpc.testing: cannot queue a response");
       return;
     }
   }
 }
 
-/* --- StreamingOutputCall, FullDuplexCall: one response per parameter ---- */
+/* --- StreamingOutputCall, HalfDuplexCall: one response per parameter ---- */
 
 typedef struct stream {
   rpc_scall_t *call;
@@ -263,11 +225,9 @@ static void stream_step(stream_t *st) {
     }
     grpc_testing_StreamingOutputCallResponse resp =
         grpc_testing_StreamingOutputCallResponse_init_zero;
-    body_t out = {NULL, (size_t)p->size};
     resp.has_payload = true;
-    resp.payload.body.funcs.encode = enc_body;
-    resp.payload.body.arg = &out;
-    if (send_pb(st->call, grpc_testing_StreamingOutputCallResponse_fields, &resp) != RPC_OK) {
+    with_body(&resp.payload, (size_t)p->size);
+    if (grpc_testing_TestService_StreamingOutputCall_send(st->call, &resp) != RPC_OK) {
       rpc_scall_finish(st->call, RPC_CODE_INTERNAL, "grpc.testing: cannot queue a response");
       stream_free(st);
       return;
@@ -283,31 +243,54 @@ static void on_stream_timer(rpc_timer_t *t) {
   stream_step(t->arg);
 }
 
-static void streaming_output_call(rpc_scall_t *call, const uint8_t *req, size_t len, void *ud) {
-  (void)ud;
+static stream_t *stream_new(rpc_scall_t *call) {
   stream_t *st = calloc(1, sizeof(*st));
   if (!st) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  body_t in = {0};
-  bool ok = decode(req, len, grpc_testing_StreamingOutputCallRequest_fields, &st->req,
-                   &st->req.payload.body, &in);
-  free(in.p);
-  echo_metadata(call);
-  if (!ok || (st->req.has_response_status && st->req.response_status.code != 0)) {
-    if (ok)
-      rpc_scall_finish(call, st->req.response_status.code, st->req.response_status.message);
-    else
-      bad_request(call);
-    free(st);
-    return;
+    return NULL;
   }
   st->call = call;
   st->timer.fn = on_stream_timer;
   st->timer.arg = st;
   rpc_scall_set_user(call, st);
+  return st;
+}
+
+static void streaming_output_call(rpc_scall_t *call,
+                                  const grpc_testing_StreamingOutputCallRequest *r, void *ud) {
+  (void)ud;
+  echo_metadata(call);
+  if (r->has_response_status && r->response_status.code != 0) {
+    rpc_scall_finish(call, r->response_status.code, r->response_status.message);
+    return;
+  }
+  stream_t *st = stream_new(call);
+  if (!st) return;
+  st->req = *r;
   stream_step(st);
+}
+
+/* HalfDuplexCall: the requests' parameters are gathered until the client
+ * half-closes, then answered as StreamingOutputCall answers them. */
+static void half_call(rpc_scall_t *call, void *ud) {
+  (void)ud;
+  echo_metadata(call);
+  (void)stream_new(call);
+}
+
+static void half_msg(rpc_scall_t *call, const grpc_testing_StreamingOutputCallRequest *r,
+                     void *ud) {
+  (void)ud;
+  stream_t *st = rpc_scall_user(call);
+  if (!st) return;
+  if (!r) {
+    stream_step(st);
+    return;
+  }
+  pb_size_t max = sizeof(st->req.response_parameters) / sizeof(st->req.response_parameters[0]);
+  for (pb_size_t i = 0; i < r->response_parameters_count && st->req.response_parameters_count < max;
+       i++)
+    st->req.response_parameters[st->req.response_parameters_count++] = r->response_parameters[i];
 }
 
 /* The client cancelled or the deadline passed: drop the pending responses. */
@@ -319,21 +302,31 @@ static void streaming_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
 
 /* --- the daemon --------------------------------------------------------- */
 
-/* The method table; kept by the server. Returns the number of methods. */
+/* The method table, on the skeleton tools/protoc-gen-fc generates
+ * (build/gen/testservice/test.srv.h); UnimplementedCall has no handler, so
+ * the server answers it Unimplemented. Returns the number of methods. */
 static size_t ts_methods(rpc_method_t *m) {
-  size_t n = 0;
-  m[n++] = rpc_method_unary(SVC "EmptyCall", empty_call, NULL, NULL);
-  m[n++] = rpc_method_unary(SVC "UnaryCall", unary_call, NULL, NULL);
-  m[n++] = rpc_method_unary(SVC "CacheableUnaryCall", unary_call, NULL, NULL);
-  m[n++] = rpc_method_server_stream(SVC "StreamingOutputCall", streaming_output_call, streaming_end,
-                                    NULL);
-  m[n++] =
-      rpc_method_client_stream(SVC "StreamingInputCall", input_call, input_msg, input_end, NULL);
-  m[n++] = rpc_method_bidi_stream(SVC "FullDuplexCall", duplex_call, duplex_msg, NULL, NULL);
-  /* one request, answered as StreamingOutputCall answers it */
-  m[n++] =
-      rpc_method_server_stream(SVC "HalfDuplexCall", streaming_output_call, streaming_end, NULL);
-  return n;
+  static grpc_testing_TestService_handlers_t h;
+  h.EmptyCall = empty_call;
+  h.UnaryCall = unary_call;
+  h.UnaryCall_init = init_simple;
+  h.CacheableUnaryCall = unary_call;
+  h.CacheableUnaryCall_init = init_simple;
+  h.StreamingOutputCall = streaming_output_call;
+  h.StreamingOutputCall_init = init_output;
+  h.StreamingOutputCall_end = streaming_end;
+  h.StreamingInputCall = input_call;
+  h.StreamingInputCall_msg = input_msg;
+  h.StreamingInputCall_init = init_input;
+  h.StreamingInputCall_end = input_end;
+  h.FullDuplexCall = duplex_call;
+  h.FullDuplexCall_msg = duplex_msg;
+  h.FullDuplexCall_init = init_output;
+  h.HalfDuplexCall = half_call;
+  h.HalfDuplexCall_msg = half_msg;
+  h.HalfDuplexCall_init = init_output;
+  h.HalfDuplexCall_end = streaming_end;
+  return grpc_testing_TestService_methods(m, &h);
 }
 
 static int usage(void) {
