@@ -31,6 +31,7 @@ typedef struct fc_cfg {
   uint32_t timeout_ms;
   const struct fc_tls_opts *tls; /* NULL: plaintext h2c */
   uint8_t wait_for_ready;        /* a call waits out TRANSIENT_FAILURE (within its deadline) */
+  const char *user_agent;        /* a prefix of user-agent ("app/1.2"), or NULL */
   rpc_link_cfg_t link;
 } fc_cfg_t;
 

@@ -118,6 +118,7 @@ static int dial(fc_channel_t *ch, uint32_t left) {
   ccfg.mem = fc_arena_mem();
   ccfg.header_table_size = FC_HEADER_TABLE_SIZE;
   ccfg.initial_window_size = FC_WINDOW_SIZE;
+  ccfg.user_agent = ch->cfg.user_agent;
   if (rpc_client_init(&ch->client, &ccfg) != RPC_OK) {
     if (ch->cfg.tls) fc_tls_close(&ch->t);
     port_net_close(&ch->t);

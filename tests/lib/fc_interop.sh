@@ -112,6 +112,11 @@ fci_suite() {
   # the server took every case, cancels and deadlines included, and still answers
   fci_play host empty_unary
   check_eq "$LINE" "PASS empty_unary" "$server still answers after every case"
+  if [ "$server" = grpcio ]; then # the SDK's user-agent prefix, as the peer read it
+    check_eq "$(grep -c 'EmptyCall from user-agent fc-interop/1.0 grpc-c-embedded/0.1' \
+      "$TEST_TMP/$server.log")" "$((${#FCI_BOARDS[@]} + 1))" \
+      "grpcio read the user-agent \"fc-interop/1.0 grpc-c-embedded/0.1\" on each board's empty_unary"
+  fi
   if bash "$TEST_ROOT/tools/interop_doc.sh"; then echo "# rendered build/interop.md"; else
     not_ok "tools/interop_doc.sh renders build/interop.md"; fi
   finish

@@ -87,6 +87,10 @@ def zeros(n):
 
 class TestService(pb_grpc.TestServiceServicer):
     def EmptyCall(self, request, context):
+        # the caller's user-agent, for a test to read: grpcio sees the header
+        # as it came (the SDK's prefix, then the stack's name)
+        ua = dict(context.invocation_metadata()).get("user-agent", "")
+        log("EmptyCall from user-agent %s" % ua)
         return pb.Empty()
 
     def UnaryCall(self, request, context):

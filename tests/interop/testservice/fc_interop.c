@@ -567,6 +567,7 @@ static int play(const char *addr, const char *name) {
     fc_status_t st;
     cfg.addr = addr;
     cfg.timeout_ms = FCI_TIMEOUT_MS;
+    cfg.user_agent = "fc-interop/1.0"; /* the peer sees "fc-interop/1.0 grpc-c-embedded/0.1" */
     fc_channel_init(&ch, &cfg);
     FC_CALL_SETUP(slot);
     why[0] = '\0';
