@@ -22,9 +22,10 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   $(if $(filter no,$(ERRSTR)),-DRPC_NO_ERRSTR -DPORT_NO_ERRSTR)
 LDFLAGS := $(BOARD_LDFLAGS)
 
-RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c
+RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c \
+  rpc/src/b64.c
 # The client core (one connection) and its link (the connections' life).
-RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c rpc/src/b64.c
+RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c
 RPC_CLIENT := $(RPC_CLIENT_CORE) rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
