@@ -64,9 +64,11 @@ void fc_channel_free(fc_channel_t *ch);
 /* RPC_LINK_IDLE ... RPC_LINK_SHUTDOWN (rpc_link_state_name names them). */
 int fc_channel_state(const fc_channel_t *ch);
 
-/* Lets ms pass between calls: an open connection is kept (PINGs answered
- * and, with keepalive, sent; a GOAWAY or the server's close noticed, and
- * the connection then closed); without one the board sleeps. */
+/* Lets ms pass between calls, or while calls are open (their messages and
+ * headers reach their callbacks meanwhile): an open connection is kept
+ * (PINGs answered and, with keepalive, sent; a GOAWAY or the server's close
+ * noticed, and the connection then closed, after a GOAWAY once no call is
+ * left on it); without one the board sleeps. */
 void fc_channel_idle(fc_channel_t *ch, uint32_t ms);
 
 /* What the channel has done: calls, connects, handshakes, resumed, pings. */

@@ -135,8 +135,10 @@ void fc_channel_idle(fc_channel_t *ch, uint32_t ms) {
   uint32_t end = port_time_ms() + ms;
   if (ch->open) {
     int r = rpc_pump_idle(&ch->client, &ch->link, &ch->t, ms);
-    /* lost, or told to go (GOAWAY): the next call dials a new one */
-    if (r != RPC_OK || !rpc_link_usable(&ch->client)) hang_up(ch);
+    /* lost, or told to go (GOAWAY): the next call dials a new one; calls
+     * still open on a connection told to go finish on it (a server's drain
+     * waits for them) */
+    if (r != RPC_OK || (!rpc_link_usable(&ch->client) && !ch->client.calls)) hang_up(ch);
   }
   int32_t left = (int32_t)(end - port_time_ms());
   if (left > 0) port_sleep_ms((uint32_t)left);

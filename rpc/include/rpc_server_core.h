@@ -35,7 +35,10 @@ typedef struct rpc_scall rpc_scall_t;
 /* Why the server ended a call the handler had not finished. */
 typedef enum {
   RPC_END_CANCELLED = 1, /* the client reset the stream or went away */
-  RPC_END_DEADLINE = 2   /* grpc-timeout passed; the server sends DeadlineExceeded */
+  RPC_END_DEADLINE = 2,  /* grpc-timeout passed; the server sends DeadlineExceeded */
+  RPC_END_INVALID = 3    /* a request stream's message did not decode: the generated
+                          * skeleton (tools/protoc-gen-fc) finished the call with
+                          * InvalidArgument; the core itself never says this */
 } rpc_end_t;
 
 /* The request arrived (req NULL on a request stream: see on_msg). Answer
