@@ -47,7 +47,7 @@
 #else
 #define FCI_TIMEOUT_MS 10000u
 #endif
-#define FCI_MAX_MSGS 8        /* response messages recorded per call */
+#define FCI_MAX_MSGS 8 /* response messages recorded per call */
 
 #define LARGE_REQ 271828
 #define LARGE_RESP 314159
