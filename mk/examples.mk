@@ -9,8 +9,7 @@ ifneq ($(DEPS_FROM_SOURCE),yes)
 EX_DIR := examples/sdk
 EX_GEN := $(GEN)/examples/sdk
 EX_OWN := $(call obj,$(EX_DIR)/server.c $(EX_GEN)/thermostat.pb.c $(EX_GEN)/thermostat.srv.c)
-EX_OBJ := $(EX_OWN) $(call obj,$(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
-  $(RPC_CLIENT_CORE) $(RPC_COMMON) $(GEN)/health.pb.c)
+EX_OBJ := $(EX_OWN) $(call obj,$(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(HEALTH_GEN))
 
 .PHONY: thermostat-server
 thermostat-server: $(B)/bin/thermostat-server

@@ -15,14 +15,10 @@ TELE_GEN := $(GEN)/telemetry
 TELE_DEV_OBJ := $(call obj,$(TELE_DIR)/device.c $(TELE_GEN)/telemetry.pb.c $(TELE_GEN)/telemetry.fc.c \
   firmware-client/src/fc_call.c firmware-client/src/fc_channel.c firmware-client/src/fc_tls_none.c \
   firmware-client/src/fc_arena.c firmware-client/src/fc_console.c $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC))
-# The skeletons' typed host-channel calls need the host channel and the
-# client core, as the gateway links them. Health's generated code, which
-# RPC_SERVER needs: the Makefile's HEALTH_GEN where it lists it (health on
-# its own skeleton), else its messages alone.
-TELE_HEALTH := $(or $(HEALTH_GEN),$(GEN)/health.pb.c)
+# The server calls nobody: the skeletons (.srv.c), the runtime and health's
+# generated code (HEALTH_GEN), which RPC_SERVER needs.
 TELE_SRV_OBJ := $(call obj,$(TELE_DIR)/server.c $(TELE_GEN)/telemetry.pb.c $(TELE_GEN)/telemetry.srv.c \
-  $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c $(RPC_CLIENT_CORE) $(RPC_COMMON) \
-  $(TELE_HEALTH))
+  $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(HEALTH_GEN))
 
 .PHONY: telemetry-device telemetry-server
 telemetry-device: $(B)/bin/telemetry-device$(EXE)
