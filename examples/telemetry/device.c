@@ -21,8 +21,9 @@
  *   uploaded 1000 readings, server stored 1000
  *   commands: received 10 of 10, stream cancelled
  *
- * "at reading" counts the readings the device had sent when the command
- * arrived, "issued at" those the server had received when it sent it.
+ * "at reading" is the reading the device was sending, or had sent last,
+ * when the command arrived (a send takes in what has arrived for the other
+ * calls), "issued at" the readings the server had received when it sent it.
  * Errors go to stderr ("upload: rpc error: code = ... desc = ..."), with the
  * arena's (and on bare metal the stack's) high-water mark. Exits 0 when the
  * upload was stored whole (count and sum of values as the server reports
@@ -56,6 +57,7 @@ FC_CALL_DEFINE(up_slot, telemetry_Telemetry_Upload_RX_MAX, telemetry_Telemetry_U
 static telemetry_Command cmd; /* each command is decoded here */
 static telemetry_UploadSummary summary;
 static uint32_t sent;     /* readings the upload has taken so far */
+static uint32_t sending;  /* the reading being sent, or the last one sent */
 static uint32_t commands; /* commands received */
 
 static const char *kind_name(telemetry_Command_Kind k) {
@@ -77,7 +79,7 @@ static int on_command(fc_call_t *call, void *msg, void *arg) {
   (void)call, (void)arg;
   commands++;
   fc_say(1, "command %lu at reading %lu (issued at %lu): %s %ld\n", (unsigned long)c->id,
-         (unsigned long)sent, (unsigned long)c->at_reading, kind_name(c->kind), (long)c->arg);
+         (unsigned long)sending, (unsigned long)c->at_reading, kind_name(c->kind), (long)c->arg);
   return 0;
 }
 
@@ -170,6 +172,7 @@ static int run(const char *device, uint32_t n, uint32_t interval_ms) {
   }
   for (uint32_t i = 1; i <= n; i++) {
     take_reading(i, &r);
+    sending = i;
     if (telemetry_Telemetry_Upload_send(&up_slot, &r, i == n) != 0) break; /* finish says why */
     sent = i;
     sum += r.value;

@@ -25,11 +25,13 @@ typedef int (*rpc_pump_done_fn)(void *arg);
 int rpc_pump_until(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, rpc_pump_done_fn done,
                    void *arg);
 
-/* Keeps the open connection alive for ms with no call of ours: the server's
- * PINGs and SETTINGS are answered, keepalive PINGs go out, a GOAWAY or the
- * server's close is seen. Returns RPC_OK when ms passed, or earlier when the
- * connection takes no more calls (GOAWAY: rpc_link_usable); else
- * RPC_ERR_TRANSPORT, RPC_ERR_PROTO or RPC_ERR_TIMEOUT: it is lost. */
+/* Keeps the open connection alive for ms: the server's PINGs and SETTINGS
+ * are answered, keepalive PINGs go out, a GOAWAY or the server's close is
+ * seen, and the calls open on it (streams a board keeps between its own
+ * messages) go on receiving. Returns RPC_OK when ms passed, or earlier
+ * when the connection takes no more calls (GOAWAY: rpc_link_usable) and
+ * none is open; else RPC_ERR_TRANSPORT, RPC_ERR_PROTO or RPC_ERR_TIMEOUT:
+ * it is lost. */
 int rpc_pump_idle(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, uint32_t ms);
 
 #endif /* RPC_PUMP_H */

@@ -57,7 +57,8 @@ static long timers(rpc_client_t *c, rpc_link_t *l) {
 }
 
 /* The loop of both modes: until no call is open (or done says so), or
- * (idle) until until_ms or until the connection takes no more calls. */
+ * (idle) until until_ms or until the connection takes no more calls and
+ * none is left on it. */
 static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, uint32_t until_ms,
                  rpc_pump_done_fn done, void *arg) {
   static uint8_t rx[RPC_PUMP_RX_LEN];
@@ -71,10 +72,24 @@ static int drive(rpc_client_t *c, rpc_link_t *l, port_transport_t *t, int idle, 
       return r;
     }
     if (r != RPC_OK) return r; /* the core failed: its calls hold why */
-    if (!idle && (!c->calls || (done && done(arg)))) break;
+    if (!idle && !c->calls) break;
+    if (!idle && done && done(arg)) {
+      /* with other calls open, take what has already arrived before going
+       * back (a wait of 0, 1 ms over TLS): a board that only sends, one
+       * message after another into a window that never fills, still hears
+       * its other calls (a command stream beside an upload) */
+      int32_t n = c->calls->next ? t->recv(t->net, rx, sizeof(rx), 0) : 0;
+      if (n > 0 && rpc_client_recv(c, rx, (size_t)n) != RPC_OK) return RPC_ERR_PROTO;
+      if (n < 0) {
+        rpc_client_fail(c, RPC_CODE_UNAVAILABLE, failure(t, n));
+        return RPC_ERR_TRANSPORT;
+      }
+      break;
+    }
     if (idle) {
       int32_t left = (int32_t)(until_ms - port_time_ms());
-      if (left <= 0 || !rpc_link_usable(c)) break;
+      /* after a GOAWAY the calls still open go on being served */
+      if (left <= 0 || (!rpc_link_usable(c) && !c->calls)) break;
       if (left < wait) wait = left;
     }
     int32_t n = t->recv(t->net, rx, sizeof(rx), (uint32_t)wait);
