@@ -8,7 +8,6 @@ import os
 import queue
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -18,31 +17,13 @@ from harness import T, ROOT, BIN, free_port  # noqa: E402
 
 import grpc  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from testservice_stubs import stubs  # noqa: E402
+
 PEER = "python"
 SPECIAL = "\t\ntest with whitespace\r\nand Unicode BMP \u263a and non-BMP \U0001f608\t\n"
 ECHO_INITIAL = ("x-grpc-test-echo-initial", "test_initial_metadata_value")
 ECHO_TRAILING = ("x-grpc-test-echo-trailing-bin", b"\xab\xab\xab")
-
-
-def stubs():
-    """Generates build/py/testservice/test_pb2*.py from our test.proto (into a
-    temporary folder, renamed into place: tests run in parallel)."""
-    src = os.path.join(ROOT, "tests", "interop", "testservice")
-    out = os.path.join(ROOT, "build", "py", "testservice")
-    proto = os.path.join(src, "test.proto")
-    if not (os.path.exists(os.path.join(out, "test_pb2_grpc.py"))
-            and os.path.getmtime(os.path.join(out, "test_pb2_grpc.py")) > os.path.getmtime(proto)):
-        os.makedirs(out, exist_ok=True)
-        tmp = tempfile.mkdtemp(dir=out, prefix=".gen.")
-        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", src, "--python_out=" + tmp,
-                        "--grpc_python_out=" + tmp, proto], check=True)
-        for f in ("test_pb2.py", "test_pb2_grpc.py"):
-            os.replace(os.path.join(tmp, f), os.path.join(out, f))
-        os.rmdir(tmp)
-    sys.path.insert(0, out)
-    import test_pb2  # noqa: E402
-    import test_pb2_grpc  # noqa: E402
-    return test_pb2, test_pb2_grpc
 
 
 pb, pb_grpc = stubs()

@@ -9,19 +9,16 @@ logs "listening on HOST:PORT" to stderr then. SIGTERM/SIGINT stop it.
   testservice_server.py [--listen HOST:PORT | --port N]
 (--port N is 127.0.0.1:N, as interop-server's; the default is 127.0.0.1:10000.)"""
 import argparse
-import os
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent import futures
 
 import grpc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+from testservice_stubs import stubs
+
 ECHO_INITIAL = "x-grpc-test-echo-initial"
 ECHO_TRAILING = "x-grpc-test-echo-trailing-bin"
 
@@ -31,31 +28,7 @@ def log(msg):
     sys.stderr.flush()
 
 
-def stubs():
-    """Generates build/py/testservice/test_pb2*.py from our test.proto, as
-    tests/interop/test_testservice_grpcio.py does and into the same folder, so
-    both share one copy (into a temporary folder, renamed into place: tests run
-    in parallel)."""
-    src = os.path.join(ROOT, "tests", "interop", "testservice")
-    out = os.path.join(ROOT, "build", "py", "testservice")
-    proto = os.path.join(src, "test.proto")
-    if not (os.path.exists(os.path.join(out, "test_pb2_grpc.py"))
-            and os.path.getmtime(os.path.join(out, "test_pb2_grpc.py")) > os.path.getmtime(proto)):
-        os.makedirs(out, exist_ok=True)
-        tmp = tempfile.mkdtemp(dir=out, prefix=".gen.")
-        # protoc's own complaints go to our stderr; stdout stays clean.
-        subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", src, "--python_out=" + tmp,
-                        "--grpc_python_out=" + tmp, proto], check=True, stdout=sys.stderr)
-        for f in ("test_pb2.py", "test_pb2_grpc.py"):
-            os.replace(os.path.join(tmp, f), os.path.join(out, f))
-        os.rmdir(tmp)
-    sys.path.insert(0, out)
-    import test_pb2  # noqa: E402
-    import test_pb2_grpc  # noqa: E402
-    return test_pb2, test_pb2_grpc
-
-
-pb, pb_grpc = stubs()
+pb, pb_grpc = stubs()  # noqa: E305
 
 
 def echo_metadata(context):
