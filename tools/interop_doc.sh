@@ -50,7 +50,7 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.tsv"))):
             if kind == "fcinterop":  # one table per server: F<server> cells, F rows
                 xrows.setdefault(s, {})
                 xrows[s].setdefault(row, (int(order or 0), []))
-                s = s + base[len("fcinterop-"):-len(".tsv")]
+                s = s + base[len("fcinterop-"):-len(".tsv")].split(".")[0]  # SERVER.PART
                 xcells[(s, row, peer)] = (verdict, note)
                 continue
             xrows.setdefault(s, {})
@@ -148,7 +148,7 @@ p("interval_us is honoured by StreamingOutputCall (loop timers), not by FullDupl
 p()
 p("## fc-interop: the board SDK as the client, on every board, against each TestService")
 p()
-p("`fc-interop` (`tests/interop/testservice/fc_interop.c`, `tests/interop/test_fc_interop_<server>.sh`)")
+p("`fc-interop` (`tests/interop/testservice/fc_interop.c`, `tests/interop/test_fc_interop_<server>[_<board>].sh`)")
 p("plays the 14 interop cases through the firmware client's SDK (`fc_call.h` and the stubs")
 p("`tools/protoc-gen-fc` generates from `test.proto`): one channel, one call slot, nanopb over")
 p("static buffers. Responses carrying a Payload stream through the slot in pieces (nothing holds")

@@ -154,10 +154,8 @@ static int run(const char *device, uint32_t n, uint32_t interval_ms) {
 
   /* the command stream first, so that the server knows where to send the
    * commands that the upload's first readings cause */
-  fc_call_opts_t co = {0};
-  co.resp = &cmd;
-  co.on_msg = on_command;
-  if (fc_call_start(&cmd_slot, &ch, &telemetry_Telemetry_Commands_method, &creq, &co, &st)) {
+  if (telemetry_Telemetry_Commands_start(&cmd_slot, &ch, &creq, &cmd, on_command, NULL, NULL,
+                                         &st)) {
     rpc_error("commands", &st);
     return 1;
   }

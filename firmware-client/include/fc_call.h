@@ -124,8 +124,10 @@ int fc_call_start(fc_call_t *call, fc_channel_t *ch, const fc_method_t *m, const
 
 /* Sends the next request message of a streaming call; returns once
  * nghttp2 has taken its bytes (flow control may make it wait for the
- * server). last: half-close after it. Returns 0, or -1 when the call is
- * over (fc_call_finish tells why). */
+ * server). last: half-close after it. Returns 0 when the message was taken
+ * (the call may have ended since: the answer to a last message can come
+ * in the same pump), or -1 when the call ended first (fc_call_finish tells
+ * why). */
 int fc_call_send(fc_call_t *call, const void *msg, int last);
 
 /* Half-closes a streaming call: the server sees the end of the requests. */

@@ -246,7 +246,9 @@ int fc_call_send(fc_call_t *call, const void *msg, int last) {
                           last) != RPC_OK)
     return -1;
   pump(call, UNTIL_SENT, 0);
-  return call->closed ? -1 : 0;
+  /* taken, even if the call then ended (the answer to a last message can
+   * arrive in the same pump): the status is finish's to tell */
+  return call->rc.pending ? -1 : 0;
 }
 
 int fc_call_close_send(fc_call_t *call) {

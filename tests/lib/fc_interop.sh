@@ -1,24 +1,25 @@
 # shellcheck shell=bash
 # The 14 gRPC interop cases played by fc-interop (the firmware client's SDK,
 # tests/interop/testservice/fc_interop.c) on every board against one
-# TestService server. Source it, then call fci_suite SERVER, SERVER being:
+# TestService server. Source it, then call fci_suite SERVER PART, SERVER being:
 #   ours    our interop-server (the rpc runtime; host-asan build)
 #   grpcio  grpcio's TestService (tests/interop/python/testservice_server.py)
 #   grpcgo  grpc-go's official interop server, built from Debian's
 #           golang-google-grpc source package (tools/grpc_go_interop.sh)
-# Boards: host (host-asan), armhf-linux and aarch64-linux under qemu-user
-# (--addr), lm3s6965evb and mps2-an385 under qemu-system-arm (the case as the
-# semihosting argument, UART0 the wire: QEMU dials the server). One check per
-# case and board: exit status 0 and the line "PASS case". The verdicts go to
-# build/interop/results/fcinterop-SERVER.tsv ("F.<n>" rows, one column per
-# board) for tools/interop_doc.sh.
+# and PART the boards: linux (host (host-asan), armhf-linux and aarch64-linux
+# under qemu-user, --addr), or one Cortex-M board (lm3s6965evb, mps2-an385,
+# under qemu-system-arm: the case as the semihosting argument, UART0 the
+# wire, QEMU dials the server; a minute of large messages over the serial
+# line each), one test each so that they run side by side. One check
+# per case and board: exit status 0 and the line "PASS case". The verdicts go
+# to build/interop/results/fcinterop-SERVER.PART.tsv ("F.<n>" rows, one
+# column per board) for tools/interop_doc.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 FCI_CASES=(empty_unary large_unary client_streaming server_streaming ping_pong empty_stream
   timeout_on_sleeping_server cancel_after_begin cancel_after_first_response
   status_code_and_message special_status_message unimplemented_method unimplemented_service
   custom_metadata)
-FCI_BOARDS=(host armhf-linux aarch64-linux lm3s6965evb mps2-an385)
 QEMU_NOISE='^Timer with period zero, disabling$'
 
 # fci_server SERVER PORT LOG: starts the server on 127.0.0.1:PORT; sets
@@ -71,10 +72,15 @@ fci_play() {
   LINE=$(head -1 "$o")
 }
 
-# fci_suite SERVER: every case on every board; writes the TSV.
+# fci_suite SERVER PART: every case on each board of PART; writes the TSV.
 fci_suite() {
-  local server=$1 board c n verdict note tsv
-  tsv=$TEST_ROOT/build/interop/results/fcinterop-$server.tsv
+  local server=$1 part=$2 board c n verdict note tsv
+  case $part in
+  linux) FCI_BOARDS=(host armhf-linux aarch64-linux) ;;
+  lm3s6965evb | mps2-an385) FCI_BOARDS=("$part") ;;
+  *) bail "unknown part $part" ;;
+  esac
+  tsv=$TEST_ROOT/build/interop/results/fcinterop-$server.$part.tsv
   FCI_PORT=$(free_port)
   fci_server "$server" "$FCI_PORT" "$TEST_TMP/$server.log" || bail "the $server server did not start"
   mkdir -p "$(dirname "$tsv")"
@@ -110,7 +116,7 @@ fci_suite() {
   done
   mv -f "$tsv.tmp" "$tsv"
   # the server took every case, cancels and deadlines included, and still answers
-  fci_play host empty_unary
+  fci_play "${FCI_BOARDS[0]}" empty_unary
   check_eq "$LINE" "PASS empty_unary" "$server still answers after every case"
   if [ "$server" = grpcio ]; then # the SDK's user-agent prefix, as the peer read it
     check_eq "$(grep -c 'EmptyCall from user-agent fc-interop/1.0 grpc-c-embedded/0.1' \

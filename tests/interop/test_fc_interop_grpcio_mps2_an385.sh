@@ -1,0 +1,5 @@
+#!/bin/bash
+# fc-interop's 14 cases on mps2-an385 against grpcio's TestService (tests/interop/python/testservice_server.py).
+# tests/lib/fc_interop.sh says how.
+. "$(dirname "$0")/../lib/fc_interop.sh"
+fci_suite grpcio mps2-an385
