@@ -9,17 +9,21 @@ BOARDS := host armhf-linux aarch64-linux lm3s6965evb mps2-an385
 # build/<board>-notls/ (the footprint budget compares the two).
 # ERRSTR=no builds the string-free variant (RPC_NO_ERRSTR, docs/config.md):
 # error texts compile out, codes remain; into build/<board>[-notls]-nostr/.
-B := build/$(BOARD)$(if $(filter no,$(FC_TLS)),-notls)$(if $(filter no,$(ERRSTR)),-nostr)
+# NET=lwip (Cortex-M boards) carries gRPC over TCP/IP, lwIP on the board's
+# Ethernet (mk/lwip.mk), instead of UART0; into build/<board>-lwip[-notls]/.
+NET ?= uart
+B := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter no,$(FC_TLS)),-notls)$(if $(filter no,$(ERRSTR)),-nostr)
 GEN := build/gen
 PYGEN := build/py
 
 include boards/$(BOARD)/board.mk
+include mk/lwip.mk
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
   -Iport/include -Irpc/include -Irpc/host/include -Ifirmware-client/include -Idaemon/include -Iboards/$(BOARD) -I$(GEN) \
   $(DEPS_CFLAGS) $(if $(filter yes,$(FC_TLS)),-DFC_TLS_BUILD) \
-  $(if $(filter no,$(ERRSTR)),-DRPC_NO_ERRSTR -DPORT_NO_ERRSTR)
+  $(if $(filter no,$(ERRSTR)),-DRPC_NO_ERRSTR -DPORT_NO_ERRSTR) $(LWIP_CFLAGS)
 LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c \
@@ -42,7 +46,7 @@ FC_TLS_SRC := $(if $(filter yes,$(FC_TLS)),firmware-client/src/fc_tls.c rpc/src/
 FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_call.c firmware-client/src/fc_channel.c firmware-client/src/fc_arena.c \
   firmware-client/src/fc_console.c $(FC_TLS_SRC)
 FC_MAIN := firmware-client/src/main.c
-PORT_SRC := $(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S)
+PORT_SRC := $(filter-out $(PORT_NET_OUT),$(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S))
 GW_SRC := $(wildcard gateway/src/*.c)
 ST_SRC := $(wildcard storage/src/*.c)
 PB_SRC := $(GEN)/api.pb.c

@@ -37,6 +37,9 @@ for p in $PKGS; do
   }
   [ -d "$SRC/$src-$(upstream "$ver")" ] || want="$want $src=$ver"
 done
+# lwIP (the networked Cortex-M builds, mk/lwip.mk): Debian 12's 2.1.3, which
+# no host package uses, so no version to match; build/src/lwip names its tree.
+[ -d "$SRC/lwip/src/core" ] || want="$want lwip"
 [ -z "$want" ] && [ -d "$SRC/mbedtls/library" ] && [ -f "$SRC/mbedtls.version" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
@@ -62,6 +65,11 @@ if [ -n "$want" ]; then
   # applies Debian's patches (dpkg-source), which is what the host library has.
   # shellcheck disable=SC2086 # option and package lists
   (cd "$SRC" && apt-get source -q $SANDBOX$want)
+  if [ ! -d "$SRC/lwip/src/core" ]; then
+    dir=$(find "$SRC" -mindepth 1 -maxdepth 1 -type d -name 'lwip-2.*' | sort | tail -1)
+    [ -n "$dir" ] || { echo "deps-src: no lwip 2 source in Debian" >&2; exit 1; }
+    ln -sfn "${dir##*/}" "$SRC/lwip"
+  fi
 fi
 
 if [ ! -d "$SRC/mbedtls/library" ]; then

@@ -7,7 +7,7 @@ PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev uuid-dev libsqlite3-dev sqlit
  gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
  binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev
  golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler protoc-gen-go-grpc
- iproute2 clang-format"
+ iproute2 clang-format dnsmasq-base"
 # shellcheck disable=SC2086 # a list of package names
 bash "$(dirname "$0")/apt-install.sh" deps $PKGS
 # Source packages: nghttp2 and nanopb for the cross builds (mk/deps.mk), and

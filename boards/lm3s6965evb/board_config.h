@@ -17,6 +17,11 @@
 #define PORT_UART port_uart_pl011
 #define PORT_UART_BASE 0x4000C000u
 
+/* NET=lwip: its Ethernet MAC (QEMU's stellaris_enet, -nic). */
+#define PORT_ETH port_eth_stellaris
+#define PORT_ETH_BASE 0x40048000u
+#define PORT_ETH_IRQ 42
+
 /* No TRNG on this board: the port's test-only generator (port/cortex-m/entropy.c). */
 #define PORT_ENTROPY_TEST_ONLY 1
 

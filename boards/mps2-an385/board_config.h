@@ -14,6 +14,11 @@
 #define PORT_UART port_uart_cmsdk
 #define PORT_UART_BASE 0x40004000u
 
+/* NET=lwip: its SMSC LAN9118 (QEMU's lan9118, -nic). */
+#define PORT_ETH port_eth_lan9118
+#define PORT_ETH_BASE 0x40200000u
+#define PORT_ETH_IRQ 13
+
 /* No TRNG on this board: the port's test-only generator (port/cortex-m/entropy.c). */
 #define PORT_ENTROPY_TEST_ONLY 1
 

@@ -64,6 +64,13 @@ void port_time_init(void);
 /* SysTick's interrupt handler. */
 void port_systick_handler(void);
 
+/* Does the network's pending work without waiting: the frames received, the
+ * stack's timers (net_lwip.c); nothing on a serial line (net_uart.c). */
+void port_net_poll(void);
+
+/* The Ethernet controller's interrupt handler (net_lwip.c). */
+void port_eth_isr(void);
+
 /* newlib's hook under gettimeofday() and time() (nghttp2 uses it): the date
  * of port_utc_seconds, to the second. */
 struct timeval;

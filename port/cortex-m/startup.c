@@ -32,9 +32,15 @@ extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
  * footprint and is not zeroed under the running reset handler. */
 static uint64_t port_stack[PORT_STACK_SIZE / 8] __attribute__((section(".stack"), used));
 
-/* Only the system exceptions: the port polls its UART and needs no IRQ but
- * SysTick's, so the vendor interrupt entries are left out. */
-__attribute__((section(".isr_vector"), used)) static void (*const vectors[16])(void) = {
+/* The system exceptions, and the vendor interrupts up to the Ethernet
+ * controller's when the board has lwIP (NET=lwip); the UART is polled and
+ * needs none. An interrupt nobody enables never comes: it would fault. */
+#ifdef PORT_NET_LWIP
+#define PORT_VECTORS (16 + PORT_ETH_IRQ + 1)
+#else
+#define PORT_VECTORS 16
+#endif
+__attribute__((section(".isr_vector"), used)) static void (*const vectors[PORT_VECTORS])(void) = {
     (void (*)(void))(port_stack + PORT_STACK_SIZE / 8), /* initial SP */
     port_reset,
     port_fault, /* NMI */
@@ -51,6 +57,10 @@ __attribute__((section(".isr_vector"), used)) static void (*const vectors[16])(v
     0,
     port_fault, /* PendSV */
     port_systick_handler,
+#ifdef PORT_NET_LWIP
+    [16 ... 16 + PORT_ETH_IRQ - 1] = port_fault,
+    [16 + PORT_ETH_IRQ] = port_eth_isr,
+#endif
 };
 
 static char cmdline[PORT_CMDLINE_MAX];

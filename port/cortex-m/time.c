@@ -40,11 +40,14 @@ uint32_t port_time_ms(void) {
   return ticks; /* one aligned word: read atomically */
 }
 
-/* Sleeps until SysTick has counted ms: wfi between its interrupts. */
+/* Sleeps until SysTick has counted ms: wfi between its interrupts, and the
+ * network's work (lwIP's timers, ARP's answers) done at each. */
 void port_sleep_ms(uint32_t ms) {
   uint32_t start = ticks;
-  while (ticks - start < ms)
+  while (ticks - start < ms) {
+    port_net_poll();
     __asm__ volatile("wfi");
+  }
 }
 
 /* The date: the board has no RTC, so it asks the debug host once through

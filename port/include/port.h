@@ -46,6 +46,13 @@ typedef struct port_transport {
  * stream at a time). Returns PORT_OK or a PORT_ERR_* code. */
 int port_net_open(port_transport_t *t, const char *host, uint16_t port, uint32_t timeout_ms);
 
+/* Sets the board's own address, before the first port_net_open: ip as
+ * "A.B.C.D/N" (NULL: DHCP's lease), the gateway and the DNS server (NULL:
+ * none, or DHCP's). Returns PORT_OK, or PORT_ERR_ARG for a bad address or on
+ * a platform whose addresses are not the program's to set (Linux, whose OS
+ * has them; a serial line, which has none). */
+int port_net_config(const char *ip, const char *gw, const char *dns);
+
 /* Closes the stream opened by port_net_open. */
 void port_net_close(port_transport_t *t);
 

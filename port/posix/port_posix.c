@@ -97,6 +97,11 @@ int port_net_open(port_transport_t *t, const char *host, uint16_t port, uint32_t
   return PORT_OK;
 }
 
+/* The OS configures the host's addresses. */
+int port_net_config(const char *ip, const char *gw, const char *dns) {
+  return ip || gw || dns ? PORT_ERR_ARG : PORT_OK;
+}
+
 void port_net_close(port_transport_t *t) {
   if (t && t->net && t->net->fd >= 0) {
     close(t->net->fd);

@@ -68,28 +68,11 @@ void port_net_close(port_transport_t *t) {
   if (t) t->net = NULL;
 }
 
-const char *port_strerror(int err) {
-#ifdef PORT_NO_ERRSTR /* a string-free build: the codes remain */
-  (void)err;
-  return "";
-#else
-  switch (err) {
-  case PORT_OK:
-    return "ok";
-  case PORT_ERR_ARG:
-    return "invalid argument";
-  case PORT_ERR_RESOLVE:
-    return "unknown host";
-  case PORT_ERR_REFUSED:
-    return "connection refused";
-  case PORT_ERR_TIMEOUT:
-    return "connection timed out";
-  case PORT_ERR_IO:
-    return "serial line error";
-  case PORT_ERR_CLOSED:
-    return "connection closed";
-  default:
-    return "unknown error";
-  }
-#endif
+/* The serial line has no address of its own to set. */
+int port_net_config(const char *ip, const char *gw, const char *dns) {
+  return ip || gw || dns ? PORT_ERR_ARG : PORT_OK;
+}
+
+/* Nothing runs behind the serial line's back. */
+void port_net_poll(void) {
 }

@@ -1,0 +1,29 @@
+/*
+ * lwipopts.h - lwIP's sizes on the LM3S6965 (64 KB of SRAM, shared with TLS's
+ * arena): small segments, so that a few pool buffers hold a full window.
+ * docs/footprint.md gives what they take; the protocol choices are the
+ * port's (port/cortex-m/lwipopts_cm.h).
+ */
+#ifndef LWIPOPTS_H
+#define LWIPOPTS_H
+
+/* TCP: segments of 536 bytes (IPv4's default MSS) in both directions; the
+ * peer may have 4 of them in flight towards us, we 2 towards it. */
+#define TCP_MSS 536
+#define TCP_WND (4 * TCP_MSS)
+#define TCP_SND_BUF (2 * TCP_MSS)
+#define TCP_SND_QUEUELEN 6
+#define MEMP_NUM_TCP_SEG 8
+#define TCP_OOSEQ_MAX_PBUFS 2
+#define MEMP_NUM_TCP_PCB 2 /* the connection, and the last one closing */
+#define MEMP_NUM_UDP_PCB 2 /* DHCP, DNS */
+#define MEMP_NUM_PBUF 2
+/* Received frames: each pool buffer holds one full segment's frame. */
+#define PBUF_POOL_SIZE 6
+/* lwIP's heap: the copies tcp_write keeps until they are acknowledged,
+ * and DHCP's and DNS's packets. */
+#define MEM_SIZE 2560
+
+#include "lwipopts_cm.h"
+
+#endif
