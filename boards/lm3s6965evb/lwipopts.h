@@ -19,10 +19,10 @@
 #define MEMP_NUM_UDP_PCB 2 /* DHCP, DNS */
 #define MEMP_NUM_PBUF 2
 /* Received frames: each pool buffer holds one full segment's frame. */
-#define PBUF_POOL_SIZE 6
+#define PBUF_POOL_SIZE 5
 /* lwIP's heap: the copies tcp_write keeps until they are acknowledged,
  * and DHCP's and DNS's packets. */
-#define MEM_SIZE 2560
+#define MEM_SIZE 2304
 
 #include "lwipopts_cm.h"
 

@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
+#include "fc_arena.h"
 #include "fc_tls.h"
 #include "rpc_tls_common.h"
 
@@ -62,7 +63,10 @@ static uint8_t ticket[FC_TLS_TICKET_MAX];
 static size_t ticket_len;
 static int ticket_tls13; /* the kept session is TLS 1.3's */
 
-static uint8_t file_buf[FC_TLS_FILE_MAX + 1];
+/* Where load reads a credential file: FC_TLS_FILE_MAX + 1 bytes taken from
+ * the arena only while prepare runs (the handshake, which peaks later, gets
+ * them back), rather than a static buffer that would hold them for good. */
+static uint8_t *file_buf;
 
 static int entropy(void *ctx, unsigned char *buf, size_t len) {
   (void)ctx;
@@ -239,7 +243,7 @@ void fc_tls_unload(void) {
 /* The configuration and the device's credentials, parsed once for every
  * connection of the channel: a board reads and parses them at start, not
  * inside a call's deadline, and a reconnect does not parse them again. */
-static int prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
+static int prepare_with_buf(const fc_tls_opts_t *o, char *err, size_t errlen) {
   long n;
   int rc;
   mbedtls_ssl_config_init(&s.conf);
@@ -270,7 +274,7 @@ static int prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
     if ((n = load(o->key, err, errlen)) < 0) return -1;
     rc = mbedtls_pk_parse_key(&s.key, file_buf, (size_t)n, NULL, 0, mbedtls_ctr_drbg_random,
                               &s.drbg);
-    memset(file_buf, 0, sizeof(file_buf)); /* no key bytes left behind */
+    memset(file_buf, 0, FC_TLS_FILE_MAX + 1); /* no key bytes left behind */
     if (rc) {
       rpc_tls_say(err, errlen, "bad key", o->key, rc);
       return -1;
@@ -299,6 +303,19 @@ static int prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
     return -1;
   }
   return 0;
+}
+
+static int prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {
+  int rc;
+  file_buf = fc_arena_malloc(FC_TLS_FILE_MAX + 1);
+  if (!file_buf) {
+    snprintf(err, errlen, "no memory left to read %s", o->ca);
+    return -1;
+  }
+  rc = prepare_with_buf(o, err, errlen);
+  fc_arena_free(file_buf);
+  file_buf = NULL;
+  return rc;
 }
 
 int fc_tls_prepare(const fc_tls_opts_t *o, char *err, size_t errlen) {

@@ -20,8 +20,9 @@ static void usage_to(int stream) {
                  "getprodtypes VENDOR | getprods VENDOR TYPE\n");
   fc_say(stream, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
                  "[--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]\n");
-  fc_say(stream, "       network (lwIP boards): --ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D]"
-                 " (DHCP without --ip)\n");
+#ifdef PORT_NET_LWIP
+  fc_say(stream, "       network: --ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D] (DHCP without --ip)\n");
+#endif
   fc_say(stream, "       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] "
                  "[--keepalive-timeout-ms T] [--stats]\n");
 }
@@ -102,7 +103,9 @@ int main(int argc, char **argv) {
   static char host[64];
   uint32_t repeat = 1, every = 0, v;
   int stats = 0, arena_stats = 0, use_tls = 0, i = 1;
+#ifdef PORT_NET_LWIP
   const char *net_ip = NULL, *net_gw = NULL, *net_dns = NULL;
+#endif
   cfg.addr = FC_DEFAULT_ADDR;
   cfg.timeout_ms = FC_DEFAULT_TIMEOUT_MS;
   cfg.link.keepalive_without_calls = 1; /* a device pings to keep its NAT binding */
@@ -160,12 +163,14 @@ int main(int argc, char **argv) {
         tls.version = FC_TLS_1_3;
       else
         return usage();
+#ifdef PORT_NET_LWIP /* the only boards whose addresses are the program's to set */
     } else if (strcmp(argv[i], "--ip") == 0 && i + 1 < argc) {
       net_ip = argv[++i];
     } else if (strcmp(argv[i], "--gw") == 0 && i + 1 < argc) {
       net_gw = argv[++i];
     } else if (strcmp(argv[i], "--dns") == 0 && i + 1 < argc) {
       net_dns = argv[++i];
+#endif
     } else if (strcmp(argv[i], "--arena-stats") == 0) {
       arena_stats = 1;
     } else {
@@ -173,11 +178,12 @@ int main(int argc, char **argv) {
     }
   }
   if (i >= argc || (use_tls && !tls.ca) || (!tls.cert != !tls.key)) return usage();
+#ifdef PORT_NET_LWIP
   if (port_net_config(net_ip, net_gw, net_dns) != PORT_OK) {
-    /* a bad address, or a board whose addresses are not ours to set */
-    fc_say(2, "firmware-client: --ip, --gw, --dns: not an address, or not this board's to set\n");
+    fc_say(2, "firmware-client: --ip, --gw, --dns: not an IPv4 address (--ip A.B.C.D/N)\n");
     return usage();
   }
+#endif
   if (use_tls) {
     /* the host part of --addr (serial boards have none: name the server) */
     if (!tls.server_name && rpc_addr_server_name(cfg.addr, host, sizeof(host)) != RPC_OK)
