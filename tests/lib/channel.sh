@@ -22,7 +22,8 @@ start_proxy() {
   PROXY_N=$((PROXY_N + 1))
   PROXY_LOG=$TEST_TMP/proxy.$PROXY_N.log
   : >"$PROXY_LOG"
-  $PY "$PROXY" --port "$port" --target "$targets" --log "$PROXY_LOG" "${@:3}" 2>>"$PROXY_LOG.err" &
+  $PY "$PROXY" --listen-host "${LISTEN_HOST:-127.0.0.1}" --port "$port" --target "$targets" \
+    --log "$PROXY_LOG" "${@:3}" 2>>"$PROXY_LOG.err" &
   PROXY_PID=$!
   DAEMON_PIDS+=("$PROXY_PID")
   while ! grep -q " listen " "$PROXY_LOG" && [ $i -lt 100 ]; do
@@ -45,9 +46,9 @@ ch_bg() {
   local p=$1
   shift
   (
-    # shellcheck disable=SC2086 # RUNNER is a command line
-    timeout 60 $RUNNER "$IMAGE" --addr "127.0.0.1:$PPORT" "$@" >"$p.out" 2>"$p.err"
+    board_run "127.0.0.1:$PPORT" "$@" >"$p.out" 2>"$p.err.raw"
     echo $? >"$p.rc"
+    grep -v -- "$QEMU_NOISE" "$p.err.raw" >"$p.err"
   ) &
   CH_PID=$!
 }
@@ -91,7 +92,7 @@ restart_gateway() {
   GATEWAY_N=$((GATEWAY_N + 1))
   GATEWAY_LOG=$TEST_TMP/gateway.$GATEWAY_N.log
   : >"$GATEWAY_LOG"
-  start_daemon gateway "$port" "$GATEWAY_LOG" --listen "127.0.0.1:$port" \
+  start_daemon gateway "$port" "$GATEWAY_LOG" --listen "${LISTEN_HOST:-127.0.0.1}:$port" \
     --storage "127.0.0.1:$STORAGE_PORT" "$@" || bail "gateway did not restart"
   GATEWAY_PID=$LAST_PID
   GATEWAY_PORT=$port

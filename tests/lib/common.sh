@@ -14,6 +14,8 @@
 #   TEST_BIN_DIR  where storage, gateway and firmware-client live
 #                 (default build/host-asan/bin)
 #   TEST_KEEP=1   keep the temp dir (daemon logs) after the test
+#   LISTEN_HOST   where the gateway (and channel.sh's proxy) listen: 127.0.0.1,
+#                 or 0.0.0.0 inside a namespace whose tap carries a board's NIC
 
 set -u
 
@@ -134,7 +136,8 @@ start_gateway() {
   GATEWAY_PORT=$(free_port)
   GATEWAY_LOG=$TEST_TMP/gateway.$GATEWAY_N.log
   : >"$GATEWAY_LOG"
-  start_daemon "${GATEWAY_EXE:-gateway}" "$GATEWAY_PORT" "$GATEWAY_LOG" --listen "127.0.0.1:$GATEWAY_PORT" \
+  start_daemon "${GATEWAY_EXE:-gateway}" "$GATEWAY_PORT" "$GATEWAY_LOG" \
+    --listen "${LISTEN_HOST:-127.0.0.1}:$GATEWAY_PORT" \
     --storage "127.0.0.1:$sport" "$@" || bail "gateway did not start"
   GATEWAY_PID=$LAST_PID
 }

@@ -87,7 +87,7 @@ class Parser:
 
 
 class Proxy:
-    def __init__(self, port, targets, logpath, linger_ms=0):
+    def __init__(self, port, targets, logpath, linger_ms=0, host="127.0.0.1"):
         self.targets, self.next_target, self.n = targets, 0, 0
         self.linger, self.lingering = linger_ms / 1000.0, {}  # socket -> close time
         self.logf = open(logpath, "a", buffering=1)
@@ -96,7 +96,7 @@ class Proxy:
         self.stalled = set()
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", port))
+        self.lsock.bind((host, port))
         self.lsock.listen(64)
         self.sel.register(self.lsock, selectors.EVENT_READ, None)
         self.stall_req = self.drop_req = self.stop = False
@@ -202,12 +202,14 @@ def main():
     ap.add_argument("--target", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--linger-ms", type=int, default=0)
+    # 0.0.0.0 inside a test's namespace: a board's NIC reaches it on the tap
+    ap.add_argument("--listen-host", default="127.0.0.1")
     a = ap.parse_args()
     targets = []
     for t in a.target.split(","):
         host, _, port = t.rpartition(":")
         targets.append((host, int(port)))
-    p = Proxy(a.port, targets, a.log, a.linger_ms)
+    p = Proxy(a.port, targets, a.log, a.linger_ms, a.listen_host)
 
     def on_signal(sig, _frame):
         if sig == signal.SIGUSR1:

@@ -17,26 +17,41 @@ export TEST_BIN_DIR=${TEST_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." 
 # QEMU's lm3s6965evb model says this on stderr at every start; it is not ours.
 QEMU_NOISE='^Timer with period zero, disabling$'
 
+# board_run HOST:PORT ARGS...: runs the board's client once, talking to
+# HOST:PORT, with stdout and stderr as the caller's. Linux boards take
+# --addr; Cortex-M boards take their words as semihosting arg=, and reach the
+# port over UART0 (QEMU's -serial tcp:, the host part unused) or, with lwIP
+# (board_setup BOARD lwip), over the tap device of tests/lib/netns.sh with
+# --ip and --addr (BOARD_NET_ARGS replaces --ip: DHCP takes none).
+board_run() {
+  local addr=$1 w sh=""
+  shift
+  if [ "$PORT" = cortex-m ] && [ -n "${LWIP:-}" ]; then
+    for w in ${BOARD_NET_ARGS---ip $NETNS_BOARD_IP/24} --addr "$NETNS_HOST_IP:${addr##*:}" "$@"; do
+      sh="$sh,arg=$w"
+    done
+    # shellcheck disable=SC2086 # RUNNER is a command line
+    timeout 60 $RUNNER$sh -nic "tap,ifname=$NETNS_TAP,script=no,downscript=no" -kernel "$IMAGE"
+  elif [ "$PORT" = cortex-m ]; then
+    for w in "$@"; do sh="$sh,arg=$w"; done
+    # shellcheck disable=SC2086 # RUNNER is a command line
+    timeout 60 $RUNNER$sh -serial "tcp:$addr" -kernel "$IMAGE"
+  else
+    # shellcheck disable=SC2086
+    timeout 60 $RUNNER "$IMAGE" --addr "$addr" "$@"
+  fi
+}
+
 # board_client ARGS...: runs the board's client against GATEWAY_PORT; sets
 # OUT, ERR, RC and MS like common.sh's client.
 board_client() {
-  local o e t0 w sh=""
+  local o e t0
   CLIENT_N=$((CLIENT_N + 1))
   o=$TEST_TMP/board.$CLIENT_N.out e=$TEST_TMP/board.$CLIENT_N.err
   t0=$(now_ms)
-  if [ "$PORT" = cortex-m ]; then
-    # The command line travels as semihosting arg= words; the serial line is
-    # the connection, so there is no --addr.
-    for w in "$@"; do sh="$sh,arg=$w"; done
-    # shellcheck disable=SC2086 # RUNNER is a command line
-    timeout 60 $RUNNER$sh -serial "tcp:127.0.0.1:$GATEWAY_PORT" -kernel "$IMAGE" >"$o" 2>"$e.raw"
-    RC=$?
-    grep -v -- "$QEMU_NOISE" "$e.raw" >"$e"
-  else
-    # shellcheck disable=SC2086
-    timeout 60 $RUNNER "$IMAGE" --addr "127.0.0.1:$GATEWAY_PORT" "$@" >"$o" 2>"$e"
-    RC=$?
-  fi
+  board_run "127.0.0.1:$GATEWAY_PORT" "$@" >"$o" 2>"$e.raw"
+  RC=$?
+  grep -v -- "$QEMU_NOISE" "$e.raw" >"$e"
   MS=$(($(now_ms) - t0))
   OUT=$(mask_short <"$o")
   ERR=$(cat "$e")
@@ -58,21 +73,28 @@ same_as_host() {
   check_rc "$RC" "$h_rc" "$BOARD: $name: exit status as on the host"
 }
 
-# board_setup BOARD: sets BOARD, PORT, EXE, RUNNER and IMAGE, or bails out.
+# board_setup BOARD [lwip]: sets BOARD, PORT, EXE, RUNNER and IMAGE, or
+# bails out; with lwip, the image of make BOARD=... NET=lwip, run inside the
+# test's network namespace (tests/lib/netns.sh), and LWIP=1.
 board_setup() {
   BOARD=$1
+  LWIP=${2:+1}
   local info
   require_bins storage gateway firmware-client
   info=$(make -s --no-print-directory -C "$TEST_ROOT" BOARD="$BOARD" board-info) ||
     bail "make BOARD=$BOARD board-info failed"
   eval "$info" # PORT, EXE, RUNNER
-  IMAGE=$TEST_ROOT/build/$BOARD/bin/firmware-client$EXE
-  [ -f "$IMAGE" ] || bail "missing $IMAGE (build with: make BOARD=$BOARD)"
+  IMAGE=$TEST_ROOT/build/$BOARD${LWIP:+-lwip}/bin/firmware-client$EXE
+  [ -f "$IMAGE" ] || bail "missing $IMAGE (build with: make BOARD=$BOARD${LWIP:+ NET=lwip})"
+  if [ -n "$LWIP" ]; then
+    [ -n "${NETNS_NAME:-}" ] || bail "an lwIP board runs inside netns_enter's namespace"
+    BOARD=$BOARD-lwip # names the checks, and build/<board>-lwip/ the marks
+  fi
   command -v "${RUNNER%% *}" >/dev/null || bail "missing ${RUNNER%% *} (make deps installs QEMU)"
 }
 
 board_suite() {
-  board_setup "$1"
+  board_setup "$1" "${2:-}"
   start_storage
   start_gateway
   same_as_host "getprodtypes aws" "$(expected getprodtypes_aws.txt)" "" 0 getprodtypes aws
@@ -81,11 +103,24 @@ board_suite() {
   same_as_host "getprodtypes of an unknown vendor" "" \
     "rpc error: code = InvalidArgument desc = error while calling client.GetVendorProdTypes() method: wrong vendor, select between google, aws, oracle" \
     1 getprodtypes foo
-  same_as_host "a missing argument" "" \
-    "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE
-       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] [--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]
-       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] [--keepalive-timeout-ms T] [--stats]" \
-    2 getprods aws
+  local usage1="usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE
+       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] [--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]"
+  local usage2="       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] [--keepalive-timeout-ms T] [--stats]"
+  if [ -z "$LWIP" ]; then
+    same_as_host "a missing argument" "" "$usage1
+$usage2" 2 getprods aws
+  else # the lwIP boards' usage also names their network flags
+    board_client getprods aws
+    check_eq "$ERR" "$usage1
+       network: --ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D] (DHCP without --ip)
+$usage2" "$BOARD: a missing argument: the usage, with the network flags"
+    check_rc "$RC" 2 "$BOARD: a missing argument: exit status 2"
+    board_client --ip 192.0.2.300/24 getprods aws
+    check_eq "$(printf '%s\n' "$ERR" | head -1)" \
+      "firmware-client: --ip, --gw, --dns: not an IPv4 address (--ip A.B.C.D/N)" \
+      "$BOARD: a bad --ip is named"
+    check_rc "$RC" 2 "$BOARD: a bad --ip: exit status 2"
+  fi
   # The arena's high-water mark over a streaming call, for make size's table.
   board_client --arena-stats getprods google compute
   board_marks "" "a streaming call"
@@ -137,7 +172,7 @@ board_marks() {
 # docs/boards.md for a real 12.5 MHz part); --timeout 20 leaves room for a
 # loaded machine.
 board_tls_suite() {
-  board_setup "$1"
+  board_setup "$1" "${2:-}"
   local c=$TEST_TMP/certs
   bash "$TEST_ROOT/tools/certs.sh" "$c" >/dev/null || bail "cannot make the test certificates"
   local tls=(--timeout 20 --tls --ca "$c/ca.pem" --server-name localhost)
