@@ -4,6 +4,8 @@
 #   make demo | run | deps | size | bench | fuzz | docs
 BOARD ?= host
 BOARDS := host armhf-linux aarch64-linux lm3s6965evb mps2-an385
+# The boards that also build with lwIP (NET=lwip, into build/<board>-lwip/).
+LWIP_BOARDS := lm3s6965evb mps2-an385
 # Boards build with TLS (FC_TLS := yes in board.mk); FC_TLS=no on the command
 # line builds the plaintext variant, fc_tls_none.c and no mbedtls, into
 # build/<board>-notls/ (the footprint budget compares the two).
@@ -117,6 +119,8 @@ boards:
 	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no
 	$(MAKE) --no-print-directory BOARD=lm3s6965evb FC_TLS=no ERRSTR=no
 	$(MAKE) --no-print-directory BOARD=lm3s6965evb ERRSTR=no
+	for b in $(LWIP_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b NET=lwip || exit 1; done
+	$(MAKE) --no-print-directory BOARD=lm3s6965evb NET=lwip FC_TLS=no
 
 test: deps
 	$(MAKE) --no-print-directory boards

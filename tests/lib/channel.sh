@@ -46,9 +46,10 @@ ch_bg() {
   local p=$1
   shift
   (
-    board_run "127.0.0.1:$PPORT" "$@" >"$p.out" 2>"$p.err.raw"
+    # QEMU's own noise is filtered as it comes: the tests wait for lines
+    board_run "127.0.0.1:$PPORT" "$@" >"$p.out" 2> >(grep --line-buffered -v -- "$QEMU_NOISE" >"$p.err")
     echo $? >"$p.rc"
-    grep -v -- "$QEMU_NOISE" "$p.err.raw" >"$p.err"
+    wait $! 2>/dev/null # the filter has written its last line
   ) &
   CH_PID=$!
 }
@@ -326,13 +327,14 @@ channel_tls() {
   stop_daemon "$GATEWAY_PID"
 }
 
-# channel_suite BOARD: both parts against one storage.
+# channel_suite BOARD [lwip]: both parts against one storage; a Cortex-M
+# board with lwip, over TCP/IP inside netns_enter's namespace.
 channel_suite() {
   if [ "$1" = host ]; then
     BOARD=host RUNNER="" IMAGE=$BIN/firmware-client
     require_bins
   else
-    board_setup "$1"
+    board_setup "$1" "${2:-}"
   fi
   start_storage
   channel_plain
