@@ -56,7 +56,7 @@ netns_dhcp() {
     --interface="$NETNS_TAP" --except-interface=lo --listen-address="$NETNS_HOST_IP" \
     --dhcp-range="$NETNS_DHCP_IP,$NETNS_DHCP_IP,255.255.255.0,10m" \
     --dhcp-leasefile="$DHCP_LEASES" --address="/gateway.test/$NETNS_HOST_IP" \
-    --log-dhcp --log-facility="$DHCP_LOG" --pid-file= --user=root --group=root 2>>"$DHCP_LOG" &
+    --log-dhcp --log-queries --log-facility="$DHCP_LOG" --pid-file= --user=root --group=root 2>>"$DHCP_LOG" &
   DHCP_PID=$!
   DAEMON_PIDS+=("$DHCP_PID")
 }

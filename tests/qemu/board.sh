@@ -22,7 +22,8 @@ QEMU_NOISE='^Timer with period zero, disabling$'
 # --addr; Cortex-M boards take their words as semihosting arg=, and reach the
 # port over UART0 (QEMU's -serial tcp:, the host part unused) or, with lwIP
 # (board_setup BOARD lwip), over the tap device of tests/lib/netns.sh with
-# --ip and --addr (BOARD_NET_ARGS replaces --ip: DHCP takes none).
+# --ip and --addr (BOARD_NET_ARGS replaces --ip: DHCP takes none;
+# BOARD_NIC replaces QEMU's tap backend: netem.py's UDP socket).
 board_run() {
   local addr=$1 w sh=""
   shift
@@ -31,7 +32,8 @@ board_run() {
       sh="$sh,arg=$w"
     done
     # shellcheck disable=SC2086 # RUNNER is a command line
-    timeout 60 $RUNNER$sh -nic "tap,ifname=$NETNS_TAP,script=no,downscript=no" -kernel "$IMAGE"
+    timeout 60 $RUNNER$sh -nic "${BOARD_NIC:-tap,ifname=$NETNS_TAP,script=no,downscript=no}" \
+      -kernel "$IMAGE"
   elif [ "$PORT" = cortex-m ]; then
     for w in "$@"; do sh="$sh,arg=$w"; done
     # shellcheck disable=SC2086 # RUNNER is a command line
