@@ -13,8 +13,10 @@ LWIP_BOARDS := lm3s6965evb mps2-an385
 # error texts compile out, codes remain; into build/<board>[-notls]-nostr/.
 # NET=lwip (Cortex-M boards) carries gRPC over TCP/IP, lwIP on the board's
 # Ethernet (mk/lwip.mk), instead of UART0; into build/<board>-lwip[-notls]/.
+# ETH=polled (with NET=lwip) drives the Ethernet controller without its
+# interrupt, for docs/boards.md's comparison; into build/<board>-lwip-polled/.
 NET ?= uart
-B := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter no,$(FC_TLS)),-notls)$(if $(filter no,$(ERRSTR)),-nostr)
+B := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter polled,$(ETH)),-polled)$(if $(filter no,$(FC_TLS)),-notls)$(if $(filter no,$(ERRSTR)),-nostr)
 GEN := build/gen
 PYGEN := build/py
 

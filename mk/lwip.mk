@@ -16,7 +16,7 @@ endif
 LWIP_SRC := build/src/lwip/src
 LWIP_LIB := $(B)/lwip/liblwip.a
 # Our code sees lwIP's headers as a system library's.
-LWIP_CFLAGS := -DPORT_NET_LWIP -isystem $(LWIP_SRC)/include
+LWIP_CFLAGS := -DPORT_NET_LWIP -isystem $(LWIP_SRC)/include $(if $(filter polled,$(ETH)),-DNET_ETH_POLLED)
 PORT_NET_OUT := port/cortex-m/net_uart.c
 # What NO_SYS and the raw API use, and nothing of the sequential APIs.
 LWIP_C := $(patsubst %,$(LWIP_SRC)/core/%.c,init def dns inet_chksum ip mem memp netif pbuf tcp \

@@ -102,6 +102,7 @@ void port_eth_isr(void) {
 }
 
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
+#define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
 
 void port_net_poll(void) {
   struct pbuf *p;
@@ -177,6 +178,9 @@ static int net_start(void) {
   if (!setup.fixed && dhcp_start(&nif) != ERR_OK) return PORT_ERR_IO;
   started = 1;
 #ifndef NET_ETH_POLLED
+  /* a level the controller held before init (the LAN9118's line idles
+   * high until its polarity is set) left the interrupt pending: clear it */
+  NVIC_ICPR[PORT_ETH_IRQ / 32] = 1u << (PORT_ETH_IRQ % 32);
   NVIC_ISER[PORT_ETH_IRQ / 32] = 1u << (PORT_ETH_IRQ % 32);
   PORT_ETH.irq(PORT_ETH_BASE, 1);
 #endif
