@@ -33,7 +33,7 @@ ifeq ($(EXE)$(FC_TLS),.elfyes)
 # fc-interop speaks plaintext, and a Cortex-M TLS build's RAM is TLS's
 # arena: its image is the plaintext variant's, built there and copied here,
 # so that build/<board>/bin/fc-interop.elf is where the tests look for it.
-FCI_PLAIN := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/fc-interop.elf
+FCI_PLAIN := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter polled,$(ETH)),-polled)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/fc-interop.elf
 .PHONY: $(FCI_PLAIN)
 $(FCI_PLAIN):
 	+$(MAKE) --no-print-directory BOARD=$(BOARD) FC_TLS=no ERRSTR=$(ERRSTR) fc-interop

@@ -47,7 +47,7 @@ ifeq ($(EXE)$(FC_TLS),.elfyes)
 # As fc-interop: the device speaks plaintext, and a Cortex-M TLS build's
 # RAM is TLS's arena, so its image is the plaintext variant's, built there
 # and copied here, where the test and the README look for it.
-TELE_PLAIN := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/telemetry-device.elf
+TELE_PLAIN := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter polled,$(ETH)),-polled)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/telemetry-device.elf
 .PHONY: $(TELE_PLAIN)
 $(TELE_PLAIN):
 	+$(MAKE) --no-print-directory BOARD=$(BOARD) FC_TLS=no ERRSTR=$(ERRSTR) telemetry-device
