@@ -19,7 +19,7 @@ LWIP_LIB := $(B)/lwip/liblwip.a
 LWIP_CFLAGS := -DPORT_NET_LWIP -isystem $(LWIP_SRC)/include $(if $(filter polled,$(ETH)),-DNET_ETH_POLLED)
 PORT_NET_OUT := port/cortex-m/net_uart.c
 # What NO_SYS and the raw API use, and nothing of the sequential APIs.
-LWIP_C := $(patsubst %,$(LWIP_SRC)/core/%.c,init def dns inet_chksum ip mem memp netif pbuf tcp \
+LWIP_C := $(patsubst %,$(LWIP_SRC)/core/%.c,init def dns inet_chksum ip mem memp netif pbuf stats tcp \
   tcp_in tcp_out timeouts udp ipv4/dhcp ipv4/etharp ipv4/icmp ipv4/ip4 ipv4/ip4_addr) \
   $(LWIP_SRC)/netif/ethernet.c
 LWIP_OBJ := $(patsubst $(LWIP_SRC)/%.c,$(B)/lwip/obj/%.o,$(LWIP_C))

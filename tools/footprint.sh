@@ -10,11 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# config BOARD NAME [tls]: a board_config.h value, e.g. FC_ARENA_SIZE
-# "(28u * 1024u)" -> 28672, as the TLS build (FC_TLS_BUILD) sees it with "tls".
+# config BOARD NAME [tls] [lwip]: a board_config.h value, e.g. FC_ARENA_SIZE
+# "(28u * 1024u)" -> 28672, as the TLS build (FC_TLS_BUILD) sees it with
+# "tls", and the lwIP build (PORT_NET_LWIP) with "lwip".
 config() {
   local v def=()
   [ "${3:-}" = tls ] && def=(-DFC_TLS_BUILD)
+  [ "${4:-}" = lwip ] && def+=(-DPORT_NET_LWIP)
   v=$(printf '#include "board_config.h"\n%s\n' "$2" |
     arm-none-eabi-cpp -P "${def[@]}" -Iboards/"$1" -Iport/cortex-m - | tr -d 'uU ')
   echo $((v))
@@ -67,21 +69,69 @@ Budgets for lm3s6965evb (256 KB flash, 64 KB SRAM), checked by
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 HEAD
 for b in "$@"; do
-  board=${b%-notls}
+  board=${b%-notls}  # the build whose tests record the marks
+  dir=${board%-lwip} # the board's directory under boards/
+  net=""
+  [ "$dir" != "$board" ] && net=lwip
   if [ "$b" = "$board" ]; then
-    build=TLS variant=tls tls_hwm="$(hwm "build/$board/arena_hwm_tls.txt") | $(hwm "build/$board/arena_hwm_tls12.txt")"
-    stack_hwm=$(cat "build/$board/stack_hwm_tls.txt" "build/$board/stack_hwm_tls12.txt" 2>/dev/null |
-      sort -n | tail -1)
+    build="TLS${net:+, lwIP}" variant=tls tls_hwm="$(hwm "build/$board/arena_hwm_tls.txt") | $(hwm "build/$board/arena_hwm_tls12.txt")"
+    stack_hwm=$({ cat "build/$board/stack_hwm_tls.txt" "build/$board/stack_hwm_tls12.txt" 2>/dev/null ||
+      true; } | sort -n | tail -1)
   else
-    build=plaintext variant=plain tls_hwm="- | -"
+    build="plaintext${net:+, lwIP}" variant=plain tls_hwm="- | -"
     stack_hwm=$(cat "build/$board/stack_hwm.txt" 2>/dev/null || true)
   fi
   elf=build/$b/bin/firmware-client.elf
   read -r text data bss _ < <(arm-none-eabi-size "$elf" | tail -1)
   stack=$(arm-none-eabi-size -A "$elf" | awk '$1 == ".stack" {print $2}')
-  echo "| $board | $build | $text | $data | $bss | $((text + data)) | $((data + bss)) |" \
-    "$(config "$board" FC_ARENA_SIZE "$variant") | $(hwm "build/$board/arena_hwm.txt") | $tls_hwm |" \
+  echo "| $dir | $build | $text | $data | $bss | $((text + data)) | $((data + bss)) |" \
+    "$(config "$dir" FC_ARENA_SIZE "$variant" "$net") | $(hwm "build/$board/arena_hwm.txt") | $tls_hwm |" \
     "${stack:-n/a} | ${stack_hwm:-n/a} |"
 done
+
+# lwIP's memory on the lwIP builds: its heap (MEM_SIZE) and pools, each a
+# static array in the image (sizes from arm-none-eabi-nm), and the most of
+# each in use, as --arena-stats reports it (build/<board>-lwip/lwip_hwm*.txt).
+lwip_builds=()
+for b in "$@"; do [ "${b%-lwip}" != "$b" ] && lwip_builds+=("$b"); done
+if [ ${#lwip_builds[@]} -gt 0 ]; then
+  cat <<'LWIP'
+
+## lwIP's memory (NET=lwip)
+
+lwIP has no heap of the C library: its own heap (`MEM_SIZE`, where
+`tcp_write` keeps what is not yet acknowledged, and DHCP's and DNS's
+packets) and its memp pools are static arrays, sized by the board's
+`boards/<board>/lwipopts.h`. **bytes** is the array in the TLS image; the
+high-water marks are the most in use during the plaintext call and the
+mutual-TLS 1.3 call of the lwIP board tests (bytes for the heap, entries for
+a pool; n/a when no run recorded them). They are in the RAM column above.
+
+| board | region | bytes | entries | high-water, plaintext call | high-water, mutual TLS 1.3 |
+| --- | --- | ---: | ---: | ---: | ---: |
+LWIP
+  # MARK FILE NAME: USED of the line "NAME high-water USED of SIZE", or n/a;
+  # SIZE with "entries".
+  mark() {
+    local v
+    v=$({ sed -n "s/^$2 high-water \([0-9]*\) of \([0-9]*\)\$/\\${3:-1}/p" "$1" 2>/dev/null || true; } | head -1)
+    echo "${v:-n/a}"
+  }
+  for b in "${lwip_builds[@]}"; do
+    syms=$(arm-none-eabi-nm -S "build/$b/bin/firmware-client.elf")
+    size_of() { # SYMBOL: its size in bytes, from nm -S's hexadecimal
+      local h
+      h=$(printf '%s\n' "$syms" | awk -v s="$1" '$4 == s {print $2}')
+      if [ -n "$h" ]; then echo $((16#$h)); else echo n/a; fi
+    }
+    echo "| ${b%-lwip} | heap | $(size_of ram_heap) | - | $(mark "build/$b/lwip_hwm.txt" 'heap (bytes)') |" \
+      "$(mark "build/$b/lwip_hwm_tls.txt" 'heap (bytes)') |"
+    for pool in PBUF_POOL TCP_SEG TCP_PCB TCP_PCB_LISTEN UDP_PCB PBUF SYS_TIMEOUT; do
+      echo "| ${b%-lwip} | $pool | $(size_of "memp_memory_${pool}_base") |" \
+        "$(mark "build/$b/lwip_hwm.txt" "$pool" 2) | $(mark "build/$b/lwip_hwm.txt" "$pool") |" \
+        "$(mark "build/$b/lwip_hwm_tls.txt" "$pool") |"
+    done
+  done
+fi
 # The recorded before/after figures of past changes, kept below the table.
 cat tools/footprint-history.md

@@ -215,6 +215,12 @@ int main(int argc, char **argv) {
     if (stack)
       fc_say(2, "stack: high-water %lu of %lu bytes\n", (unsigned long)stack,
              (unsigned long)stack_size);
+#ifdef PORT_NET_LWIP
+    port_mark_t marks[12];
+    for (int k = 0, nm = port_net_marks(marks, 12); k < nm; k++)
+      fc_say(2, "lwip: %s high-water %lu of %lu\n", marks[k].name, (unsigned long)marks[k].used,
+             (unsigned long)marks[k].size);
+#endif
   }
   return failed;
 }

@@ -72,8 +72,20 @@
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 0
 #define LWIP_CHKSUM_ALGORITHM 3
 
-/* No statistics; no debug output (LWIP_DEBUG stays undefined). */
-#define LWIP_STATS 0
+/* Statistics: only the heap's and the pools' use, whose high-water marks
+ * --arena-stats reports (port_net_marks); no debug output (LWIP_DEBUG
+ * stays undefined). */
+#define LWIP_STATS 1
+#define MEM_STATS 1
+#define MEMP_STATS 1
+#define LINK_STATS 0
+#define ETHARP_STATS 0
+#define IP_STATS 0
+#define IPFRAG_STATS 0
+#define ICMP_STATS 0
+#define UDP_STATS 0
+#define TCP_STATS 0
+#define SYS_STATS 0
 #define LWIP_STATS_DISPLAY 0
 #define LWIP_PERF 0
 

@@ -20,7 +20,10 @@
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
+#include "lwip/memp.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/memp_priv.h"
+#include "lwip/stats.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
@@ -228,6 +231,28 @@ static int resolve(const char *host, ip4_addr_t *out, uint32_t start, uint32_t b
   if (dns_done != 1) return PORT_ERR_RESOLVE;
   *out = dns_addr;
   return PORT_OK;
+}
+
+/* ---- memory marks ---- */
+
+static const char *const pool_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+int port_net_marks(port_mark_t *marks, int n) {
+  int k = 0;
+  if (k < n) {
+    marks[k].name = "heap (bytes)";
+    marks[k].used = lwip_stats.mem.max;
+    marks[k++].size = MEM_SIZE;
+  }
+  for (int i = 0; i < MEMP_MAX && k < n; i++) {
+    marks[k].name = pool_names[i];
+    marks[k].used = memp_pools[i]->stats->max;
+    marks[k++].size = memp_pools[i]->num;
+  }
+  return k;
 }
 
 /* ---- the connection ---- */

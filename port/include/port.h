@@ -84,6 +84,18 @@ void port_console_write(int stream, const char *s, size_t n);
  * where the port cannot tell (Linux, where the OS grows it). */
 size_t port_stack_high_water(size_t *size);
 
+/* A memory region's high-water mark: used at most, of size (the unit is the
+ * region's: bytes, or buffers for a pool). */
+typedef struct port_mark {
+  const char *name;
+  uint32_t used, size;
+} port_mark_t;
+
+/* The network stack's memory high-water marks (lwIP's heap and pools), for
+ * --arena-stats: fills up to n marks and returns how many; only the ports
+ * with a network stack of their own (PORT_NET_LWIP) have it. */
+int port_net_marks(port_mark_t *marks, int n);
+
 /* Describes a PORT_ERR_* code in a few words ("connection refused"). */
 const char *port_strerror(int err);
 

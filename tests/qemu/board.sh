@@ -148,6 +148,15 @@ $usage2" "$BOARD: a missing argument: the usage, with the network flags"
 # .bss, the arena refuse the call.
 board_marks() {
   local suffix=$1 what=$2 kind line used size
+  # lwIP's heap and pools (NET=lwip): their marks for make size's table
+  if [ -n "${LWIP:-}" ]; then
+    printf '%s\n' "$ERR" | sed -n 's/^lwip: //p' >"$TEST_ROOT/build/$BOARD/lwip_hwm$suffix.txt"
+    if [ -s "$TEST_ROOT/build/$BOARD/lwip_hwm$suffix.txt" ]; then
+      ok "$BOARD: --arena-stats reports lwIP's heap and pools over $what"
+    else
+      not_ok "$BOARD: --arena-stats reports lwIP's heap and pools over $what" "stderr: $ERR"
+    fi
+  fi
   for kind in arena stack; do
     line=$(printf '%s\n' "$ERR" | sed -n "s/^$kind: high-water \([0-9]*\) of \([0-9]*\) bytes\$/\1 \2/p")
     if [ -z "$line" ]; then

@@ -5,6 +5,9 @@
 # which arm-none-eabi-size counts in bss):
 #   plaintext (make BOARD=lm3s6965evb FC_TLS=no, build/lm3s6965evb-notls):  96 KB, 48 KB
 #   TLS       (make BOARD=lm3s6965evb, build/lm3s6965evb):                 200 KB, 64 KB
+# and over TCP/IP (NET=lwip: lwIP, its pools and heap, the Ethernet driver):
+#   plaintext (make BOARD=lm3s6965evb NET=lwip FC_TLS=no):                128 KB, 48 KB
+#   TLS       (make BOARD=lm3s6965evb NET=lwip), the real chip:           256 KB, 64 KB
 . "$(dirname "$0")/../lib/common.sh"
 command -v arm-none-eabi-size >/dev/null || bail "missing arm-none-eabi-size (make deps)"
 
@@ -42,4 +45,8 @@ budget "lm3s6965evb plaintext" "$TEST_ROOT/build/lm3s6965evb-notls/bin/firmware-
   "make BOARD=lm3s6965evb FC_TLS=no"
 budget "lm3s6965evb TLS" "$TEST_ROOT/build/lm3s6965evb/bin/firmware-client.elf" 200 64 \
   "make BOARD=lm3s6965evb"
+budget "lm3s6965evb plaintext, lwIP" "$TEST_ROOT/build/lm3s6965evb-lwip-notls/bin/firmware-client.elf" \
+  128 48 "make BOARD=lm3s6965evb NET=lwip FC_TLS=no"
+budget "lm3s6965evb TLS, lwIP" "$TEST_ROOT/build/lm3s6965evb-lwip/bin/firmware-client.elf" 256 64 \
+  "make BOARD=lm3s6965evb NET=lwip"
 finish
