@@ -21,7 +21,8 @@ static void usage_to(int stream) {
   fc_say(stream, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
                  "[--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]\n");
 #ifdef PORT_NET_LWIP
-  fc_say(stream, "       network: --ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D] (DHCP without --ip)\n");
+  fc_say(stream,
+         "       network: --ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D] (DHCP without --ip)\n");
 #endif
   fc_say(stream, "       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] "
                  "[--keepalive-timeout-ms T] [--stats]\n");

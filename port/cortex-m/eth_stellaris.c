@@ -35,7 +35,7 @@
 #define SYSCTL_RCGC2 (*(volatile uint32_t *)0x400FE108u)
 #define RCGC2_ETH ((1u << 28) | (1u << 30))
 
-#define FRAME_MAX 1514u     /* without the FCS */
+#define FRAME_MAX 1514u       /* without the FCS */
 #define TX_WAIT_SPINS 100000u /* a frame leaves in microseconds: far more than enough */
 
 static int eth_init(uintptr_t base, uint8_t mac[6]) {

@@ -306,7 +306,7 @@ static int32_t net_send(port_net_t *net, const uint8_t *buf, size_t len) {
     /* No room: take the peer's ACKs in for a while. */
     if (elapsed(start, SEND_WAIT_MS)) return 0;
     port_net_poll();
-    if (net->pcb && tcp_sndbuf(net->pcb) == 0) net_sleep();
+    net_sleep();
   }
 }
 

@@ -74,5 +74,4 @@ int port_net_config(const char *ip, const char *gw, const char *dns) {
 }
 
 /* Nothing runs behind the serial line's back. */
-void port_net_poll(void) {
-}
+void port_net_poll(void) {}

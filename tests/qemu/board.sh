@@ -27,14 +27,14 @@ QEMU_NOISE='^Timer with period zero, disabling$'
 board_run() {
   local addr=$1 w sh=""
   shift
-  if [ "$PORT" = cortex-m ] && [ -n "${LWIP:-}" ]; then
+  if [ "${PORT:-}" = cortex-m ] && [ -n "${LWIP:-}" ]; then
     for w in ${BOARD_NET_ARGS---ip $NETNS_BOARD_IP/24} --addr "$NETNS_HOST_IP:${addr##*:}" "$@"; do
       sh="$sh,arg=$w"
     done
     # shellcheck disable=SC2086 # RUNNER is a command line
     timeout 60 $RUNNER$sh -nic "${BOARD_NIC:-tap,ifname=$NETNS_TAP,script=no,downscript=no}" \
       -kernel "$IMAGE"
-  elif [ "$PORT" = cortex-m ]; then
+  elif [ "${PORT:-}" = cortex-m ]; then
     for w in "$@"; do sh="$sh,arg=$w"; done
     # shellcheck disable=SC2086 # RUNNER is a command line
     timeout 60 $RUNNER$sh -serial "tcp:$addr" -kernel "$IMAGE"

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 /* lwIP's debug output is compiled out (LWIP_DEBUG is never set): no stdio. */
-#define LWIP_PLATFORM_DIAG(x) \
-  do {                        \
+#define LWIP_PLATFORM_DIAG(x)                                                                      \
+  do {                                                                                             \
   } while (0)
 
 /* An assertion of lwIP's ends the run as port/cortex-m's asserts do. */
