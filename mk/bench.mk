@@ -1,7 +1,8 @@
 # make bench: our stack against its peers (grpc-go, grpc C++, grpcio, nghttpd) on this
 # machine, in one run; writes docs/benchmarks.md and docs/benchmarks.png; then
 # the channel on the Cortex-M boards at two QEMU clocks (tools/bench-boards.sh),
-# into docs/boards.md.
+# into docs/boards.md, and over TCP/IP (tools/bench-boards-lwip.sh, in a
+# network namespace of its own: as root).
 # Not part of make test (the callgrind ceilings are: tests/perf/). Installs
 # its packages first (tools/bench-deps.sh, as root), measures the host build
 # (build/host/bin, -O2). Knobs: BENCH_RUNS, BENCH_SECONDS, ... (tools/bench.sh).
@@ -11,3 +12,4 @@ bench:
 	bash tools/bench.sh
 	$(MAKE) --no-print-directory boards
 	bash tools/bench-boards.sh --doc docs/boards.md
+	bash tools/bench-boards-lwip.sh --doc docs/boards.md

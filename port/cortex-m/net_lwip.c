@@ -41,9 +41,18 @@
 
 enum { NET_IDLE, NET_CONNECTING, NET_OPEN, NET_EOF, NET_FAILED };
 
+/* What TCP has received and the client not yet read: a ring of one
+ * receive window, so that the pbufs go back to the pool as soon as lwIP
+ * hands them over (a window of small segments would otherwise hold a pool
+ * buffer each, and a dry pool drops frames until TCP sends them again).
+ * The window reopens (tcp_recved) as the ring is read, so what TCP accepts
+ * always fits. */
+#define RX_RING TCP_WND
+
 struct port_net {
   struct tcp_pcb *pcb;
-  struct pbuf *rx; /* received and not yet read, oldest first */
+  uint8_t ring[RX_RING];
+  uint16_t head, len; /* the oldest unread byte, and how many */
   uint8_t state;
   err_t err; /* why, when NET_FAILED */
 };
@@ -258,17 +267,26 @@ int port_net_marks(port_mark_t *marks, int n) {
 /* ---- the connection ---- */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+  uint16_t at;
   (void)arg;
   (void)pcb;
   (void)err;
-  if (!p) { /* the peer's FIN: what is queued is still read */
+  if (!p) { /* the peer's FIN: what is in the ring is still read */
     if (conn.state == NET_OPEN) conn.state = NET_EOF;
     return ERR_OK;
   }
-  if (conn.rx)
-    pbuf_cat(conn.rx, p);
-  else
-    conn.rx = p;
+  if (p->tot_len > RX_RING - conn.len) return ERR_MEM; /* lwIP keeps it and offers it again */
+  at = (uint16_t)((conn.head + conn.len) % RX_RING);
+  for (struct pbuf *q = p; q; q = q->next) {
+    const uint8_t *b = q->payload;
+    uint16_t n = q->len, first = (uint16_t)(RX_RING - at < n ? RX_RING - at : n);
+    memcpy(conn.ring + at, b, first);
+    memcpy(conn.ring, b + first, (size_t)(n - first));
+    at = (uint16_t)((at + n) % RX_RING);
+    conn.len = (uint16_t)(conn.len + n);
+    if (q->len == q->tot_len) break;
+  }
+  pbuf_free(p);
   return ERR_OK;
 }
 
@@ -312,19 +330,23 @@ static int32_t net_send(port_net_t *net, const uint8_t *buf, size_t len) {
 
 static int32_t net_recv(port_net_t *net, uint8_t *buf, size_t len, uint32_t timeout_ms) {
   uint32_t start = port_time_ms();
-  u16_t n;
+  uint16_t n, first;
 
   if (!buf) return PORT_ERR_ARG;
   for (;;) {
     port_net_poll();
-    if (net->rx) break;
+    if (net->len) break;
     if (net->state == NET_EOF) return PORT_ERR_CLOSED;
     if (net->state != NET_OPEN) return PORT_ERR_IO;
     if (elapsed(start, timeout_ms)) return 0;
     net_sleep();
   }
-  n = pbuf_copy_partial(net->rx, buf, (u16_t)(len < 0xffffu ? len : 0xffffu), 0);
-  net->rx = pbuf_free_header(net->rx, n);
+  n = (uint16_t)(len < net->len ? len : net->len);
+  first = (uint16_t)(RX_RING - net->head < n ? RX_RING - net->head : n);
+  memcpy(buf, net->ring + net->head, first);
+  memcpy(buf + first, net->ring, (size_t)(n - first));
+  net->head = (uint16_t)((net->head + n) % RX_RING);
+  net->len = (uint16_t)(net->len - n);
   if (net->pcb) tcp_recved(net->pcb, n);
   return (int32_t)n;
 }
@@ -337,8 +359,7 @@ static void drop(port_net_t *net) {
     if (tcp_close(net->pcb) != ERR_OK) tcp_abort(net->pcb);
     net->pcb = NULL;
   }
-  if (net->rx) pbuf_free(net->rx);
-  net->rx = NULL;
+  net->head = net->len = 0;
   net->state = NET_IDLE;
 }
 

@@ -7,7 +7,9 @@
 #    peer, and the next call dials anew (the proxy counts the connections);
 #  - 5 % loss and 50 ms of delay each way (tests/lib/netem.py, as tc netem
 #    would on the tap; this kernel has no sch_netem): streamed calls, plain
-#    and over mutual TLS, still complete within their deadlines.
+#    and over mutual TLS, still complete within their deadlines;
+#  - a stream of 1,000 products within the default 4 s deadline (a window of
+#    small segments once ran lwIP's pool dry: 34 s of retransmissions).
 
 lwip_dhcp() {
   local unary="error while calling client.GetVendorProdTypes() method: "
@@ -105,5 +107,23 @@ lwip_net_suite() {
   start_gateway --tls-cert "$c/server.pem" --tls-key "$c/server.key" --tls-client-ca "$c/ca.pem"
   lwip_impaired "mutual TLS" "$want" 6 --timeout 20 --tls --ca "$c/ca.pem" --server-name localhost \
     --cert "$c/device.pem" --key "$c/device.key" getprods google compute
+  stop_daemon "$GATEWAY_PID"
+  stop_daemon "$STORAGE_PID"
+  lwip_big_stream
   finish
+}
+
+lwip_big_stream() {
+  local tsv=$TEST_TMP/bulk.tsv i
+  for i in $(seq -w 0 999); do
+    printf 'bulk\tbig\tProduct %s of the bulk catalogue\thttps://example.com/bulk/products/%s/\n' "$i" "$i"
+  done >"$tsv"
+  "$TEST_BIN_DIR/storage" --db "$TEST_TMP/catalogue.db" --import "$tsv" >/dev/null 2>&1 ||
+    bail "storage --import of the bulk catalogue"
+  start_storage
+  start_gateway
+  board_client getprods bulk big
+  check_rc "$RC" 0 "$BOARD: a stream of 1000 products: exit 0 within the default 4 s deadline ($MS ms)"
+  check_eq "$(printf '%s\n' "$OUT" | grep -c '^Title: Product .* of the bulk catalogue, Url: ')" 1000 \
+    "$BOARD: a stream of 1000 products: every product printed"
 }
