@@ -8,15 +8,15 @@
 # <!-- bench-boards-lwip --> markers):
 #   - the first call: boot to answer, in plaintext and with a full
 #     mutual-TLS 1.3 handshake, QEMU's own start taken off (a --version run);
-#   - a call on the open channel: (time of --repeat 11 - time of --repeat 1) / 10;
+#   - a call on the open channel: (time of --repeat 51 - time of --repeat 1) / 50;
 #   - a resumed reconnect: the gateway is drained (SIGTERM) between two calls
 #     and its successor (same --tls-ticket-key) takes its port; the board
 #     dials again and resumes (psk_ke). Timed by a proxy on the path
 #     (tests/lib/h2proxy.py): from the new connection's first TLS record to
 #     its end after the answer (the board's close at exit), so an upper bound;
 #   - a large server stream into the board: getprods over a catalogue of
-#     STREAM_N products (storage --import), (time of --repeat 3 - time of
-#     --repeat 1) / 2, as KB/s of gRPC messages (5-byte prefix and ProdsPrep
+#     STREAM_N products (storage --import), (time of --repeat 5 - time of
+#     --repeat 1) / 4, as KB/s of gRPC messages (5-byte prefix and ProdsPrep
 #     bytes; the board prints every product, as the CLI does), and the same
 #     over UART0 (the UART build) for comparison;
 #   - the Ethernet interrupt against polling (ETH=polled builds, frames
@@ -180,6 +180,10 @@ med3() {
   printf '%s\n' "$a" "$b" "$c" | sort -n | sed -n 2p
 }
 
+per() { # A B N: (B - A) / N, to a tenth
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) / n }'
+}
+
 kbps() { # BYTES MS
   if [ "$2" -gt 0 ]; then echo $(($1 * 1000 / 1024 / $2)); else echo n/a; fi
 }
@@ -192,12 +196,12 @@ milliseconds of the QEMU process, \`-icount shift=N,align=on\`, the
 interrupt-driven lwIP build unless a column says polled. "First call" is
 boot (the board's network coming up with \`--ip\` included) to answer, minus
 QEMU's own start (a \`--version\` run); "on the open channel" is
-(\`--repeat 11\` - \`--repeat 1\`) / 10, one \`getprodtypes aws\` each. Mutual
+(\`--repeat 51\` - \`--repeat 1\`) / 50, one \`getprodtypes aws\` each. Mutual
 TLS 1.3 with the device's certificate. "Resumed reconnect" is, after a
 drained gateway's successor took its port, the new connection from its
 first TLS record to its end after the answer, on a proxy's clock (psk_ke).
 "Stream" is one \`getprods bulk big\` of $STREAM_N products, $STREAM_BYTES bytes of
-gRPC messages, on the open plaintext channel ((\`--repeat 3\` - \`--repeat 1\`) / 2),
+gRPC messages, on the open plaintext channel ((\`--repeat 5\` - \`--repeat 1\`) / 4, medians of three),
 printed by the board product by product; over TCP/IP, and over UART0 (the
 UART build, QEMU's \`-serial tcp:\`; (\`--repeat 2\` - \`--repeat 1\`)).
 Boot and first calls are the median of three runs.
@@ -210,24 +214,24 @@ for b in $BOARDS; do
   for s in $SHIFTS; do
     boot=$(med3 run "$b" "$s" lwip "$PLAIN" --version)
     p1=$(med3 run "$b" "$s" lwip "$PLAIN" --repeat 1 getprodtypes aws)
-    p11=$(run "$b" "$s" lwip "$PLAIN" --repeat 11 getprodtypes aws)
+    p11=$(run "$b" "$s" lwip "$PLAIN" --repeat 51 getprodtypes aws)
     t1=$(med3 run "$b" "$s" lwip "$TLSP" "${TLS[@]}" --repeat 1 getprodtypes aws)
-    t11=$(run "$b" "$s" lwip "$TLSP" "${TLS[@]}" --repeat 11 getprodtypes aws)
+    t11=$(run "$b" "$s" lwip "$TLSP" "${TLS[@]}" --repeat 51 getprodtypes aws)
     rr=$(resumed "$b" "$s")
-    s1=$(run "$b" "$s" lwip "$PLAIN" --timeout 120 --repeat 1 getprods bulk big)
-    s3=$(run "$b" "$s" lwip "$PLAIN" --timeout 120 --repeat 3 getprods bulk big)
+    s1=$(med3 run "$b" "$s" lwip "$PLAIN" --timeout 120 --repeat 1 getprods bulk big)
+    s3=$(med3 run "$b" "$s" lwip "$PLAIN" --timeout 120 --repeat 5 getprods bulk big)
     u1=$(run "$b" "$s" uart "$PLAIN" --timeout 120 --repeat 1 getprods bulk big)
     u2=$(run "$b" "$s" uart "$PLAIN" --timeout 120 --repeat 2 getprods bulk big)
-    q1=$(run "$b" "$s" lwip-polled "$PLAIN" --repeat 1 getprodtypes aws)
-    q11=$(run "$b" "$s" lwip-polled "$PLAIN" --repeat 11 getprodtypes aws)
-    qs1=$(run "$b" "$s" lwip-polled "$PLAIN" --timeout 120 --repeat 1 getprods bulk big)
-    qs3=$(run "$b" "$s" lwip-polled "$PLAIN" --timeout 120 --repeat 3 getprods bulk big)
+    q1=$(med3 run "$b" "$s" lwip-polled "$PLAIN" --repeat 1 getprodtypes aws)
+    q11=$(run "$b" "$s" lwip-polled "$PLAIN" --repeat 51 getprodtypes aws)
+    qs1=$(med3 run "$b" "$s" lwip-polled "$PLAIN" --timeout 120 --repeat 1 getprods bulk big)
+    qs3=$(med3 run "$b" "$s" lwip-polled "$PLAIN" --timeout 120 --repeat 5 getprods bulk big)
     clock="shift=6 (~15.6 MIPS, 12.5 MHz class)"
     [ "$s" = 4 ] && clock="shift=4 (~62 MIPS, 50 MHz)"
-    printf '| %s | %s | %d | %d | %d ms | %d ms | %d ms | %d ms | %s ms | %s | %s | %d ms | %s |\n' \
+    printf '| %s | %s | %d | %d | %d ms | %d ms | %s ms | %s ms | %s ms | %s | %s | %s ms | %s |\n' \
       "$b" "$clock" $((text + data)) $((data + bss)) $((p1 - boot)) $((t1 - boot)) \
-      $(((t11 - t1) / 10)) $(((p11 - p1) / 10)) "$rr" \
-      "$(kbps "$STREAM_BYTES" $(((s3 - s1) / 2)))" "$(kbps "$STREAM_BYTES" $((u2 - u1)))" \
-      $(((q11 - q1) / 10)) "$(kbps "$STREAM_BYTES" $(((qs3 - qs1) / 2)))"
+      "$(per "$t1" "$t11" 50)" "$(per "$p1" "$p11" 50)" "$rr" \
+      "$(kbps "$STREAM_BYTES" $(((s3 - s1) / 4)))" "$(kbps "$STREAM_BYTES" $((u2 - u1)))" \
+      "$(per "$q1" "$q11" 50)" "$(kbps "$STREAM_BYTES" $(((qs3 - qs1) / 4)))"
   done
 done
