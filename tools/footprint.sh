@@ -91,7 +91,8 @@ done
 
 # lwIP's memory on the lwIP builds: its heap (MEM_SIZE) and pools, each a
 # static array in the image (sizes from arm-none-eabi-nm), and the most of
-# each in use, as --arena-stats reports it (build/<board>-lwip/lwip_hwm*.txt).
+# each in use, as --arena-stats reports it (build/<board>-lwip/lwip_hwm*.txt),
+# and the transport's receive ring.
 lwip_builds=()
 for b in "$@"; do [ "${b%-lwip}" != "$b" ] && lwip_builds+=("$b"); done
 if [ ${#lwip_builds[@]} -gt 0 ]; then
@@ -126,6 +127,8 @@ LWIP
     }
     echo "| ${b%-lwip} | heap | $(size_of ram_heap) | - | $(mark "build/$b/lwip_hwm.txt" 'heap (bytes)') |" \
       "$(mark "build/$b/lwip_hwm_tls.txt" 'heap (bytes)') |"
+    # the transport's connection: its receive ring of one window (net_lwip.c)
+    echo "| ${b%-lwip} | the connection and its receive ring | $(size_of conn) | - | - | - |"
     for pool in PBUF_POOL TCP_SEG TCP_PCB TCP_PCB_LISTEN UDP_PCB PBUF SYS_TIMEOUT; do
       echo "| ${b%-lwip} | $pool | $(size_of "memp_memory_${pool}_base") |" \
         "$(mark "build/$b/lwip_hwm.txt" "$pool" 2) | $(mark "build/$b/lwip_hwm.txt" "$pool") |" \
