@@ -1,0 +1,10 @@
+#!/bin/bash
+# fc-interop's 14 cases on mps2-an385 over TCP/IP (make BOARD=mps2-an385
+# NET=lwip: lwIP on the board's Ethernet, QEMU's NIC on a tap device in the
+# test's own network namespace, tests/lib/netns.sh) against grpcio's
+# TestService (tests/interop/python/testservice_server.py).
+# tests/lib/fc_interop.sh says how.
+. "$(dirname "$0")/../lib/netns.sh"
+netns_enter "$0" "$@"
+. "$(dirname "$0")/../lib/fc_interop.sh"
+fci_suite grpcio mps2-an385-lwip
