@@ -50,7 +50,8 @@
 #define DNS_MAX_SERVERS 1
 #define LWIP_DNS_SECURE (LWIP_DNS_SECURE_RAND_XID | LWIP_DNS_SECURE_RAND_SRC_PORT)
 #define ARP_TABLE_SIZE 4
-#define ARP_QUEUEING 0 /* the first SYN waits for ARP in TCP's retransmission, not a queue */
+/* One packet kept per unresolved entry: the first SYN leaves at ARP's reply. */
+#define ARP_QUEUEING 0
 #define LWIP_NETIF_STATUS_CALLBACK 0
 #define LWIP_NETIF_LINK_CALLBACK 0
 #define LWIP_NETIF_HOSTNAME 0
