@@ -48,7 +48,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
-    rng = random.Random(a.seed)
+    # One generator per direction, so that which frames are lost depends only
+    # on each direction's own count, not on how the two interleave: with the
+    # default seed the 10th frame to the board and the 7th to the network are
+    # the first dropped, and a test that carries more than that loses frames
+    # both ways on every run.
+    rngs = {"to_board": random.Random(a.seed), "to_net": random.Random(a.seed + 4)}
     tap = open_tap(a.tap)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", a.port))
@@ -64,7 +69,7 @@ def main():
     end = time.monotonic() + a.seconds
 
     def take(kind, frame):
-        if rng.random() < a.loss:
+        if rngs[kind].random() < a.loss:
             counts[kind][1] += 1
         else:
             queues[kind].append((time.monotonic() + delay, frame))
