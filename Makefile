@@ -70,6 +70,8 @@ ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON)
   $(HEALTH_GEN) $(API_SRV))
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
+# a recipe that fails leaves no half-written target that looks up to date
+.DELETE_ON_ERROR:
 all: $(BOARD_PROGRAMS)
 
 $(GEN)/%.pb.c $(GEN)/%.pb.h: proto/%.proto proto/%.options

@@ -35,7 +35,9 @@ ifeq ($(EXE)$(FC_TLS),.elfyes)
 # so that build/<board>/bin/fc-interop.elf is where the tests look for it.
 FCI_PLAIN := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter polled,$(ETH)),-polled)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/fc-interop.elf
 .PHONY: $(FCI_PLAIN)
-$(FCI_PLAIN):
+# the board's nghttp2 and nanopb first: with -j the sub-make would otherwise
+# build them into the same build/<board>/deps beside this make
+$(FCI_PLAIN): $(DEPS_DIR)/lib/libnghttp2.a $(DEPS_DIR)/lib/libnanopb.a
 	+$(MAKE) --no-print-directory BOARD=$(BOARD) FC_TLS=no ERRSTR=$(ERRSTR) fc-interop
 $(B)/bin/fc-interop.elf: $(FCI_PLAIN)
 	@mkdir -p $(dir $@)

@@ -49,7 +49,9 @@ ifeq ($(EXE)$(FC_TLS),.elfyes)
 # and copied here, where the test and the README look for it.
 TELE_PLAIN := build/$(BOARD)$(if $(filter lwip,$(NET)),-lwip)$(if $(filter polled,$(ETH)),-polled)-notls$(if $(filter no,$(ERRSTR)),-nostr)/bin/telemetry-device.elf
 .PHONY: $(TELE_PLAIN)
-$(TELE_PLAIN):
+# after fc-interop's sub-make (mk/fc_interop.mk), which builds the same
+# plaintext variant's objects: with -j the two would write them at once
+$(TELE_PLAIN): $(FCI_PLAIN)
 	+$(MAKE) --no-print-directory BOARD=$(BOARD) FC_TLS=no ERRSTR=$(ERRSTR) telemetry-device
 $(B)/bin/telemetry-device.elf: $(TELE_PLAIN)
 	@mkdir -p $(dir $@)
