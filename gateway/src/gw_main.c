@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "dm_opts.h"
 #include "dm_process.h"
@@ -20,6 +21,7 @@ typedef struct gw_opts {
   const char *tls_cert, *tls_key, *tls_client_ca;              /* serve TLS, optionally mutual */
   const char *storage_tls_ca, *storage_server_name;            /* TLS to storage */
   const char *tls_ticket_key;                                  /* shared session ticket key */
+  int shared_ticket_key;                                       /* ticket_key holds it */
   uint32_t storage_keepalive_ms, storage_keepalive_timeout_ms; /* PINGs to storage */
   unsigned char ticket_key[RPC_TLS_TICKET_KEY_LEN];
 } gw_opts_t;
@@ -67,7 +69,7 @@ static int serve(void *arg) {
   if (o->tls_cert &&
       !(tls = rpc_tls_server_cfg(o->tls_cert, o->tls_key, o->tls_client_ca, err, sizeof(err))))
     rpc_log("%s", err);
-  if (tls && rpc_tls_server_tickets(tls, o->tls_ticket_key ? o->ticket_key : NULL, err,
+  if (tls && rpc_tls_server_tickets(tls, o->shared_ticket_key ? o->ticket_key : NULL, err,
                                     sizeof(err)) != 0) {
     rpc_log("%s", err);
     rpc_tls_cfg_free(tls);
@@ -157,6 +159,18 @@ int main(int argc, char **argv) {
       rpc_tls_ticket_key_read(o.tls_ticket_key, o.ticket_key, err, sizeof(err)) != 0) {
     rpc_log("%s", err);
     return 1;
+  }
+  o.shared_ticket_key = o.tls_ticket_key != NULL;
+  /* workers without a key file: one random key, drawn before they fork, so
+   * that a session resumes whichever worker the kernel hands the device to
+   * (SO_REUSEPORT). It lives as long as the gateway; a key file is for
+   * gateways behind one address, and for keys that outlive a restart. */
+  if (o.tls_cert && !o.tls_ticket_key && o.workers > 1) {
+    if (getrandom(o.ticket_key, sizeof(o.ticket_key), 0) != (ssize_t)sizeof(o.ticket_key)) {
+      rpc_log("cannot draw a session ticket key for the workers");
+      return 1;
+    }
+    o.shared_ticket_key = 1;
   }
   if (o.storage_tls_ca && !o.storage_server_name) {
     /* verify storage's certificate for the host part of --storage */

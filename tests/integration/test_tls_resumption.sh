@@ -6,7 +6,8 @@
 # and psk_ke) and TLS 1.2; the gateway logs the device's CN and the resumed
 # marker for it; under another key the old session gets a full handshake
 # ("New"), not a failure; without the flag a running gateway resumes its own
-# sessions; a ticket key file of the wrong size or missing stops the gateway
+# sessions, and so do --workers, which share one key drawn before they fork;
+# a ticket key file of the wrong size or missing stops the gateway
 # at start with a clear error.
 . "$(dirname "$0")/../lib/common.sh"
 require_bins storage gateway
@@ -93,6 +94,21 @@ for v in 1.3 1.2; do
     "TLS $v, no key file: the same gateway resumes the session"
   check_log "$GATEWAY_LOG" "tls: resumed session with .*, device board-0001$" \
     "TLS $v, no key file: the resumed connection is logged with the CN"
+  stop_daemon "$GATEWAY_PID"
+
+  # 7. --workers without a key file: the workers share one random key drawn
+  # before they fork, so a session resumes on whichever worker the kernel
+  # picks (8 handshakes over 4 workers: each worker's own key would resume
+  # about 1 in 4)
+  start_gateway "${TLS_FLAGS[@]}" --workers 4
+  SW=$TEST_TMP/sessW$v
+  check_eq "$(handshake "$GATEWAY_PORT" $f -sess_out "$SW")" "New TLSv$v" "TLS $v, 4 workers: full handshake"
+  reused=0
+  for _ in 1 2 3 4 5 6 7 8; do
+    [ "$(handshake "$GATEWAY_PORT" $f -sess_in "$SW")" = "Reused TLSv$v" ] && reused=$((reused + 1))
+  done
+  check_eq "$reused" 8 "TLS $v, 4 workers, no key file: all 8 reconnections resume"
+  check_eq "$(resumed_lines "$GATEWAY_LOG")" 8 "TLS $v, 4 workers: the workers logged 8 resumed connections"
   stop_daemon "$GATEWAY_PID"
 done
 
