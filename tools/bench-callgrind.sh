@@ -10,6 +10,13 @@
 #                           SIGTERM (it drains and exits 0);
 #                           (Ir(K2) - Ir(K1)) / (K2 - K1), so start-up,
 #                           shutdown and the connection's set-up cancel out.
+#   gateway_stream_per_msg  the gateway's instructions per streamed product:
+#                           GetVendorProds of a CG_PRODS-product catalogue
+#                           (storage running natively), K1/10 and K2/10
+#                           streams in the two runs, the difference over the
+#                           products between them: storage's answer read,
+#                           each product decoded, given its ShortUrl, encoded
+#                           and framed, the bytes sent.
 #   client_main             the firmware client's instructions inside main()
 #                           (--toggle-collect=main) for one
 #                           `getprodtypes aws`: the whole call, without the
@@ -17,7 +24,7 @@
 #   client_total            the same invocation, every instruction.
 #
 # Environment: CG_BIN (default build/host/bin, the -O2 build), CG_K1 (100),
-# CG_K2 (1100). Needs valgrind, h2load (nghttp2-client), python3. Uses free
+# CG_K2 (1100), CG_PRODS (2000). Needs valgrind, h2load (nghttp2-client), python3. Uses free
 # loopback ports, bounds every wait and kills what it starts.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +44,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() { echo "bench-callgrind: $*" >&2; exit 1; }
 
-for b in gateway firmware-client; do [ -x "$BIN/$b" ] || die "missing $BIN/$b (make)"; done
+PRODS=${CG_PRODS:-2000}
+for b in gateway firmware-client storage; do [ -x "$BIN/$b" ] || die "missing $BIN/$b (make)"; done
 for t in valgrind h2load; do command -v "$t" >/dev/null || die "missing $t (tools/bench-deps.sh)"; done
 
 free_port() {
@@ -63,21 +71,29 @@ wait_port() {
 # The "totals:" (or "summary:") line of a callgrind output file: Ir.
 total_ir() { awk '$1 == "totals:" {t = $2} $1 == "summary:" && !t {t = $2} END {print t}' "$1"; }
 
-# gateway_ir K: total Ir of a gateway run that serves K unary calls.
+# gateway_ir K [METHOD BODY STORAGE]: total Ir of a gateway run that serves
+# K calls (GetVendorProdTypes, no storage, unless told).
 gateway_ir() {
-  local k=$1 port dead pid i rc out=$TMP/gw.$1.cg
+  local k=$1 method=${2:-GetVendorProdTypes} body=${3:-$TMP/types.bin} port dead pid i rc
+  local out=$TMP/gw.$1.$method.cg
   port=$(free_port)
-  dead=$(free_port)
+  dead=${4:-127.0.0.1:$(free_port)}
   valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN/gateway" --listen "127.0.0.1:$port" \
-    --storage "127.0.0.1:$dead" >/dev/null 2>"$TMP/gw.$k.log" &
+    --storage "$dead" >/dev/null 2>"$TMP/gw.$k.log" &
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" || die "gateway under callgrind did not start: $(tail -3 "$TMP/gw.$k.log")"
-  if ! h2load -n "$k" -c1 -m1 -d "$TMP/types.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
-    "http://127.0.0.1:$port/api.ProdService/GetVendorProdTypes" >"$TMP/h2.$k" 2>&1 ||
+  if ! h2load -n "$k" -c1 -m1 -d "$body" -H 'content-type: application/grpc' -H 'te: trailers' \
+    "http://127.0.0.1:$port/api.ProdService/$method" >"$TMP/h2.$k" 2>&1 ||
     ! grep -q " $k succeeded" "$TMP/h2.$k"; then
     die "h2load: $(grep -E 'requests:' "$TMP/h2.$k")"
   fi
+  # a gRPC error is HTTP 200 too: the stream must have carried its products
+  # (each at least 60 bytes)
+  local data
+  data=$(sed -n 's/^traffic: .* (\([0-9]*\)) data.*/\1/p' "$TMP/h2.$k" | tail -1)
+  [ "$method" = GetVendorProdTypes ] || [ "${data:-0}" -ge $((k * PRODS * 60)) ] ||
+    die "GetVendorProds: $data bytes of data for $k streams of $PRODS products"
   kill -TERM "$pid"
   i=0
   while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 300 ]; do
@@ -96,6 +112,26 @@ a=$(gateway_ir "$K1") || exit 1
 b=$(gateway_ir "$K2") || exit 1
 [ -n "$a" ] && [ -n "$b" ] || die "no callgrind totals"
 echo "gateway_unary_per_call $(((b - a) / (K2 - K1)))"
+
+# The stream: a catalogue of PRODS products of vendor cg, type big, in a
+# storage of its own (native), imported as a file.
+for i in $(seq "$PRODS"); do printf 'cg\tbig\tCallgrind product %06d\thttps://cg.example.com/p/%06d/\n' "$i" "$i"; done \
+  >"$TMP/cat.tsv"
+"$BIN/storage" --db "$TMP/cat.db" --import "$TMP/cat.tsv" >"$TMP/import.log" 2>&1 ||
+  die "storage --import: $(tail -2 "$TMP/import.log")"
+sport=$(free_port)
+"$BIN/storage" --listen "127.0.0.1:$sport" --db "$TMP/cat.db" >"$TMP/st.log" 2>&1 &
+spid=$!
+PIDS+=("$spid")
+wait_port "$sport" "$spid" || die "storage did not start: $(tail -3 "$TMP/st.log")"
+printf '\x00\x00\x00\x00\x09\x0a\x02cg\x12\x03big' >"$TMP/big.bin" # ClientRequestProds{cg, big}
+s1=$((K1 / 10)) s2=$((K2 / 10))
+a=$(gateway_ir "$s1" GetVendorProds "$TMP/big.bin" "127.0.0.1:$sport") || exit 1
+b=$(gateway_ir "$s2" GetVendorProds "$TMP/big.bin" "127.0.0.1:$sport") || exit 1
+[ -n "$a" ] && [ -n "$b" ] || die "no callgrind totals (stream)"
+echo "gateway_stream_per_msg $(((b - a) / ((s2 - s1) * PRODS)))"
+kill -TERM "$spid"
+wait "$spid" 2>/dev/null
 
 # The client, against a gateway running natively.
 port=$(free_port)

@@ -42,6 +42,7 @@ import (
 type server struct {
 	storage string
 	delay   time.Duration
+	shared  *grpc.ClientConn // -shared-storage: one connection for every call
 }
 
 func (s *server) GetVendorProdTypes(ctx context.Context, in *api.ClientRequestType) (*api.ClientResponseType, error) {
@@ -65,12 +66,17 @@ func uuid4() string {
 
 func (s *server) GetVendorProds(in *api.ClientRequestProds, stream api.ProdService_GetVendorProdsServer) error {
 	log.Printf("have received a request for -> %s <- product type from -> %s <- vendor", in.GetProductType(), in.GetVendor())
-	// The article dials storage per request.
-	conn, err := grpc.Dial(s.storage, grpc.WithInsecure())
-	if err != nil {
-		return status.Errorf(codes.Unavailable, "did not connect: %v", err)
+	// The article dials storage per request; -shared-storage keeps one
+	// connection, as our gateway does (the like-for-like comparison).
+	conn := s.shared
+	if conn == nil {
+		c, err := grpc.Dial(s.storage, grpc.WithInsecure())
+		if err != nil {
+			return status.Errorf(codes.Unavailable, "did not connect: %v", err)
+		}
+		defer c.Close()
+		conn = c
 	}
-	defer conn.Close()
 	c := api.NewStorageServiceClient(conn)
 	r, err := c.GetProdsDetail(stream.Context(), &api.StorageRequest{Vendor: in.GetVendor(), ProductType: in.GetProductType()},
 		grpc.MaxCallRecvMsgSize(64<<20))
@@ -97,13 +103,22 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	storage := flag.String("storage", "127.0.0.1:6000", "storage address")
 	delay := flag.Int("stream-delay-ms", 0, "sleep after each streamed product")
+	shared := flag.Bool("shared-storage", false, "one storage connection for all calls (else one per call, as the article)")
 	flag.Parse()
+	srv := &server{storage: *storage, delay: time.Duration(*delay) * time.Millisecond}
+	if *shared {
+		c, err := grpc.Dial(*storage, grpc.WithInsecure())
+		if err != nil {
+			log.Fatalf("did not connect: %v", err)
+		}
+		srv.shared = c
+	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatalf("failed to listen: %v", err)
 	}
 	s := grpc.NewServer()
-	api.RegisterProdServiceServer(s, &server{storage: *storage, delay: time.Duration(*delay) * time.Millisecond})
+	api.RegisterProdServiceServer(s, srv)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	go func() { <-sig; s.Stop() }()

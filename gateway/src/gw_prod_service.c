@@ -64,14 +64,16 @@ typedef struct gw_prods {
   const uint8_t *resp; /* storage's answer, in the storage call's deframer */
   size_t resp_len;
   pb_istream_t cursor; /* the next product in resp */
-  int sent;
+  uuid_t ids_ns;       /* this reply's random namespace for its ShortUrls */
+  uint32_t sent;
   int answered; /* storage's message arrived */
   int pooled;
   /* the client's custom metadata, copied for storage: a refused storage call
    * is sent again later, with it */
   char md_buf[RPC_MD_BYTES];
   rpc_md_t md[RPC_CLIENT_MAX_MD];
-  rpc_timer_t timer;
+  rpc_timer_t timer;     /* the slow stream's steps; a client that reads slowly */
+  rpc_defer_t slice;     /* the next batch of a big catalogue, next loop turn */
   struct gw_prods *next; /* free list */
 } gw_prods_t;
 
@@ -94,14 +96,20 @@ static gw_prods_t *prods_get(gw_service_t *svc) {
   }
   p->svc = svc;
   p->timer.arg = p;
+  p->slice.arg = p;
   return p;
+}
+
+static void pump_stop(gw_prods_t *p) {
+  rpc_timer_stop(p->svc->loop, &p->timer);
+  rpc_loop_undefer(p->svc->loop, &p->slice);
 }
 
 /* Back to the pool once neither the client's call nor storage's needs it. */
 static void prods_maybe_put(gw_prods_t *p) {
   if (p->pooled || p->scall || p->storage_open) return;
   p->pooled = 1;
-  rpc_timer_stop(p->svc->loop, &p->timer);
+  pump_stop(p);
   rpc_deframer_t *d = rpc_call_deframer(&p->storage);
   if (d->cap > (1u << 20)) rpc_deframer_free(d); /* keep only small buffers pooled */
   p->next = p->svc->pool;
@@ -114,7 +122,7 @@ static void prods_done(gw_prods_t *p, int code, const char *msg) {
   rpc_scall_set_user(p->scall, NULL);
   rpc_scall_finish(p->scall, code, msg);
   p->scall = NULL;
-  rpc_timer_stop(p->svc->loop, &p->timer);
+  pump_stop(p);
 }
 
 /* Decodes the next product at the cursor; 1 when one was read, 0 at the end,
@@ -137,12 +145,24 @@ static int next_product(gw_prods_t *p, api_Product *out) {
   return eof ? 0 : -1;
 }
 
+/* A product's ShortUrl id. libuuid's uuid_generate_random makes six system
+ * calls per id (getrandom, and getpid, getppid, getuid, gettid to stir its
+ * own generator): one per product would be most of a stream's cost. So a
+ * reply draws one random UUID, and its products' ids are the name-based
+ * UUIDs (libuuid's MD5, RFC 4122 version 3) of their index in it: as
+ * unpredictable as the draw, and still libuuid's. */
+static void short_id(gw_prods_t *p, char ids[37]) {
+  uuid_t id;
+  if (p->sent == 0) uuid_generate_random(p->ids_ns);
+  uint32_t k = p->sent;
+  uuid_generate_md5(id, p->ids_ns, (const char *)&k, sizeof(k));
+  uuid_unparse_lower(id, ids);
+}
+
 static void send_product(gw_prods_t *p, const api_Product *prod) {
   api_ClientResponseProds out = api_ClientResponseProds_init_zero;
-  uuid_t id;
   char ids[37];
-  uuid_generate_random(id);
-  uuid_unparse_lower(id, ids);
+  short_id(p, ids);
   out.has_product = true;
   memcpy(out.product.title, prod->title, sizeof(prod->title));
   memcpy(out.product.url, prod->url, sizeof(prod->url));
@@ -161,11 +181,15 @@ static void pump_products(gw_prods_t *p) {
   if (p->scall && rpc_scall_expire(p->scall)) return; /* prods_end has run */
   for (int k = 0;; k++) {
     if (!p->scall) return;
-    /* a big catalogue goes out in batches, and waits while the client does
-     * not read: the loop keeps serving everybody else. (1 ms, not 0: the
-     * loop runs due timers in the same turn.) */
-    if (k == GW_PUMP_BATCH || rpc_scall_queued(p->scall) > GW_PUMP_AHEAD) {
-      rpc_timer_start(p->svc->loop, &p->timer, k == GW_PUMP_BATCH ? 1 : 10);
+    /* a big catalogue goes out in batches, one a loop turn, so that the
+     * loop serves everybody else in between; and it waits while the client
+     * does not read */
+    if (k == GW_PUMP_BATCH) {
+      rpc_loop_later(p->svc->loop, &p->slice);
+      return;
+    }
+    if (rpc_scall_queued(p->scall) > GW_PUMP_AHEAD) {
+      rpc_timer_start(p->svc->loop, &p->timer, 10);
       return;
     }
     int r = next_product(p, &prod);
@@ -189,6 +213,12 @@ static void pump_products(gw_prods_t *p) {
 
 static void on_stream_tick(rpc_timer_t *t) {
   gw_prods_t *p = t->arg;
+  pump_products(p);
+  prods_maybe_put(p);
+}
+
+static void on_slice(rpc_defer_t *d) {
+  gw_prods_t *p = d->arg;
   pump_products(p);
   prods_maybe_put(p);
 }
@@ -261,6 +291,7 @@ static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud)
   memcpy(sreq.productType, in->productType, sizeof(sreq.productType));
   p->scall = call;
   p->timer.fn = on_stream_tick;
+  p->slice.fn = on_slice;
   /* the client's custom metadata goes on to storage */
   rpc_call_set_metadata(&p->storage, p->md, take_metadata(call, p));
   rpc_scall_set_user(call, p);
@@ -291,7 +322,7 @@ static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
                                   : "the user has canceled the request, stopping server side "
                                     "operation");
   p->scall = NULL; /* the server ends the call itself */
-  rpc_timer_stop(p->svc->loop, &p->timer);
+  pump_stop(p);
   if (p->storage_open) rpc_channel_cancel(p->svc->storage, &p->storage);
   prods_maybe_put(p);
 }

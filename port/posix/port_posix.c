@@ -1,5 +1,5 @@
 /* port_posix.c - the port on Linux (host and the Linux boards): a TCP socket,
- * CLOCK_MONOTONIC, the system's date and getrandom(). */
+ * CLOCK_MONOTONIC, the system's date, getrandom() and a buffered console. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -21,10 +22,37 @@ struct port_net {
 
 static port_net_t the_net = {-1};
 
+/* Standard output is gathered and written when the client is about to wait
+ * (for the network, or a sleep), before anything goes to standard error, and
+ * at exit: a streamed call's lines leave a few kilobytes a system call, not
+ * one each, and never later than the client's next wait. */
+static char out_buf[8192];
+static size_t out_len;
+
+static void write_all(int fd, const char *s, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+static void console_flush(void) {
+  if (!out_len) return;
+  size_t n = out_len;
+  out_len = 0;
+  write_all(1, out_buf, n);
+}
+
 static int32_t net_send(port_net_t *n, const uint8_t *buf, size_t len) {
   ssize_t w = send(n->fd, buf, len, MSG_NOSIGNAL);
   if (w >= 0) return (int32_t)w;
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    console_flush();
     struct pollfd p = {n->fd, POLLOUT, 0};
     poll(&p, 1, 100);
     return 0;
@@ -33,11 +61,18 @@ static int32_t net_send(port_net_t *n, const uint8_t *buf, size_t len) {
 }
 
 static int32_t net_recv(port_net_t *n, uint8_t *buf, size_t len, uint32_t timeout_ms) {
-  struct pollfd p = {n->fd, POLLIN, 0};
-  int r = poll(&p, 1, (int)timeout_ms);
-  if (r == 0 || (r < 0 && errno == EINTR)) return 0;
-  if (r < 0) return PORT_ERR_IO;
-  ssize_t got = recv(n->fd, buf, len > INT32_MAX ? INT32_MAX : len, 0);
+  if (len > INT32_MAX) len = INT32_MAX;
+  /* what has arrived is read without a poll; the client only waits (and so
+   * writes its gathered output) when nothing has */
+  ssize_t got = recv(n->fd, buf, len, MSG_DONTWAIT);
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    console_flush();
+    struct pollfd p = {n->fd, POLLIN, 0};
+    int r = poll(&p, 1, (int)timeout_ms);
+    if (r == 0 || (r < 0 && errno == EINTR)) return 0;
+    if (r < 0) return PORT_ERR_IO;
+    got = recv(n->fd, buf, len, MSG_DONTWAIT);
+  }
   if (got > 0) return (int32_t)got;
   if (got == 0) return PORT_ERR_CLOSED;
   if (errno == EAGAIN || errno == EINTR) return 0;
@@ -116,6 +151,7 @@ uint32_t port_time_ms(void) {
 }
 
 void port_sleep_ms(uint32_t ms) {
+  console_flush();
   struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
@@ -149,16 +185,20 @@ long port_file_read(const char *path, uint8_t *buf, size_t cap) {
 }
 
 void port_console_write(int stream, const char *s, size_t n) {
-  int fd = stream == 2 ? 2 : 1;
-  while (n) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    s += w;
-    n -= (size_t)w;
+  static int registered;
+  if (stream == 2) { /* errors unbuffered, after the output before them */
+    console_flush();
+    write_all(2, s, n);
+    return;
   }
+  if (!registered) registered = atexit(console_flush) == 0;
+  if (out_len + n > sizeof(out_buf)) console_flush();
+  if (!registered || n > sizeof(out_buf)) {
+    write_all(1, s, n);
+    return;
+  }
+  memcpy(out_buf + out_len, s, n);
+  out_len += n;
 }
 
 size_t port_stack_high_water(size_t *size) {

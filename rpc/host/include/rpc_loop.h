@@ -55,7 +55,11 @@ void rpc_timer_stop(rpc_loop_t *l, rpc_timer_t *t);
 
 /* Queues d for the end of this iteration; queuing twice runs it once. */
 void rpc_loop_defer(rpc_loop_t *l, rpc_defer_t *d);
-/* Takes d off the queue (before freeing its owner). */
+/* Queues d for the next iteration, after that iteration's I/O and timers:
+ * long work done in slices (a big stream) lets every other connection have
+ * its turn in between, without a timer's wait. */
+void rpc_loop_later(rpc_loop_t *l, rpc_defer_t *d);
+/* Takes d off either queue (before freeing its owner). */
 void rpc_loop_undefer(rpc_loop_t *l, rpc_defer_t *d);
 
 /* The loop's clock: monotonic milliseconds, read once per iteration. */

@@ -1,5 +1,6 @@
-/* loop.c - epoll, a binary min-heap of caller-owned timers, a deferred-work
- * list, and signalfd for SIGINT/SIGTERM when the process has blocked them. */
+/* loop.c - epoll, a binary min-heap of caller-owned timers, the deferred
+ * work of this iteration and of the next (rpc_loop_later), and signalfd for
+ * SIGINT/SIGTERM when the process has blocked them. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ struct rpc_loop {
   rpc_timer_t **heap; /* 1-based */
   size_t n, cap;
   rpc_defer_t *defer_head, **defer_tail;
+  rpc_defer_t *later_head, **later_tail; /* for the next iteration */
   rpc_io_t sig;
   uint64_t (*clock)(void *arg); /* NULL: the monotonic clock */
   void *clock_arg;
@@ -68,6 +70,7 @@ rpc_loop_t *rpc_loop_new(void) {
   l->sig.fd = -1;
   l->ep = epoll_create1(EPOLL_CLOEXEC);
   l->defer_tail = &l->defer_head;
+  l->later_tail = &l->later_head;
   l->now = rpc_now_ms();
   if (l->ep < 0) {
     rpc_loop_free(l);
@@ -177,15 +180,30 @@ void rpc_loop_defer(rpc_loop_t *l, rpc_defer_t *d) {
   l->defer_tail = &d->next;
 }
 
-void rpc_loop_undefer(rpc_loop_t *l, rpc_defer_t *d) {
-  if (!d->queued) return;
-  for (rpc_defer_t **p = &l->defer_head; *p; p = &(*p)->next) {
+void rpc_loop_later(rpc_loop_t *l, rpc_defer_t *d) {
+  if (d->queued) return;
+  d->queued = 1;
+  d->next = NULL;
+  *l->later_tail = d;
+  l->later_tail = &d->next;
+}
+
+/* Takes d off the list at *head if it is there; 1 when it was. */
+static int unlink_from(rpc_defer_t **head, rpc_defer_t ***tail, rpc_defer_t *d) {
+  for (rpc_defer_t **p = head; *p; p = &(*p)->next) {
     if (*p == d) {
       *p = d->next;
-      if (l->defer_tail == &d->next) l->defer_tail = p;
-      break;
+      if (*tail == &d->next) *tail = p;
+      return 1;
     }
   }
+  return 0;
+}
+
+void rpc_loop_undefer(rpc_loop_t *l, rpc_defer_t *d) {
+  if (!d->queued) return;
+  if (!unlink_from(&l->defer_head, &l->defer_tail, d))
+    unlink_from(&l->later_head, &l->later_tail, d);
   d->queued = 0;
 }
 
@@ -197,6 +215,17 @@ static void run_deferred(rpc_loop_t *l) {
     d->queued = 0;
     d->fn(d);
   }
+}
+
+/* The work queued for this iteration by the one before: it becomes this
+ * iteration's deferred work, and what it queues with rpc_loop_later waits
+ * for the next one. */
+static void promote_later(rpc_loop_t *l) {
+  if (!l->later_head) return;
+  *l->defer_tail = l->later_head;
+  l->defer_tail = l->later_tail;
+  l->later_head = NULL;
+  l->later_tail = &l->later_head;
 }
 
 uint64_t rpc_loop_now(rpc_loop_t *l) {
@@ -223,7 +252,7 @@ void rpc_loop_stop(rpc_loop_t *l) {
 static int turn(rpc_loop_t *l, int max_wait) {
   struct epoll_event evs[64];
   int wait = -1;
-  if (l->defer_head) {
+  if (l->defer_head || l->later_head) {
     wait = 0;
   } else if (l->n) {
     uint64_t at = l->heap[1]->at;
@@ -233,6 +262,7 @@ static int turn(rpc_loop_t *l, int max_wait) {
   int n = epoll_wait(l->ep, evs, 64, wait);
   if (n < 0 && errno != EINTR) return -1;
   rpc_loop_update_now(l);
+  promote_later(l); /* before the I/O callbacks, which may queue more */
   for (int i = 0; i < n; i++) {
     rpc_io_t *io = evs[i].data.ptr;
     io->fn(io, evs[i].events);
