@@ -37,7 +37,7 @@ RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c
 RPC_CLIENT := $(RPC_CLIENT_CORE) rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
-RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c \
+RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/server_mem.c \
               rpc/src/server_keepalive.c rpc/src/health.c rpc/src/server_pb.c
 RPC_HOST := rpc/host/src/server_host.c rpc/host/src/loop.c rpc/host/src/log.c rpc/host/src/sock.c rpc/host/src/tls.c \
   rpc/src/tls_common.c

@@ -33,6 +33,7 @@ rpc_server_core_t *rpc_server_core_new(const rpc_method_t *methods, size_t n,
   core->methods = methods;
   core->nmethods = n;
   core->env = *env;
+  rpc_sc_mem_init(core);
   if (limits) core->lim = *limits;
   fill_defaults(&core->lim);
   if (nghttp2_session_callbacks_new(&core->cbs) != 0 || nghttp2_option_new(&core->opt) != 0) {
@@ -53,6 +54,7 @@ void rpc_server_core_free(rpc_server_core_t *core) {
   rpc_sc_pool_free(core);
   if (core->cbs) nghttp2_session_callbacks_del(core->cbs);
   if (core->opt) nghttp2_option_del(core->opt);
+  rpc_sc_mem_free(core);
   free(core);
 }
 
@@ -69,7 +71,7 @@ void rpc_sc_wake(rpc_sconn_t *c) {
 rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg) {
   rpc_sconn_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
-  if (nghttp2_session_server_new2(&c->session, core->cbs, c, core->opt) != 0) {
+  if (rpc_sc_session_new(core, &c->session, c) != 0) {
     free(c);
     return NULL;
   }

@@ -76,6 +76,11 @@ struct rpc_server_core {
   nghttp2_session_callbacks *cbs;
   nghttp2_option *opt;
   rpc_scall_t *pool;
+  /* the sessions' allocator (server_mem.c) */
+  nghttp2_mem mem;
+  int mem_creating;  /* a session is being made */
+  uint8_t *framebuf; /* the frame buffer every session shares */
+  size_t framebuf_len;
 };
 
 /* The driver's clock. */
@@ -128,5 +133,11 @@ uint64_t rpc_sk_tick(rpc_sconn_t *c, uint64_t now);
 
 /* Frees the pooled calls. */
 void rpc_sc_pool_free(rpc_server_core_t *core);
+
+/* server_mem.c: the sessions' allocator, one frame buffer for all. */
+void rpc_sc_mem_init(rpc_server_core_t *core);
+void rpc_sc_mem_free(rpc_server_core_t *core);
+/* nghttp2_session_server_new3 over it. */
+int rpc_sc_session_new(rpc_server_core_t *core, nghttp2_session **out, void *ud);
 
 #endif /* RPC_SERVER_CORE_PRIV_H */

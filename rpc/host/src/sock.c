@@ -1,5 +1,7 @@
 /* sock.c - see sock.h. Writes are gathered into one buffer so that every
- * frame nghttp2 produced in a loop iteration leaves in one send(). */
+ * frame nghttp2 produced in a loop iteration leaves in one send(); the
+ * buffer is the thread's, and a socket keeps its own only for what the
+ * kernel did not take. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,31 +53,32 @@ ssize_t rpc_sock_read(rpc_sock_t *s, void *buf, size_t len) {
   return errno == EAGAIN || errno == EINTR ? RPC_SOCK_AGAIN : -1;
 }
 
+/* grow *buf (capacity *cap) to hold need bytes */
+static int reserve(uint8_t **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return 0;
+  size_t c = *cap ? *cap : 16384;
+  while (c < need)
+    c *= 2;
+  uint8_t *b = realloc(*buf, c);
+  if (!b) return -1;
+  *buf = b;
+  *cap = c;
+  return 0;
+}
+
 static int append(rpc_sock_t *s, const uint8_t *p, size_t n) {
-  if (s->wlen + n > s->wcap) {
-    if (s->woff) { /* slide unsent bytes to the front first */
-      memmove(s->wbuf, s->wbuf + s->woff, s->wlen - s->woff);
-      s->wlen -= s->woff;
-      s->woff = 0;
-    }
-    if (s->wlen + n > s->wcap) {
-      size_t cap = s->wcap ? s->wcap : 16384;
-      while (cap < s->wlen + n)
-        cap *= 2;
-      uint8_t *b = realloc(s->wbuf, cap);
-      if (!b) return -1;
-      s->wbuf = b;
-      s->wcap = cap;
-    }
+  if (s->wlen + n > s->wcap && s->woff) { /* slide unsent bytes to the front first */
+    memmove(s->wbuf, s->wbuf + s->woff, s->wlen - s->woff);
+    s->wlen -= s->woff;
+    s->woff = 0;
   }
+  if (reserve(&s->wbuf, &s->wcap, s->wlen + n) != 0) return -1;
   memcpy(s->wbuf + s->wlen, p, n);
   s->wlen += n;
   return 0;
 }
 
-static ssize_t write_some(rpc_sock_t *s) {
-  const uint8_t *p = s->wbuf + s->woff;
-  size_t n = s->wlen - s->woff;
+static ssize_t write_some(rpc_sock_t *s, const uint8_t *p, size_t n) {
   if (s->tls) {
     ssize_t w = rpc_tls_write(s->tls, p, n);
     return w == RPC_TLS_AGAIN ? RPC_SOCK_AGAIN : w;
@@ -85,21 +88,58 @@ static ssize_t write_some(rpc_sock_t *s) {
   return errno == EAGAIN || errno == EINTR ? RPC_SOCK_AGAIN : -1;
 }
 
+/* The thread's gathering buffer: a socket with nothing of its own waiting
+ * gathers its frames here and sends them; it keeps bytes of its own (wbuf)
+ * only while the kernel will not take them, and gives them back once sent.
+ * An idle connection holds no write buffer at all. */
+static __thread uint8_t *gather;
+static __thread size_t gather_cap;
+
+/* Sends n gathered bytes; what the socket does not take becomes s's own. */
+static int send_gathered(rpc_sock_t *s, size_t n) {
+  size_t off = 0;
+  while (off < n && s->handshaken) {
+    ssize_t w = write_some(s, gather + off, n - off);
+    if (w == RPC_SOCK_AGAIN) break;
+    if (w < 0) return -1;
+    off += (size_t)w;
+  }
+  return off < n ? append(s, gather + off, n - off) : 0;
+}
+
 int rpc_sock_flush(rpc_sock_t *s, rpc_pull_fn pull, void *arg) {
   for (;;) {
-    while (s->wlen - s->woff < RPC_SOCK_HIGH) {
-      const uint8_t *p;
-      long n = pull(arg, &p);
-      if (n < 0) return -1;
-      if (n == 0) break;
-      if (append(s, p, (size_t)n) != 0) return -1;
+    if (s->wlen > s->woff) { /* bytes of its own wait: they go first */
+      while (s->wlen - s->woff < RPC_SOCK_HIGH) {
+        const uint8_t *p;
+        long n = pull(arg, &p);
+        if (n < 0) return -1;
+        if (n == 0) break;
+        if (append(s, p, (size_t)n) != 0) return -1;
+      }
+      if (!s->handshaken) return 0;
+      ssize_t w = write_some(s, s->wbuf + s->woff, s->wlen - s->woff);
+      if (w == RPC_SOCK_AGAIN) return 0;
+      if (w < 0) return -1;
+      s->woff += (size_t)w;
+      if (s->woff < s->wlen) continue;
+      free(s->wbuf); /* all sent: back to gathering */
+      s->wbuf = NULL;
+      s->wlen = s->woff = s->wcap = 0;
     }
-    if (s->wlen == s->woff || !s->handshaken) return 0;
-    ssize_t w = write_some(s);
-    if (w == RPC_SOCK_AGAIN) return 0;
-    if (w < 0) return -1;
-    s->woff += (size_t)w;
-    if (s->woff == s->wlen) s->woff = s->wlen = 0;
+    size_t n = 0;
+    while (n < RPC_SOCK_HIGH) {
+      const uint8_t *p;
+      long k = pull(arg, &p);
+      if (k < 0) return -1;
+      if (k == 0) break;
+      if (reserve(&gather, &gather_cap, n + (size_t)k) != 0) return -1;
+      memcpy(gather + n, p, (size_t)k);
+      n += (size_t)k;
+    }
+    if (n == 0) return 0;
+    if (send_gathered(s, n) != 0) return -1;
+    if (s->wlen > s->woff) return 0; /* the socket is full: wait for EPOLLOUT */
   }
 }
 
