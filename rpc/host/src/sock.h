@@ -17,7 +17,7 @@ typedef struct rpc_sock {
   int fd;
   rpc_tls_t *tls; /* NULL: plaintext */
   int handshaken; /* plaintext sockets start handshaken */
-  uint8_t *wbuf; /* bytes the socket did not take yet; NULL when none */
+  uint8_t *wbuf;  /* bytes the socket did not take yet; NULL when none */
   size_t wlen, woff, wcap;
 } rpc_sock_t;
 
