@@ -212,6 +212,12 @@ uint32_t rpc_sconn_calls(const rpc_sconn_t *c);
  * idleness counts from there, not from the last byte. */
 uint64_t rpc_sconn_last_active(const rpc_sconn_t *c);
 
+/* The connection is idle (no call) and its session's stream map is all
+ * zero: *p, *len are that block's whole pages, which the driver may give
+ * back to the system (they read as zero again when next touched). 0 when
+ * not. */
+int rpc_sconn_idle_block(const rpc_sconn_t *c, void **p, size_t *len);
+
 /* Records the client certificate's CN (copied) for rpc_scall_identity. */
 void rpc_sconn_set_identity(rpc_sconn_t *c, const char *cn);
 

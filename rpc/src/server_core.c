@@ -71,7 +71,7 @@ void rpc_sc_wake(rpc_sconn_t *c) {
 rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg) {
   rpc_sconn_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
-  if (rpc_sc_session_new(core, &c->session, c) != 0) {
+  if (rpc_sc_session_new(core, c) != 0) {
     free(c);
     return NULL;
   }

@@ -66,6 +66,8 @@ struct rpc_sconn {
   uint8_t ping_out, pinged, strikes, reset_strikes;
   uint8_t drain; /* 0; 1: first GOAWAY sent; 2: the final one */
   uint8_t dropped;
+  void *block; /* its stream map's pages (server_mem.c), or NULL */
+  size_t block_len;
 };
 
 struct rpc_server_core {
@@ -81,6 +83,8 @@ struct rpc_server_core {
   int mem_creating;  /* a session is being made */
   uint8_t *framebuf; /* the frame buffer every session shares */
   size_t framebuf_len;
+  void *mem_block; /* the page-aligned block of the session being made */
+  size_t mem_block_len;
 };
 
 /* The driver's clock. */
@@ -137,7 +141,7 @@ void rpc_sc_pool_free(rpc_server_core_t *core);
 /* server_mem.c: the sessions' allocator, one frame buffer for all. */
 void rpc_sc_mem_init(rpc_server_core_t *core);
 void rpc_sc_mem_free(rpc_server_core_t *core);
-/* nghttp2_session_server_new3 over it. */
-int rpc_sc_session_new(rpc_server_core_t *core, nghttp2_session **out, void *ud);
+/* c's session: nghttp2_session_server_new3 over it. */
+int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c);
 
 #endif /* RPC_SERVER_CORE_PRIV_H */

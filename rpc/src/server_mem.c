@@ -13,6 +13,12 @@
  * allocation (the extra buffers of a long header block) stays the
  * session's own, and a realloc of the shared one gives the session a
  * private copy. Nothing here depends on more than that.
+ *
+ * The other large block made with the session, zeroed, is its stream map
+ * (a 4 KiB table, all zero again once its last stream is gone): it gets
+ * whole pages of its own, so that the driver may give them back to the
+ * kernel while the connection is idle (rpc_sconn_idle_block). It is checked
+ * to be all zero first, so nothing depends on what nghttp2 keeps there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +26,7 @@
 #include "server_core.h"
 
 #define RPC_SC_FRAMEBUF_MIN 16384u
+#define RPC_SC_PAGE 4096u
 
 static void *sm_malloc(size_t size, void *ud) {
   rpc_server_core_t *core = ud;
@@ -41,7 +48,18 @@ static void sm_free(void *ptr, void *ud) {
 }
 
 static void *sm_calloc(size_t nmemb, size_t size, void *ud) {
-  (void)ud;
+  rpc_server_core_t *core = ud;
+  size_t n = nmemb * size;
+  if (core->mem_creating && !core->mem_block && size && n / size == nmemb && n >= RPC_SC_PAGE) {
+    size_t len = (n + RPC_SC_PAGE - 1) / RPC_SC_PAGE * RPC_SC_PAGE;
+    void *p = aligned_alloc(RPC_SC_PAGE, len);
+    if (p) {
+      memset(p, 0, len);
+      core->mem_block = p;
+      core->mem_block_len = len;
+      return p;
+    }
+  }
   return calloc(nmemb, size);
 }
 
@@ -62,11 +80,24 @@ void rpc_sc_mem_init(rpc_server_core_t *core) {
   core->mem.realloc = sm_realloc;
 }
 
-int rpc_sc_session_new(rpc_server_core_t *core, nghttp2_session **out, void *ud) {
+int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
   core->mem_creating = 1;
-  int rv = nghttp2_session_server_new3(out, core->cbs, ud, core->opt, &core->mem);
+  core->mem_block = NULL;
+  int rv = nghttp2_session_server_new3(&c->session, core->cbs, c, core->opt, &core->mem);
   core->mem_creating = 0;
+  c->block = core->mem_block;
+  c->block_len = core->mem_block_len;
   return rv;
+}
+
+int rpc_sconn_idle_block(const rpc_sconn_t *c, void **p, size_t *len) {
+  if (!c->block || c->ncalls) return 0;
+  const uint8_t *q = c->block;
+  for (size_t i = 0; i < c->block_len; i++)
+    if (q[i]) return 0;
+  *p = c->block;
+  *len = c->block_len;
+  return 1;
 }
 
 void rpc_sc_mem_free(rpc_server_core_t *core) {

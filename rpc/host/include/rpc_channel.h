@@ -47,4 +47,13 @@ const char *rpc_channel_why(const rpc_channel_t *ch);
  * default). Before the first call. */
 void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_ms);
 
+/* Dials from the local address ip (numeric, IPv4 or IPv6) from the next
+ * connection on: a load generator spreads its connections over 127.0.0.0/8
+ * this way. Returns RPC_OK or RPC_ERR_ARG. */
+int rpc_channel_set_source(rpc_channel_t *ch, const char *ip);
+
+/* What the channel has done: calls, connections, TLS handshakes (full and
+ * resumed), keepalive PINGs, retries. */
+const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch);
+
 #endif /* RPC_CHANNEL_H */

@@ -77,6 +77,13 @@ const char *rpc_tls_peer_cn(const rpc_tls_t *t);
  * was exchanged: the ticket stands for the earlier verification). */
 int rpc_tls_resumed(const rpc_tls_t *t);
 
+/* Between records, gives back to the kernel the pages of mbedtls's record
+ * buffers that hold no state (all but the first of each; their bytes are
+ * spent records, zero when next touched). An idle connection's buffers
+ * then cost about a page each instead of 16 KiB. Returns the bytes given
+ * back (0 when a record is under way). */
+size_t rpc_tls_trim(rpc_tls_t *t);
+
 /* What went wrong, in words. */
 const char *rpc_tls_error(const rpc_tls_t *t);
 

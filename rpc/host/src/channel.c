@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct ch_conn {
   int epollout;
   int failing; /* its calls are being failed: start nothing on it */
   int dead;    /* closed; freed at the end of the loop turn */
+  int counted; /* its TLS handshake is in the channel's stats */
   struct ch_conn *zombie;
 } ch_conn_t;
 
@@ -52,6 +54,7 @@ struct rpc_channel {
   ch_conn_t *zombies; /* closed connections an epoll batch may still name */
   rpc_link_t link;    /* the current connection's life: states, backoff, keepalive */
   char why[200];      /* the last failed attempt's reason, for fail-fast calls */
+  char source[64];    /* local address to dial from; "" for the kernel's choice */
 };
 
 /* The storage hop is near (one site) and a refused connect costs little:
@@ -227,6 +230,13 @@ static void on_io(rpc_io_t *io, uint32_t ev) {
       return;
     }
   }
+  if (k->sock.tls && !k->counted) { /* the handshake just finished */
+    k->counted = 1;
+    if (rpc_tls_resumed(k->sock.tls))
+      ch->link.stats.resumed++;
+    else
+      ch->link.stats.handshakes++;
+  }
   if (k == ch->cur && ch->link.state == RPC_LINK_CONNECTING)
     rpc_link_up(&ch->link, &k->core, (uint32_t)rpc_loop_now(ch->loop));
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
@@ -292,6 +302,30 @@ void rpc_channel_set_tls(rpc_channel_t *ch, rpc_tls_cfg_t *cfg, const char *serv
   snprintf(ch->server_name, sizeof(ch->server_name), "%s", server_name);
 }
 
+/* Binds fd to the channel's source address, if it has one. The port stays
+ * the kernel's to pick at connect (IP_BIND_ADDRESS_NO_PORT), per 4-tuple:
+ * many source addresses then reach one server past one address's range of
+ * ephemeral ports. */
+static int bind_source(const rpc_channel_t *ch, int fd, int family) {
+  if (!ch->source[0]) return 0;
+  struct sockaddr_storage ss = {0};
+  socklen_t len;
+  if (family == AF_INET) {
+    struct sockaddr_in *a = (void *)&ss;
+    a->sin_family = AF_INET;
+    if (inet_pton(AF_INET, ch->source, &a->sin_addr) != 1) return -1;
+    len = sizeof(*a);
+  } else {
+    struct sockaddr_in6 *a = (void *)&ss;
+    a->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, ch->source, &a->sin6_addr) != 1) return -1;
+    len = sizeof(*a);
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+  return bind(fd, (struct sockaddr *)&ss, len);
+}
+
 /* Opens a new current connection (the TCP connect completes in the loop). */
 static int dial(rpc_channel_t *ch) {
   char host[128], service[8];
@@ -304,7 +338,9 @@ static int dial(rpc_channel_t *ch) {
   hints.ai_flags = AI_NUMERICSERV;
   if (getaddrinfo(host, service, &hints, &res) != 0) return RPC_ERR_ARG;
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
+  int rc = fd < 0 || bind_source(ch, fd, res->ai_family) != 0
+               ? -1
+               : connect(fd, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);
   if (fd < 0 || (rc != 0 && errno != EINPROGRESS)) {
     if (fd >= 0) close(fd);
@@ -399,4 +435,14 @@ void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_
   cfg.keepalive_timeout_ms = timeout_ms;
   cfg.keepalive_without_calls = 1; /* the storage connection stays up between calls */
   rpc_link_init(&ch->link, &cfg);
+}
+
+int rpc_channel_set_source(rpc_channel_t *ch, const char *ip) {
+  if (!ip || strlen(ip) >= sizeof(ch->source)) return RPC_ERR_ARG;
+  memcpy(ch->source, ip, strlen(ip) + 1);
+  return RPC_OK;
+}
+
+const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch) {
+  return &ch->link.stats;
 }

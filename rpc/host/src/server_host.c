@@ -8,6 +8,7 @@
  * the core's; this file only moves bytes and time.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +27,9 @@
 #include "sock.h"
 
 #define REFUSE_LINGER_MS 2000
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors: listen again after this */
+#define LIMIT_LOG_MS 10000  /* a limit's log line at most this often */
+#define TRIM_MS 1000        /* idle this long, a connection's spent pages go back */
 #define READ_CHUNK (16u * 1024u)
 #define ACCEPT_BATCH 64
 
@@ -42,6 +48,7 @@ struct rpc_conn {
   rpc_timer_t due;   /* the core's next deadline (rpc_sconn_tick) */
   int refusing;      /* TLS refused: lingering so the client reads the alert */
   uint64_t born;     /* accepted then: the handshake timeout counts from here */
+  int busy;          /* bytes came in since it was last trimmed (on_trim) */
   rpc_conn_t *prev, *next;
 };
 
@@ -55,10 +62,15 @@ struct rpc_server {
   rpc_io_t lio;
   rpc_conn_t *conns;
   uint32_t nconns;
-  rpc_tls_cfg_t *tls; /* NULL: plaintext h2c */
+  rpc_tls_cfg_t *tls;             /* NULL: plaintext h2c */
+  rpc_timer_t accept_pause;       /* accepting again after running out of descriptors */
+  rpc_timer_t trim;               /* the sweep that trims idle connections' memory */
+  uint64_t fd_logged, max_logged; /* when a limit was last logged */
+  uint64_t refused;               /* connections refused since then */
 };
 
 static void conn_close(rpc_conn_t *c);
+static void on_trim(rpc_timer_t *t);
 
 /* The core's clock. Re-read, not the loop turn's: a handler forwarding its
  * remaining time (rpc_scall_remaining_ms) late in a busy turn must not
@@ -213,6 +225,7 @@ static void on_conn_io(rpc_io_t *io, uint32_t ev) {
   if (!c->sock.handshaken && conn_handshake(c) != 0) return;
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[READ_CHUNK];
+    c->busy = 1;
     for (;;) {
       ssize_t n = rpc_sock_read(&c->sock, buf, sizeof(buf));
       if (n > 0) {
@@ -292,6 +305,40 @@ static rpc_conn_t *conn_new(rpc_server_t *s, int fd, const struct sockaddr_stora
   return c;
 }
 
+/* Out of descriptors (EMFILE, ENFILE): the waiting connection cannot be
+ * taken, and epoll would report the listening socket ready at once, every
+ * turn. Say so (at most every LIMIT_LOG_MS) and stop listening for a moment;
+ * the kernel keeps the backlog meanwhile. */
+static void out_of_fds(rpc_server_t *s, int err) {
+  uint64_t now = rpc_loop_now(s->loop);
+  if (!s->fd_logged || now - s->fd_logged >= LIMIT_LOG_MS) {
+    struct rlimit rl = {0};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rpc_log("cannot accept connections: %s: %u open, the process may have %llu descriptors "
+            "(ulimit -n; LimitNOFILE= in a systemd unit, or more --workers)",
+            strerror(err), s->nconns, (unsigned long long)rl.rlim_cur);
+    s->fd_logged = now;
+  }
+  rpc_loop_del(s->loop, &s->lio);
+  rpc_timer_start(s->loop, &s->accept_pause, ACCEPT_PAUSE_MS);
+}
+
+static void on_accept_pause(rpc_timer_t *t) {
+  rpc_server_t *s = t->arg;
+  if (!s->draining && s->lio.fd >= 0) rpc_loop_add(s->loop, &s->lio, EPOLLIN);
+}
+
+/* Over --max-connections: refused, and logged at most every LIMIT_LOG_MS. */
+static void over_max(rpc_server_t *s) {
+  uint64_t now = rpc_loop_now(s->loop);
+  s->refused++;
+  if (s->max_logged && now - s->max_logged < LIMIT_LOG_MS) return;
+  rpc_log("refusing connections: %u open, the --max-connections limit (%llu refused)",
+          s->lim->max_connections, (unsigned long long)s->refused);
+  s->max_logged = now;
+  s->refused = 0;
+}
+
 static void on_accept(rpc_io_t *io, uint32_t ev) {
   (void)ev;
   rpc_server_t *s = io->arg;
@@ -301,9 +348,13 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
     struct sockaddr_storage sa;
     socklen_t sl = sizeof(sa);
     int fd = accept4(io->fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) out_of_fds(s, errno);
+      return;
+    }
     if (s->nconns >= s->lim->max_connections) {
       close(fd); /* over the limit: refuse rather than degrade everyone */
+      over_max(s);
       continue;
     }
     rpc_conn_t *c = conn_new(s, fd, &sa);
@@ -366,6 +417,11 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   }
   s->lio.fn = on_accept;
   s->lio.arg = s;
+  s->accept_pause.fn = on_accept_pause;
+  s->accept_pause.arg = s;
+  s->trim.fn = on_trim;
+  s->trim.arg = s;
+  rpc_timer_start(loop, &s->trim, TRIM_MS);
   rpc_loop_add(loop, &s->lio, EPOLLIN);
   return s;
 }
@@ -388,6 +444,7 @@ static void on_drain_check(rpc_timer_t *t) {
 int rpc_server_drain(rpc_server_t *s, uint32_t timeout_ms) {
   if (!s->draining) {
     s->draining = 1;
+    rpc_timer_stop(s->loop, &s->accept_pause);
     rpc_loop_del(s->loop, &s->lio);
     close(s->lio.fd);
     s->lio.fd = -1;
@@ -409,12 +466,40 @@ void rpc_server_free(rpc_server_t *s) {
   if (!s) return;
   while (s->conns)
     conn_close(s->conns);
+  rpc_timer_stop(s->loop, &s->accept_pause);
+  rpc_timer_stop(s->loop, &s->trim);
   if (s->lio.fd >= 0) {
     rpc_loop_del(s->loop, &s->lio);
     close(s->lio.fd);
   }
   rpc_server_core_free(s->core);
   free(s);
+}
+
+/* Once a second: a connection idle for TRIM_MS, with no call and nothing to
+ * send, gives back the pages that hold no state: its session's empty stream
+ * map (rpc_sconn_idle_block) and its TLS record buffers' spent pages
+ * (rpc_tls_trim). A sweep, not a timer per connection: a busy connection
+ * pays nothing, an idle one is trimmed once. */
+static void on_trim(rpc_timer_t *t) {
+  rpc_server_t *s = t->arg;
+  uint64_t now = rpc_loop_now(s->loop);
+  uint32_t trimmed = 0;
+  for (rpc_conn_t *c = s->conns; c; c = c->next) {
+    if (!c->busy || c->dead || c->refusing || !c->sock.handshaken || c->epollout ||
+        rpc_sconn_calls(c->core) || now - rpc_sconn_last_active(c->core) < TRIM_MS)
+      continue;
+    void *p;
+    size_t len;
+    if (rpc_sconn_idle_block(c->core, &p, &len)) madvise(p, len, MADV_DONTNEED);
+    if (c->sock.tls) rpc_tls_trim(c->sock.tls);
+    c->busy = 0;
+    trimmed++;
+  }
+  /* and the heap's free chunks: what finished handshakes and calls left
+   * between live blocks, touched once, goes back too */
+  if (trimmed) malloc_trim(0);
+  rpc_timer_start(s->loop, t, TRIM_MS);
 }
 
 void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *tls) {

@@ -2,11 +2,16 @@
  * the channel's connections, one configuration per listener or channel, one
  * session per connection, the non-blocking socket as the BIO. What it shares
  * with the firmware client's half (fc_tls.c) is in tls_common.c. */
+/* rpc_tls_trim reads the record buffers' state, which mbedtls keeps
+ * private: it names them through MBEDTLS_PRIVATE and nothing else does. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -396,6 +401,28 @@ void rpc_tls_free(rpc_tls_t *t) {
   if (!t) return;
   mbedtls_ssl_free(&t->ssl);
   free(t);
+}
+
+/* Gives the kernel back the pages of [p + keep, p + len) (whole pages only). */
+static size_t drop_pages(unsigned char *p, size_t keep, size_t len) {
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = ((uintptr_t)p + keep + page - 1) & ~(page - 1);
+  uintptr_t b = ((uintptr_t)p + len) & ~(page - 1);
+  if (b <= a || madvise((void *)a, b - a, MADV_DONTNEED) != 0) return 0;
+  return b - a;
+}
+
+size_t rpc_tls_trim(rpc_tls_t *t) {
+  mbedtls_ssl_context *s = &t->ssl;
+  /* only between records: nothing read but not yet taken, nothing written
+   * but not yet sent, no handshake message in pieces */
+  if (!mbedtls_ssl_is_handshake_over(s) || s->in_left || s->in_msglen || s->in_hslen ||
+      s->out_left || mbedtls_ssl_check_pending(s))
+    return 0;
+  /* the records' 8-byte counters sit at the buffers' start (in_ctr,
+   * out_ctr): the page that holds them stays */
+  return drop_pages(s->in_buf, 64, MBEDTLS_SSL_IN_CONTENT_LEN) +
+         drop_pages(s->out_buf, 64, MBEDTLS_SSL_OUT_CONTENT_LEN);
 }
 
 /* Notes why the session failed with rc (rpc_tls_error); returns -1. */
