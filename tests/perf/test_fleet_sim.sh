@@ -1,0 +1,123 @@
+#!/bin/bash
+# shellcheck disable=SC2034  # variables read by lib/common.sh
+# The fleet simulator (bench/fleet/, build/host/bin/fleet-sim) against the
+# -O2 gateway, on loopback, with small numbers (make bench runs the big
+# ones): 1,500 idle device channels from 4 source addresses held with
+# keepalive while 20 devices call (unary and streams); what fleet-sim
+# reports is checked against what the gateway's side shows (ss counts the
+# established connections and their source addresses) and against the
+# gateway's RSS per idle connection. Then --procs 2 (two processes, one
+# report), mutual TLS, and the descriptor limits: fleet-sim refuses a share
+# over its limit with the --procs to give, and a gateway that runs out of
+# descriptors says so and keeps serving instead of spinning.
+. "$(dirname "$0")/../lib/common.sh"
+require_bins storage gateway
+SIM=$TEST_ROOT/build/host/bin/fleet-sim
+GW_O2=$TEST_ROOT/build/host/bin/gateway
+[ -x "$SIM" ] && [ -x "$GW_O2" ] || bail "build/host/bin/fleet-sim and gateway missing (make BOARD=host)"
+command -v ss >/dev/null || bail "ss (iproute2) missing"
+
+# est PORT: established connections to the gateway's port, as the kernel sees them.
+est() { ss -Htn state established "( sport = :$1 )" | wc -l; }
+# field FILE LINE-PREFIX KEY: KEY=value from fleet-sim's report line.
+field() { grep "^fleet: $2" "$1" | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+start_storage
+GATEWAY_EXE=$GW_O2 start_gateway --max-connections 5000 --keepalive-min-ms 500
+
+# --- 1. 1,500 idle devices, 20 active ------------------------------------------
+r0=$(rss_kb "$GATEWAY_PID")
+OUT1=$TEST_TMP/fleet1.out
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 1500 --active 20 --sources 127.0.5.1/4 --rate 3000 \
+  --hold-ms 5000 --keepalive-ms 1000 --stream-every 5 --limit-ms 60000 >"$OUT1" 2>&1 &
+SIMPID=$!
+n=0
+for _ in $(seq 150); do
+  n=$(est "$GATEWAY_PORT")
+  [ "$n" -ge 1520 ] && break
+  sleep 0.1
+done
+sleep 2.5 # idle for the once-a-second trim
+n=$(est "$GATEWAY_PORT")
+r1=$(rss_kb "$GATEWAY_PID")
+srcs=$(ss -Htn state established "( sport = :$GATEWAY_PORT )" | awk '{split($4, a, ":"); print a[1]}' | sort -u | tr '\n' ' ')
+wait "$SIMPID"
+check_rc "$?" 0 "1,500 idle + 20 active: fleet-sim exits 0"
+sed 's/^/# /' "$OUT1"
+check_eq "$(field "$OUT1" procs connected) $(field "$OUT1" procs failed)" "1500 0" \
+  "every idle device connected (fleet-sim)"
+check_eq "$n" 1520 "the gateway holds 1,520 connections during the hold (ss)"
+check_eq "$srcs" "127.0.5.1 127.0.5.2 127.0.5.3 127.0.5.4 " "from the 4 source addresses given (ss)"
+check_eq "$(field "$OUT1" procs still_up)" 1500 "all 1,500 still up at the end (fleet-sim)"
+calls=$(field "$OUT1" GetVendorProdTypes calls)
+[ "${calls:-0}" -gt 100 ] && [ "$calls" = "$(field "$OUT1" GetVendorProdTypes ok)" ] &&
+  ok "the active devices' unary calls all succeed ($calls)" ||
+  not_ok "the active devices' unary calls all succeed" "$(grep GetVendorProdTypes "$OUT1")"
+scalls=$(field "$OUT1" GetVendorProds calls)
+[ "${scalls:-0}" -gt 10 ] && [ "$scalls" = "$(field "$OUT1" GetVendorProds ok)" ] &&
+  ok "and their streams ($scalls)" || not_ok "and their streams" "$(grep 'GetVendorProds ' "$OUT1")"
+pings=$(field "$OUT1" hold_s keepalive_pings)
+[ "${pings:-0}" -ge 1500 ] && ok "the idle channels ping (keepalive, $pings PINGs)" ||
+  not_ok "the idle channels ping" "keepalive_pings=$pings"
+per=$(((r1 - r0) * 1024 / (n > 0 ? n : 1)))
+echo "# gateway RSS $r0 -> $r1 KiB: $per bytes per idle connection"
+[ "$per" -le 12288 ] && ok "gateway RSS per idle h2c connection: $per B (<= 12 KiB)" ||
+  not_ok "gateway RSS per idle h2c connection <= 12 KiB" "$per B"
+check_log "$GATEWAY_LOG" "Serving gRPC" "the gateway served on" # still alive
+
+# --- 2. two processes, one report ----------------------------------------------------
+OUT2=$TEST_TMP/fleet2.out
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 400 --active 4 --procs 2 --sources 127.0.6.1/4 \
+  --hold-ms 1000 >"$OUT2" 2>&1
+check_rc "$?" 0 "--procs 2: exit 0"
+check_eq "$(field "$OUT2" procs procs) $(field "$OUT2" procs connected)" "2 400" \
+  "--procs 2: the report covers both processes' 400 channels"
+[ "$(field "$OUT2" GetVendorProdTypes calls)" -gt 0 ] && ok "--procs 2: calls merged" ||
+  not_ok "--procs 2: calls merged" "$(cat "$OUT2")"
+
+# --- 3. fleet-sim's own descriptor limit -----------------------------------------------
+out=$(ulimit -n 500 && "$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 1000 --hold-ms 100 2>&1)
+rc=$?
+check_rc "$rc" 1 "1,000 channels under a 500-descriptor limit: fleet-sim refuses (exit 1)"
+case "$out" in *"give --procs 3"*) ok "and says to give --procs 3" ;;
+*) not_ok "and says how many --procs" "$out" ;; esac
+stop_daemon "$GATEWAY_PID"
+
+# --- 4. mutual TLS --------------------------------------------------------------------
+C=$TEST_TMP/certs
+bash "$TEST_ROOT/tools/certs.sh" "$C" >/dev/null 2>&1 || bail "cannot make the test certificates"
+GATEWAY_EXE=$GW_O2 start_gateway --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls-client-ca "$C/ca.pem"
+OUT4=$TEST_TMP/fleet4.out
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 40 --active 2 --rate 200 --hold-ms 1000 \
+  --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" --server-name localhost >"$OUT4" 2>&1
+check_rc "$?" 0 "mutual TLS: exit 0"
+check_eq "$(field "$OUT4" procs connected) $(field "$OUT4" hold_s tls_handshakes)" "40 42" \
+  "mutual TLS: 40 idle devices connected, 42 full handshakes (fleet-sim)"
+stop_daemon "$GATEWAY_PID"
+
+# --- 5. a gateway out of descriptors ----------------------------------------------------
+GATEWAY_N=$((GATEWAY_N + 1))
+GATEWAY_PORT=$(free_port)
+GATEWAY_LOG=$TEST_TMP/gateway.$GATEWAY_N.log
+(ulimit -n 200 && exec "$GW_O2" --listen "127.0.0.1:$GATEWAY_PORT" --storage "127.0.0.1:$STORAGE_PORT") \
+  >"$GATEWAY_LOG.out" 2>"$GATEWAY_LOG" &
+GATEWAY_PID=$!
+DAEMON_PIDS+=("$GATEWAY_PID")
+DAEMON_LOGS+=("$GATEWAY_LOG")
+wait_port "$GATEWAY_PORT" "$GATEWAY_PID" 10 || bail "the limited gateway did not start"
+t0=$(awk '{print $14 + $15}' "/proc/$GATEWAY_PID/stat")
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 400 --rate 2000 --hold-ms 500 --timeout-ms 1500 \
+  --limit-ms 4000 >"$TEST_TMP/fleet5.out" 2>&1
+t1=$(awk '{print $14 + $15}' "/proc/$GATEWAY_PID/stat")
+check_log "$GATEWAY_LOG" "cannot accept connections: Too many open files: [0-9]+ open, the process may have 200 descriptors" \
+  "at its descriptor limit the gateway says so"
+lines=$(grep -c "cannot accept connections" "$GATEWAY_LOG")
+[ "$lines" -le 2 ] && ok "once, not once a loop turn ($lines lines in 4 s)" ||
+  not_ok "once, not once a loop turn" "$lines lines"
+# spinning on the listening socket would take most of a core for 4 s (~400 ticks)
+[ $((t1 - t0)) -le 100 ] && ok "and does not spin: $((t1 - t0)) clock ticks of CPU while refused" ||
+  not_ok "and does not spin" "$((t1 - t0)) clock ticks of CPU in 4 s"
+client getprodtypes aws
+check_eq "$OUT" "aws cloud products type are:  compute storage" "once the devices are gone it serves again"
+finish
