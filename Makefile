@@ -176,6 +176,9 @@ $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -o $@ $< $(GW_LIB_OBJ) \
 	  -lnghttp2 -lprotobuf-nanopb -luuid $(TLS_LIBS) $(BOARD_LIBS)
+# The gateway's wire path against nanopb.
+$(B)/tests/test_gw_wire: $(call obj,gateway/src/gw_wire.c $(PB_SRC))
+$(B)/tests/test_gw_wire: UNIT_EXTRA = $(call obj,gateway/src/gw_wire.c $(PB_SRC)) -lprotobuf-nanopb
 # The event loop alone.
 $(B)/tests/test_loop: $(call obj,rpc/host/src/loop.c rpc/host/src/log.c)
 $(B)/tests/test_loop: UNIT_EXTRA = $(call obj,rpc/host/src/loop.c rpc/host/src/log.c)

@@ -10,6 +10,7 @@ bench:
 	bash tools/bench-deps.sh
 	$(MAKE) --no-print-directory BOARD=host all
 	bash tools/bench.sh
+	bash tools/bench-fleet.sh --doc docs/benchmarks.md
 	$(MAKE) --no-print-directory boards
 	bash tools/bench-boards.sh --doc docs/boards.md
 	bash tools/bench-boards-lwip.sh --doc docs/boards.md

@@ -124,6 +124,11 @@ where() {
   esac
 }
 
+# The fleet section (tools/bench-fleet.sh writes it, between its markers)
+# is carried over from the page being replaced.
+FLEET_MARK='<!-- bench-fleet -->'
+FLEET_SECTION=$(awk -v m="$FLEET_MARK" '$0 == m {n++; next} n == 1' "$DOCS/benchmarks.md" 2>/dev/null)
+
 {
   cat <<EOF
 # Benchmarks
@@ -372,5 +377,11 @@ source or \`proto/api.proto\` changes; $( [ "$(v cpp_build_s)" = cached ] && ech
 and \`bench/py/storage_server.py\` (grpcio). Quiet machines give tighter
 spreads: \`make bench\` waits up to a minute for the load to drop below 1,
 then measures anyway and records the load above.
+
+## A fleet
+
+$FLEET_MARK
+${FLEET_SECTION:-(written by tools/bench-fleet.sh, which make bench runs next)}
+$FLEET_MARK
 EOF
 } >"$DOCS/benchmarks.md"

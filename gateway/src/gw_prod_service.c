@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pb_decode.h>
 #include <uuid/uuid.h>
 
 #include "gw_health.h"
 #include "gw_prod_service.h"
+#include "gw_wire.h"
 #include "rpc_log.h"
 
 #define GW_PUMP_BATCH 256           /* products encoded per loop turn */
@@ -63,8 +63,8 @@ typedef struct gw_prods {
   uint8_t req[api_StorageRequest_size];
   const uint8_t *resp; /* storage's answer, in the storage call's deframer */
   size_t resp_len;
-  pb_istream_t cursor; /* the next product in resp */
-  uuid_t ids_ns;       /* this reply's random namespace for its ShortUrls */
+  const uint8_t *cursor; /* the next product in resp */
+  uuid_t ids_ns;         /* this reply's random namespace for its ShortUrls */
   uint32_t sent;
   int answered; /* storage's message arrived */
   int pooled;
@@ -125,24 +125,10 @@ static void prods_done(gw_prods_t *p, int code, const char *msg) {
   pump_stop(p);
 }
 
-/* Decodes the next product at the cursor; 1 when one was read, 0 at the end,
- * -1 if storage sent something we cannot read. */
-static int next_product(gw_prods_t *p, api_Product *out) {
-  pb_wire_type_t wt;
-  uint32_t tag;
-  bool eof;
-  while (pb_decode_tag(&p->cursor, &wt, &tag, &eof)) {
-    if (tag == api_StorageResponse_prodDetail_tag && wt == PB_WT_STRING) {
-      pb_istream_t sub;
-      if (!pb_make_string_substream(&p->cursor, &sub)) return -1;
-      memset(out, 0, sizeof(*out));
-      bool ok = pb_decode(&sub, api_Product_fields, out);
-      if (!pb_close_string_substream(&p->cursor, &sub) || !ok) return -1;
-      return 1;
-    }
-    if (!pb_skip_field(&p->cursor, wt)) return -1;
-  }
-  return eof ? 0 : -1;
+/* The next product at the cursor, read in place (gw_wire.h); 1 when one was
+ * read, 0 at the end, -1 if storage sent something we cannot read. */
+static int next_product(gw_prods_t *p, gw_bytes_t *title, gw_bytes_t *url) {
+  return gw_wire_next(&p->cursor, p->resp + p->resp_len, title, url);
 }
 
 /* A product's ShortUrl id. libuuid's uuid_generate_random makes six system
@@ -159,15 +145,13 @@ static void short_id(gw_prods_t *p, char ids[37]) {
   uuid_unparse_lower(id, ids);
 }
 
-static void send_product(gw_prods_t *p, const api_Product *prod) {
-  api_ClientResponseProds out = api_ClientResponseProds_init_zero;
-  char ids[37];
+static void send_product(gw_prods_t *p, gw_bytes_t title, gw_bytes_t url) {
+  char ids[37], su[sizeof(((api_ProdsPrep *)0)->shortUrl)];
+  uint8_t msg[GW_WIRE_REPLY_MAX];
   short_id(p, ids);
-  out.has_product = true;
-  memcpy(out.product.title, prod->title, sizeof(prod->title));
-  memcpy(out.product.url, prod->url, sizeof(prod->url));
-  snprintf(out.product.shortUrl, sizeof(out.product.shortUrl), "https://made-up-url.com/%.6s", ids);
-  api_ProdService_GetVendorProds_send(p->scall, &out);
+  int n = snprintf(su, sizeof(su), "https://made-up-url.com/%.6s", ids);
+  gw_bytes_t short_url = {(const uint8_t *)su, n > 0 ? (size_t)n : 0};
+  rpc_scall_send(p->scall, msg, gw_wire_reply(msg, title, url, short_url));
   p->sent++;
 }
 
@@ -177,7 +161,7 @@ static void send_product(gw_prods_t *p, const api_Product *prod) {
  * hears DeadlineExceeded, never an OK the deadline had already overtaken,
  * whatever order the loop runs the two timers in. */
 static void pump_products(gw_prods_t *p) {
-  api_Product prod;
+  gw_bytes_t title, url;
   if (p->scall && rpc_scall_expire(p->scall)) return; /* prods_end has run */
   for (int k = 0;; k++) {
     if (!p->scall) return;
@@ -192,7 +176,7 @@ static void pump_products(gw_prods_t *p) {
       rpc_timer_start(p->svc->loop, &p->timer, 10);
       return;
     }
-    int r = next_product(p, &prod);
+    int r = next_product(p, &title, &url);
     if (r < 0) {
       rpc_log("storage sent a product this gateway cannot read");
       prods_done(p, RPC_CODE_INTERNAL, "storage sent a product over the wire bounds");
@@ -203,7 +187,7 @@ static void pump_products(gw_prods_t *p) {
       prods_done(p, RPC_CODE_OK, NULL);
       return;
     }
-    send_product(p, &prod);
+    send_product(p, title, url);
     if (p->svc->stream_delay_ms) {
       rpc_timer_start(p->svc->loop, &p->timer, p->svc->stream_delay_ms);
       return;
@@ -241,7 +225,7 @@ static void on_storage_close(rpc_call_t *call) {
   if (p->svc->health && code != RPC_CODE_CANCELLED) gw_health_saw(p->svc->health, code);
   if (p->scall) {
     if (code == RPC_CODE_OK) {
-      p->cursor = pb_istream_from_buffer(p->resp, p->resp_len);
+      p->cursor = p->resp;
       pump_products(p);
     } else {
       char m[RPC_CLIENT_MSG_LEN + 64];
