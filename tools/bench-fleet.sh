@@ -1,149 +1,127 @@
-#!/ bin / bash
-#The fleet benchmarks(make bench; docs / benchmarks.md, "A fleet", between
-#the < !--bench - fleet--> markers), each ours against a peer measured in the
-#same run:
-# 1. server streaming : one GetVendorProds of FLEET_BIG products through our
-#gateway and through a grpc - go gateway(bench / go, -shared - storage : one
-#storage connection, as ours) over the same storage(ours) : msg / s at
-#h2load and at the firmware client, gateway CPU and system calls per
-#message; FLEET_RUNS rounds, ratios taken within each round;
-# 2. gateway RSS per idle connection at FLEET_IDLE connections(fleet - sim:
-#one call each, then idle) : ours and grpc - go, and against nghttpd with
-#bare HTTP / 2 connections(preface and SETTINGS, no call) for both; the
-#kernel's share (Slab) apart; mutual TLS at FLEET_TLS connections, and
-#the full handshakes a second;
-# 3. a fleet : FLEET_N idle device channels held with keepalive by
-#FLEET_WORKERS gateway processes(SO_REUSEPORT) from FLEET_WORKERS
-#fleet - sim processes over 127.1.0.0 / 8 source addresses, while 100
-#devices call; the same 100 against the same gateway with no fleet.
-#Servers on core 0, load on core 1(the fleet : both everywhere, there are
-#two cores).Knobs : FLEET_RUNS(5), FLEET_BIG(40000), FLEET_IDLE(10000),
-#FLEET_TLS(2000), FLEET_N(100000), FLEET_WORKERS(6), FLEET_HOLD_MS(10000).
-#tools / bench - fleet.sh[--doc FILE]
-set - u cd "$(dirname " $0 ")/.." || exit 1 ROOT = $PWD if["${1:-}" = --doc];
-then out = $(mktemp) bash tools / bench - fleet.sh > "$out" || {
-  rm - f "$out";
-  exit 1;
-}
-/ usr / bin / python3 - "$2"
-                        "$out"
-    << 'PY' import sys doc,
-    sec = sys.argv[1],
-    open(sys.argv[2]).read() text = open(doc).read() mark = "<!-- bench-fleet -->" if mark
-    not in text
-    : text
-      +=
-      "\n" + mark + "\n" + mark +
-      "\n" a = text.index(mark) + len(mark) b =
-                   text.index(mark, a) open(doc, "w").write(text[:a] + "\n" + sec + text [b:]) PY rm
-                   - f "$out" exit 0 fi
+#!/bin/bash
+# The fleet benchmarks (make bench; docs/benchmarks.md, "A fleet", between
+# the <!-- bench-fleet --> markers), each ours against a peer measured in the
+# same run:
+#   1. server streaming: one GetVendorProds of FLEET_BIG products through our
+#      gateway and through a grpc-go gateway (bench/go, -shared-storage: one
+#      storage connection, as ours) over the same storage (ours): msg/s at
+#      h2load and at the firmware client, gateway CPU and system calls per
+#      message; FLEET_RUNS rounds, ratios taken within each round;
+#   2. gateway RSS per idle connection at FLEET_IDLE connections (fleet-sim:
+#      one call each, then idle): ours and grpc-go, and against nghttpd with
+#      bare HTTP/2 connections (preface and SETTINGS, no call) for both; the
+#      kernel's share (Slab) apart; mutual TLS at FLEET_TLS connections, and
+#      the full handshakes a second;
+#   3. a fleet: FLEET_N idle device channels held with keepalive by
+#      FLEET_WORKERS gateway processes (SO_REUSEPORT) from FLEET_WORKERS
+#      fleet-sim processes over 120 source addresses; 100 devices calling
+#      from a fleet-sim of their own, first with no fleet, then beside it.
+# Servers on core 0, load on core 1 (the fleet: both everywhere, there are
+# two cores). Knobs: FLEET_RUNS (5), FLEET_BIG (40000), FLEET_IDLE (10000),
+# FLEET_TLS (2000), FLEET_N (100000), FLEET_WORKERS (6), FLEET_HOLD_MS (10000).
+#   tools/bench-fleet.sh [--doc FILE]
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+if [ "${1:-}" = --doc ]; then
+  out=$(mktemp)
+  bash tools/bench-fleet.sh >"$out" || {
+    rm -f "$out"
+    exit 1
+  }
+  /usr/bin/python3 - "$2" "$out" <<'PY'
+import sys
+doc, sec = sys.argv[1], open(sys.argv[2]).read()
+text = open(doc).read()
+mark = "<!-- bench-fleet -->"
+if mark not in text:
+    text += "\n## A fleet\n\n" + mark + "\n" + mark + "\n"
+a = text.index(mark) + len(mark)
+b = text.index(mark, a)
+open(doc, "w").write(text[:a] + "\n" + sec + text[b:])
+PY
+  rm -f "$out"
+  exit 0
+fi
 
-                   GW = build / host / bin / gateway ST =
-                            build / host / bin
-                            / storage FC = build / host / bin / firmware
-                                           - client SIM = build / host / bin / fleet
-                                                          - sim GOSRV = build / bench / go
-                                                                        / prod_server RUNS =
-      ${FLEET_RUNS : -5} BIG = ${FLEET_BIG : -40000} IDLE_N = ${FLEET_IDLE : -10000} TLS_N =
-      ${FLEET_TLS : -2000} FLEET_N = ${FLEET_N : -100000} WORKERS = ${FLEET_WORKERS : -6} HOLD =
-      ${FLEET_HOLD_MS : -10000} TMP = $ROOT / build / bench / fleet rm - rf "$TMP" mkdir
-                                      - p "$TMP" PIDS = () cleanup() {
+GW=build/host/bin/gateway ST=build/host/bin/storage FC=build/host/bin/firmware-client
+SIM=build/host/bin/fleet-sim GOSRV=build/bench/go/prod_server
+RUNS=${FLEET_RUNS:-5} BIG=${FLEET_BIG:-40000} IDLE_N=${FLEET_IDLE:-10000} TLS_N=${FLEET_TLS:-2000}
+FLEET_N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} HOLD=${FLEET_HOLD_MS:-10000}
+TMP=$ROOT/build/bench/fleet
+rm -rf "$TMP"
+mkdir -p "$TMP"
+PIDS=()
+cleanup() {
   local p
-  for p in "${PIDS[@]}";
-  do
-    kill - KILL "$p" 2 > / dev / null;
-  done wait 2 > / dev / null
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
 }
-trap cleanup EXIT die(){echo "bench-fleet: $*" > &2 exit 1} log() {
-  echo "bench-fleet: $*" > &2;
+trap cleanup EXIT
+die() {
+  echo "bench-fleet: $*" >&2
+  exit 1
 }
-for
-  b in "$GW"
-       "$ST"
-       "$FC"
-       "$SIM"
-       "$GOSRV";
-do
-  [-x "$b"] || die "missing $b (make bench builds it)";
-done ulimit - n "$(ulimit -Hn)"
+log() { echo "bench-fleet: $*" >&2; }
+for b in "$GW" "$ST" "$FC" "$SIM" "$GOSRV"; do [ -x "$b" ] || die "missing $b (make bench builds it)"; done
+ulimit -n "$(ulimit -Hn)"
 
-    free_port() {
-  / usr / bin / python3 -
-      c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])';
-}
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
   local i
-  for i in $(seq 100);
-  do
-    / usr / bin / python3 -
-            c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))' "$1" 2 >
-        / dev / null &&return 0 sleep 0.1 done return 1
+  for i in $(seq 100); do
+    /usr/bin/python3 -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))' "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
 }
-#start CORES LOG CMD... : sets PID.
-start(){local cores = $1 logf = $2 shift 2 taskset - c "$cores"
-                                                       "$@" >
-                                "$TMP/$logf.out" 2 >
-                                "$TMP/$logf.log" &PID = $ !PIDS += ("$PID")} stop() {
+# start CORES LOG CMD...: sets PID.
+start() {
+  local cores=$1 logf=$2
+  shift 2
+  taskset -c "$cores" "$@" >"$TMP/$logf.out" 2>"$TMP/$logf.log" &
+  PID=$!
+  PIDS+=("$PID")
+}
+stop() {
   kill -TERM "$1" 2>/dev/null
   local i
-  for i in $(seq 50);
-  do
-    kill - 0 "$1" 2 > / dev / null || break;
-  sleep 0.1;
-  done kill - KILL "$1" 2 > / dev / null wait "$1" 2 > / dev / null return 0
+  for i in $(seq 50); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 0
 }
-family() {
-  echo "$1" $(pgrep - P "$1" 2 > / dev / null);
-}
+family() { echo "$1" $(pgrep -P "$1" 2>/dev/null); }
 rss() {
-  local t = 0 p; for
-    p in $(family "$1");
-  do
-    t = $((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2 > / dev / null || echo 0)));
-  done;
-  echo "$t";
+  local t=0 p
+  for p in $(family "$1"); do t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
+  echo "$t"
 }
 ticks() {
-  local t = 0 p; for
-    p in $(family "$1");
-  do
-    t = $((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')));
-  done;
-  echo "$t";
+  local t=0 p
+  for p in $(family "$1"); do t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done
+  echo "$t"
 }
-slab() {
-  awk '/^Slab:/ {print $2}' / proc / meminfo;
-}
-est() {
-  ss - Htn state established "( sport = :$1 )" | wc - l;
-}
-median() {
-  sort - g |
-      awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}';
-}
-range() {
-  sort - g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%s–%s", a, b}';
-}
-field() {
-  grep "^fleet: $2"
-       "$1" |
-      head - 1 | tr ' ' '\n' | sed - n "s/^$3=//p";
-}
-fmt() {
-  awk - v v = "$1" 'BEGIN {printf "%\047.0f", v}';
-}
+slab() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+est() { ss -Htn state established "( sport = :$1 )" | wc -l; }
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+range() { sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%s–%s", a, b}'; }
+field() { grep "^fleet: $2" "$1" 2>/dev/null | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
+fmt() { awk -v v="$1" 'BEGIN {printf "%\047.0f", v}'; }
 
-#-- -                                                                                              \
-    1. streaming -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-DB = $TMP / catalogue.db p = $(free_port) start 0 seed "$ST" --listen "127.0.0.1:$p" --db
-                             "$DB" wait_port "$p" ||
-                             die "storage did not start" stop "$PID" sqlite3 "$DB"
-                                 "INSERT INTO product(vendor, type, pos, title, url)
-                             WITH RECURSIVE c(i)
-                                 AS(SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $BIG)
-                                     SELECT 'bench',
-                         'big', i, printf('Bench product %06d', i),
-                         printf('https://bench.example.com/products/%06d/', i) FROM c;" || die "sqlite3"
+# --- 1. streaming ------------------------------------------------------------
+DB=$TMP/catalogue.db
+p=$(free_port)
+start 0 seed "$ST" --listen "127.0.0.1:$p" --db "$DB"
+wait_port "$p" || die "storage did not start"
+stop "$PID"
+sqlite3 "$DB" "INSERT INTO product(vendor, type, pos, title, url)
+  WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $BIG)
+  SELECT 'bench', 'big', i, printf('Bench product %06d', i),
+         printf('https://bench.example.com/products/%06d/', i) FROM c;" || die "sqlite3"
 printf '\x00\x00\x00\x00\x0c\x0a\x05bench\x12\x03big' >"$TMP/big.bin"
 SP=$(free_port) OP=$(free_port) GP=$(free_port)
 start 0 st "$ST" --listen "127.0.0.1:$SP" --db "$DB"
@@ -178,85 +156,80 @@ h2_rate "$OP" >/dev/null
 h2_rate "$GP" >/dev/null # warm-up
 : >"$TMP/r.h2"
 : >"$TMP/r.fc"
-for _ in $(seq "$RUNS");
-do
-  a = $(h2_rate "$OP") b = $(h2_rate "$GP") echo "$a $b" >> "$TMP/r.h2" a = $(fc_rate "$OP")
-                               b = $(fc_rate "$GP") echo "$a $b" >> "$TMP/r.fc" done cpu_per_msg() {
-#PID PORT : gateway CPU us per message over 5 streams local t0 t1 t0 =
-        $(ticks "$1") for _ in 1 2 3 4 5;
-    do
-      h2_rate "$2" > / dev / null;
-    done t1 = $(ticks "$1") awk - v t =
-                  $((t1 - t0)) - v hz = "$(getconf CLK_TCK)" - v n =
-                                            $((BIG * 5)) 'BEGIN {printf "%.2f", t / hz / n * 1e6}'
-  }
-sys_per_msg(){
-  #PID PORT : system calls per message,
-  one stream(strace - c - f) strace - c - f - p "$1" - o "$TMP/strace.$1" 2 >
-      / dev / null &local tp =
-      $ !sleep 0.5 taskset - c 1 "${H2[@]}" - T 120 "http://127.0.0.1:$2$URL" >
-      / dev / null 2 > & 1 kill - INT "$tp" wait "$tp" 2 >
-      / dev / null awk - v n = "$BIG" '$NF == "total" {printf "%.3f", $4 / n}' "$TMP/strace.$1"
-} cpu_o = $(cpu_per_msg
-            "$OPID"
-            "$OP") cpu_g = $(cpu_per_msg
-                             "$GPID"
-                             "$GP") sys_o = $(sys_per_msg "$OPID"
-                                                          "$OP") sys_g = $(sys_per_msg "$GPID"
-                                                                                       "$GP") stop
-    "$OPID" stop "$GPID" stop "$SPID" ratio_col() {
-  awk '{printf "%.2f\n", $1 / $2}' "$1";
+for _ in $(seq "$RUNS"); do
+  a=$(h2_rate "$OP") b=$(h2_rate "$GP")
+  echo "$a $b" >>"$TMP/r.h2"
+  a=$(fc_rate "$OP") b=$(fc_rate "$GP")
+  echo "$a $b" >>"$TMP/r.fc"
+done
+cpu_per_msg() { # PID PORT: gateway CPU us per message over 5 streams
+  local t0 t1
+  t0=$(ticks "$1")
+  for _ in 1 2 3 4 5; do h2_rate "$2" >/dev/null; done
+  t1=$(ticks "$1")
+  awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n=$((BIG * 5)) 'BEGIN {printf "%.2f", t / hz / n * 1e6}'
 }
+sys_per_msg() { # PID PORT: system calls per message, one stream (strace -c -f)
+  strace -c -f -p "$1" -o "$TMP/strace.$1" 2>/dev/null &
+  local tp=$!
+  sleep 0.5
+  taskset -c 1 "${H2[@]}" -T 120 "http://127.0.0.1:$2$URL" >/dev/null 2>&1
+  kill -INT "$tp"
+  wait "$tp" 2>/dev/null
+  awk -v n="$BIG" '$NF == "total" {printf "%.3f", $4 / n}' "$TMP/strace.$1"
+}
+cpu_o=$(cpu_per_msg "$OPID" "$OP") cpu_g=$(cpu_per_msg "$GPID" "$GP")
+sys_o=$(sys_per_msg "$OPID" "$OP") sys_g=$(sys_per_msg "$GPID" "$GP")
+stop "$OPID"
+stop "$GPID"
+stop "$SPID"
+ratio_col() { awk '{printf "%.2f\n", $1 / $2}' "$1"; }
 
-#-- -                                                                                              \
-    2. memory per idle connection -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-#idle_sim KIND N : RSS and Slab per connection with N fleet - sim channels
-#(one call each); KIND ours, go, or tls(ours, mutual TLS).
+# --- 2. memory per idle connection ---------------------------------------------
+# idle_sim KIND N: RSS and Slab per connection with N fleet-sim channels
+# (one call each); KIND ours, go, or tls (ours, mutual TLS).
 idle_sim() {
-  local kind=$1 n=$2 port r0 r1 s0 s1 c i args=() tls=()
+  local kind=$1 n=$2 port r0 r1 s0 s1 c args=() tls=()
   port=$(free_port)
   [ "$kind" = tls ] && tls=(--tls-cert "$TMP/certs/server.pem" --tls-key "$TMP/certs/server.key"
     --tls-client-ca "$TMP/certs/ca.pem")
   case $kind in
   ours | tls) start 0 "idle-$kind" "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:1" \
-    --max-connections $((n + 100)) "${tls[@]}" ;
-  ;
-  go) start 0 "idle-$kind" env GOMAXPROCS=1 "$GOSRV" -shared-storage -listen "127.0.0.1:$port" -storage "127.0.0.1:1" ;
-  ;
+    --max-connections $((n + 100)) "${tls[@]}" ;;
+  go) start 0 "idle-$kind" env GOMAXPROCS=1 "$GOSRV" -shared-storage -listen "127.0.0.1:$port" -storage "127.0.0.1:1" ;;
   esac
   local pid=$PID
   wait_port "$port" || die "$kind did not start"
   sleep 0.5
   r0=$(rss "$pid") s0=$(slab)
-  [ "$kind" = tls ] && args=(--ca "$TMP/certs/ca.pem" --cert "$TMP/certs/device.pem" --key "$TMP/certs/device.key" --server-name localhost --rate 5000 --timeout-ms 120000)
-  taskset -c 1 "$SIM" --addr "127.0.0.1:$port" --channels "$n" --sources 127.2.0.1/8 --hold-ms 8000 \
+  [ "$kind" = tls ] && args=(--ca "$TMP/certs/ca.pem" --cert "$TMP/certs/device.pem" --key "$TMP/certs/device.key"
+    --server-name localhost --timeout-ms 120000)
+  taskset -c 1 "$SIM" --addr "127.0.0.1:$port" --channels "$n" --sources 127.2.0.1/8 --rate 5000 --hold-ms 8000 \
     --limit-ms 300000 "${args[@]}" >"$TMP/idle-$kind.sim" 2>&1 &
   local sp=$!
   PIDS+=("$sp")
-  for i in $(seq 3000);
-  do
-    ["$(field " $TMP / idle - $kind.sim " procs connected 2>/dev/null)"] &&
-        break["$(est " $port ")" - ge "$n"] &&break sleep 0.1 done sleep 4 #idle
-        : the once -
-          a - second trim has run c = $(est "$port") r1 = $(rss "$pid") s1 =
-        $(slab) wait "$sp" stop "$pid"["$c" - ge $((n * 99 / 100))] ||
-        die "$kind: only $c of $n connections held" echo
-            "$((  (r1 - r0) * 1024 / c )) $(( (s1 - s0) * 1024 / c )) $c $(field " $TMP /
-                idle -
-            $kind.sim " ramp connects_per_s)"
+  for _ in $(seq 3000); do
+    [ "$(est "$port")" -ge "$n" ] && break
+    kill -0 "$sp" 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 4 # idle: the once-a-second trim has run
+  c=$(est "$port") r1=$(rss "$pid") s1=$(slab)
+  wait "$sp"
+  stop "$pid"
+  [ "$c" -ge $((n * 99 / 100)) ] || die "$kind: only $c of $n connections held"
+  echo "$(((r1 - r0) * 1024 / c)) $(((s1 - s0) * 1024 / c)) $c $(field "$TMP/idle-$kind.sim" ramp connects_per_s)"
 }
-#idle_bare KIND N : RSS per bare HTTP / 2 connection(preface, SETTINGS; no call), python client.
+# idle_bare KIND N: RSS per bare HTTP/2 connection (preface, SETTINGS; no call), python client.
 idle_bare() {
   local kind=$1 n=$2 port pid r0 r1 c
   port=$(free_port)
   case $kind in
-  ours) start 0 "bare-$kind" "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:1" --max-connections $((n + 100)) ;
-  ;
-  nghttpd) mkdir -p "$TMP/www";
-  start 0 "bare-$kind" nghttpd-- no - tls - a 127.0.0.1 -
-      d "$TMP/www"
-        "$port";
-  ;
+  ours) start 0 "bare-$kind" "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:1" --max-connections $((n + 100)) ;;
+  nghttpd)
+    mkdir -p "$TMP/www"
+    start 0 "bare-$kind" nghttpd --no-tls -a 127.0.0.1 -d "$TMP/www" "$port"
+    ;;
   esac
   pid=$PID
   wait_port "$port" || die "$kind did not start"
@@ -279,13 +252,16 @@ time.sleep(8)
 PY
   local pp=$!
   PIDS+=("$pp")
-  for _ in $(seq 600); do grep -q held "$TMP/bare-$kind.py" && break; sleep 0.1; done
+  for _ in $(seq 600); do
+    grep -q held "$TMP/bare-$kind.py" && break
+    sleep 0.1
+  done
   sleep 3
   c=$(est "$port") r1=$(rss "$pid")
   kill "$pp" 2>/dev/null
   wait "$pp" 2>/dev/null
   stop "$pid"
-  echo "$(( (r1 - r0) * 1024 / (c > 0 ? c : 1) )) $c"
+  echo "$(((r1 - r0) * 1024 / (c > 0 ? c : 1))) $c"
 }
 log "2/3 memory per idle connection: $IDLE_N h2c, $TLS_N mutual TLS"
 bash tools/certs.sh "$TMP/certs" >/dev/null 2>&1 || die "certs"
@@ -298,8 +274,7 @@ read -r b_ng cb_ng <<<"$(idle_bare nghttpd "$IDLE_N")"
 read -r m_tls k_tls c_tls hs_tls <<<"$(idle_sim tls "$TLS_N")"
 [ -n "${m_tls:-}" ] || die "the TLS memory run failed (above)"
 
-#-- -                                                                                              \
-    3. the fleet -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+# --- 3. the fleet ---------------------------------------------------------------
 log "3/3 the fleet: $FLEET_N idle channels over $WORKERS gateway processes, 100 active"
 start 0 st2 "$ST" --listen "127.0.0.1:$SP" --db "$DB"
 SPID=$PID
@@ -311,66 +286,63 @@ start 0,1 fleet-gw "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:$SP" --
 FPID=$PID
 wait_port "$port" || die "the fleet gateway did not start"
 sleep 0.5
-#the 100 alone first : the gateway idle
-"$SIM" --addr "127.0.0.1:$port" --active 100 --procs 2 --sources 127.4.0.1/10 --hold-ms "$HOLD" \
-  >"$TMP/alone.sim" 2>&1 || die "fleet-sim (alone): $(tail -2 "$TMP/alone.sim")"
+# active ACTIVE-OUT: the 100 calling devices, their own two fleet-sim processes
+active() {
+  "$SIM" --addr "127.0.0.1:$port" --active 100 --procs 2 --sources 127.4.0.1/10 --hold-ms "$HOLD" \
+    >"$1" 2>&1 || die "fleet-sim (the 100): $(tail -2 "$1")"
+}
+active "$TMP/alone.sim"
 r0=$(rss "$FPID") s0=$(slab)
-"$SIM" --addr "127.0.0.1:$port" --channels "$FLEET_N" --active 100 --procs "$WORKERS" --sources 127.1.0.1/120 \
-  --rate 12000 --hold-ms "$HOLD" --keepalive-ms 20000 --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
+# the idle fleet: held through the second run of the 100 and a margin
+"$SIM" --addr "127.0.0.1:$port" --channels "$FLEET_N" --procs "$WORKERS" --sources 127.1.0.1/120 \
+  --rate 12000 --hold-ms $((HOLD + 8000)) --keepalive-ms 30000 --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
 SIMP=$!
 PIDS+=("$SIMP")
 held=0
-for _ in $(seq 3000);
-do
-  held = $(est "$port")["$held" - ge "$FLEET_N"] &&break kill - 0 "$SIMP" 2 > / dev / null ||
-         break sleep 0.2 done sleep 2 held = $(est "$port") r1 = $(rss "$FPID") s1 =
-             $(slab) wait "$SIMP" ||
-             die "fleet-sim: $(tail -3 " $TMP / fleet.sim ")" stop "$FPID" stop "$SPID"
+for _ in $(seq 3000); do
+  held=$(est "$port")
+  [ "$held" -ge "$FLEET_N" ] && break
+  kill -0 "$SIMP" 2>/dev/null || break
+  sleep 0.2
+done
+sleep 2 # the ramp's stragglers; then the idle trim
+held=$(est "$port")
+active "$TMP/with.sim"
+r1=$(rss "$FPID") s1=$(slab)
+wait "$SIMP" || die "fleet-sim (the fleet): $(tail -3 "$TMP/fleet.sim")"
+stop "$FPID"
+stop "$SPID"
 
-#-- -                                                                                              \
-    the section -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- --
-                                                pct() {
-    awk - v a = "$1" - v b = "$2" 'BEGIN {printf "%.0f", (b > 0 ? (a - b) / b * 100 : 0)}';
-  }
-q_alone = $(field "$TMP/alone.sim" GetVendorProdTypes calls_per_s)
-    q_fleet = $(field "$TMP/fleet.sim" GetVendorProdTypes calls_per_s)
-        p99_alone = $(field "$TMP/alone.sim" GetVendorProdTypes p99_us)
-            p99_fleet = $(field "$TMP/fleet.sim" GetVendorProdTypes p99_us) cat
-                        << MD Generated by \`make bench\` (\`tools / bench - fleet.sh\`)
-                               on $(date - u '+%Y-%m-%d %H:%M') UTC,
-    load average at the end $(cut - d ' ' - f1 - 3 / proc / loadavg).Streaming : $RUNS rounds,
-    the median with the spread in brackets, ratios within each round;
-the other rows : one run.
+# --- the section ------------------------------------------------------------------
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", (b > 0 ? (a - b) / b * 100 : 0)}'; }
+row() { # FILE: calls/s p50 p99 p99.9 of GetVendorProdTypes
+  echo "$(fmt "$(field "$1" GetVendorProdTypes calls_per_s)") | $(field "$1" GetVendorProdTypes p50_us) µs | $(field "$1" GetVendorProdTypes p99_us) µs | $(field "$1" GetVendorProdTypes p999_us) µs"
+}
+q_alone=$(field "$TMP/alone.sim" GetVendorProdTypes calls_per_s) q_with=$(field "$TMP/with.sim" GetVendorProdTypes calls_per_s)
+cat <<MD
+Generated by \`make bench\` (\`tools/bench-fleet.sh\`) on $(date -u '+%Y-%m-%d %H:%M') UTC, load
+average at the end $(cut -d' ' -f1-3 /proc/loadavg). Streaming: $RUNS rounds, the median with
+the spread in brackets, ratios within each round; the other rows: one run.
 
-                     **Server streaming **,
-    one GetVendorProds of $(fmt "$BIG") products(every product a message),
-    our gateway against a grpc - go gateway(\`bench / go\`,
-\`GOMAXPROCS = 1\`, \`- shared - storage\`
-                                            : one storage connection, as ours) over the same
-        storage(ours, SQLite);
-gateways and storage on core 0, the client on core 1 :
+**Server streaming**, one GetVendorProds of $(fmt "$BIG") products (every
+product a message), our gateway against a grpc-go gateway (\`bench/go\`,
+\`GOMAXPROCS=1\`, \`-shared-storage\`: one storage connection, as ours) over
+the same storage (ours, SQLite); gateways and storage on core 0, the client
+on core 1:
 
-    |
-    | ours | grpc - go gateway | ours / grpc - go | | -- - | -- - | -- - | -- - | |
-    msg / s at h2load |
-    $(fmt "$(cut -d' ' -f1 " $TMP / r.h2 " | median)")($(cut - d ' ' - f1 "$TMP/r.h2" | range)) |
-    $(fmt "$(cut -d' ' -f2 " $TMP / r.h2 " | median)")($(cut - d ' ' - f2 "$TMP/r.h2" | range)) |
-    **$(ratio_col "$TMP/r.h2" | median) x **($(ratio_col "$TMP/r.h2" | range)) |
-    | msg / s at the firmware client(each printed) |
-    $(fmt "$(cut -d' ' -f1 " $TMP / r.fc " | median)")($(cut - d ' ' - f1 "$TMP/r.fc" | range)) |
-    $(fmt "$(cut -d' ' -f2 " $TMP / r.fc " | median)")($(cut - d ' ' - f2 "$TMP/r.fc" | range)) |
-    **$(ratio_col "$TMP/r.fc" | median) x **($(ratio_col "$TMP/r.fc" | range)) |
-    | gateway CPU per message | $cpu_o µs | $cpu_g µs |
-    $(awk - v a = "$cpu_o" - v b = "$cpu_g" 'BEGIN {printf "%.2f", a / b}') x |
-    | gateway system calls per message | $sys_o | $sys_g | |
+| | ours | grpc-go gateway | ours / grpc-go |
+| --- | --- | --- | --- |
+| msg/s at h2load | $(fmt "$(cut -d' ' -f1 "$TMP/r.h2" | median)") ($(cut -d' ' -f1 "$TMP/r.h2" | range)) | $(fmt "$(cut -d' ' -f2 "$TMP/r.h2" | median)") ($(cut -d' ' -f2 "$TMP/r.h2" | range)) | **$(ratio_col "$TMP/r.h2" | median)x** ($(ratio_col "$TMP/r.h2" | range)) |
+| msg/s at the firmware client (each printed) | $(fmt "$(cut -d' ' -f1 "$TMP/r.fc" | median)") ($(cut -d' ' -f1 "$TMP/r.fc" | range)) | $(fmt "$(cut -d' ' -f2 "$TMP/r.fc" | median)") ($(cut -d' ' -f2 "$TMP/r.fc" | range)) | **$(ratio_col "$TMP/r.fc" | median)x** ($(ratio_col "$TMP/r.fc" | range)) |
+| gateway CPU per message | $cpu_o µs | $cpu_g µs | $(awk -v a="$cpu_o" -v b="$cpu_g" 'BEGIN {printf "%.2f", a / b}')x |
+| gateway system calls per message | $sys_o | $sys_g | |
 
-    Both rates include storage's answer (the whole catalogue in one message, the same for both)
-    .At the firmware client the client itself,
-    one core printing every product, is part of what is measured.
+Both rates include storage's answer (the whole catalogue in one message,
+the same for both). At the firmware client the client itself, one core
+printing every product, is part of what is measured.
 
-                                         **Memory per idle connection **,
-    gateway RSS over its RSS before, divided by the connections the kernel shows
-    established(\`ss\`); the kernel's share is
+**Memory per idle connection**, gateway RSS over its RSS before, divided by
+the connections the kernel shows established (\`ss\`); the kernel's share is
 the growth of \`Slab\` in /proc/meminfo over the same connections (both
 ends of each: the simulator's sockets are on this machine too):
 
@@ -385,21 +357,23 @@ ends of each: the simulator's sockets are on this machine too):
 Full mutual-TLS handshakes while $(fmt "$c_tls") devices connected: $(fmt "${hs_tls:-0}") a second
 (gateway on core 0, the simulator's handshakes on core 1).
 
-**A fleet**: $(fmt "$FLEET_N") idle device channels, keepalive every 20 s,
+**A fleet**: $(fmt "$FLEET_N") idle device channels, keepalive every 30 s,
 held by $WORKERS gateway processes (\`--workers $WORKERS\`, SO_REUSEPORT, at most
 20,000 descriptors each here) from $WORKERS \`fleet-sim\` processes over 120
-source addresses, while 100 devices call GetVendorProdTypes back to back;
-then the same 100 against the same gateway with no fleet. Everything shares
-the two cores.
+source addresses. 100 devices call GetVendorProdTypes back to back from two
+\`fleet-sim\` processes of their own, for $((HOLD / 1000)) s: first against the
+gateway alone, then beside the fleet. Everything shares the two cores, the
+simulators too.
 
-| | held (ss) | 100 active: calls/s | p50 | p99 | p99.9 |
+| | held (ss) | 100 devices: calls/s | p50 | p99 | p99.9 |
 | --- | --- | --- | --- | --- | --- |
-| no fleet | | $(fmt "$q_alone") | $(field "$TMP/alone.sim" GetVendorProdTypes p50_us) µs | $p99_alone µs | $(field "$TMP/alone.sim" GetVendorProdTypes p999_us) µs |
-| with the fleet | $(fmt "$held") | $(fmt "$q_fleet") ($(pct "$q_fleet" "$q_alone") %) | $(field "$TMP/fleet.sim" GetVendorProdTypes p50_us) µs | $p99_fleet µs | $(field "$TMP/fleet.sim" GetVendorProdTypes p999_us) µs |
+| no fleet | | $(row "$TMP/alone.sim") |
+| beside the fleet | $(fmt "$held") | $(row "$TMP/with.sim") |
 
-The fleet: $(field "$TMP/fleet.sim" procs connected) connected, $(field "$TMP/fleet.sim" procs failed) failed,
-$(field "$TMP/fleet.sim" procs still_up) still up at the end; the ramp took $(field "$TMP/fleet.sim" ramp ramp_s) s
-($(fmt "$(field "$TMP/fleet.sim" ramp connects_per_s)") connections a second). Gateway RSS over the
-$WORKERS processes: $(fmt "$r0") KiB before, $(fmt "$r1") KiB with the fleet
-($(fmt $(( (r1 - r0) * 1024 / (held > 0 ? held : 1) ))) B a connection); Slab $(fmt "$s0") to $(fmt "$s1") KiB.
+Beside the fleet the 100 made $(pct "$q_with" "$q_alone") % calls a second. The fleet:
+$(field "$TMP/fleet.sim" procs connected) connected, $(field "$TMP/fleet.sim" procs failed) failed,
+$(field "$TMP/fleet.sim" procs still_up) still up at the end, $(fmt "$(field "$TMP/fleet.sim" hold_s keepalive_pings)") keepalive PINGs; the ramp took
+$(field "$TMP/fleet.sim" ramp ramp_s) s ($(fmt "$(field "$TMP/fleet.sim" ramp connects_per_s)") connections a second). Gateway RSS over the
+$WORKERS processes: $(fmt "$r0") KiB before the fleet, $(fmt "$r1") KiB beside it
+($(fmt $(((r1 - r0) * 1024 / (held > 0 ? held : 1)))) B a connection); Slab $(fmt "$s0") to $(fmt "$s1") KiB.
 MD
