@@ -74,13 +74,6 @@ static void answer(st_call_t *sc) {
   rpc_scall_t *call = sc->call;
   api_StorageRequest *req = &sc->req;
   char msg[128];
-  int has = st_db_has_vendor(sc->svc->db, req->vendor);
-  if (has == 0) {
-    snprintf(msg, sizeof(msg), "Invalid Vendor: %s", req->vendor);
-    rpc_log("%s", msg);
-    rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
-    return;
-  }
   st_enc_t enc = {sc, 0};
   api_StorageResponse resp = api_StorageResponse_init_zero;
   resp.prodDetail.funcs.encode = encode_products;
@@ -89,9 +82,18 @@ static void answer(st_call_t *sc) {
   st_buf_t *buf = sc->svc->buf;
   buf->len = 0;
   pb_ostream_t os = {buf_write, buf, SIZE_MAX, 0, NULL};
-  if (has < 0 || !pb_encode(&os, api_StorageResponse_fields, &resp)) {
+  /* the products first: when there are any, the vendor exists, and the
+   * call costs one query (one read transaction: SQLite's file locks and
+   * checks are system calls); only an empty answer asks which was wrong */
+  int ok = pb_encode(&os, api_StorageResponse_fields, &resp);
+  int has = ok && enc.count == 0 ? st_db_has_vendor(sc->svc->db, req->vendor) : 1;
+  if (!ok || has < 0) {
     rpc_log("cannot read the catalogue");
     rpc_scall_finish(call, RPC_CODE_INTERNAL, "cannot read the catalogue");
+  } else if (has == 0) {
+    snprintf(msg, sizeof(msg), "Invalid Vendor: %s", req->vendor);
+    rpc_log("%s", msg);
+    rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
   } else if (enc.count == 0) {
     snprintf(msg, sizeof(msg), "Invalid ProductType: %s", req->productType);
     rpc_log("%s", msg);
