@@ -12,6 +12,8 @@
 #      bare HTTP/2 connections (preface and SETTINGS, no call) for both; the
 #      kernel's share (Slab) apart; mutual TLS at FLEET_TLS connections, and
 #      the full handshakes a second;
+#      then the full path (GetVendorProds aws storage, h2load -c20 -m10)
+#      through both, against our own unary throughput;
 #   3. a fleet: FLEET_N idle device channels held with keepalive by
 #      FLEET_WORKERS gateway processes (SO_REUSEPORT) from FLEET_WORKERS
 #      fleet-sim processes over 120 source addresses; 100 devices calling
@@ -180,6 +182,28 @@ sys_per_msg() { # PID PORT: system calls per message, one stream (strace -c -f)
 }
 cpu_o=$(cpu_per_msg "$OPID" "$OP") cpu_g=$(cpu_per_msg "$GPID" "$GP")
 sys_o=$(sys_per_msg "$OPID" "$OP") sys_g=$(sys_per_msg "$GPID" "$GP")
+
+# the full path: GetVendorProds aws storage (7 products) at h2load -c20
+# -m10, both gateways over the same storage, and our unary call alone
+printf '\x00\x00\x00\x00\x0e\x0a\x03aws\x12\x07storage' >"$TMP/prods.bin"
+printf '\x00\x00\x00\x00\x05\x0a\x03aws' >"$TMP/types.bin"
+FULL_N=${FLEET_FULL_N:-50000}
+full_rate() { # PORT BODY PATH: calls/s, and storage's CPU us a call after it
+  local t0 t1
+  t0=$(ticks "$SPID")
+  taskset -c 1 h2load -H 'content-type: application/grpc' -H 'te: trailers' -n "$FULL_N" -c20 -m10 \
+    -d "$2" "http://127.0.0.1:$1$3" >"$TMP/full.out" 2>&1
+  t1=$(ticks "$SPID")
+  grep -q " $FULL_N succeeded" "$TMP/full.out" || die "h2load $3 on $1: $(grep requests: "$TMP/full.out")"
+  echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$TMP/full.out") $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$FULL_N" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')"
+}
+: >"$TMP/r.full"
+for _ in $(seq "$RUNS"); do
+  read -r a sa <<<"$(full_rate "$OP" "$TMP/prods.bin" "$URL")"
+  read -r b sb <<<"$(full_rate "$GP" "$TMP/prods.bin" "$URL")"
+  read -r u _ <<<"$(full_rate "$OP" "$TMP/types.bin" /api.ProdService/GetVendorProdTypes)"
+  echo "$a $b $u $sa $sb" >>"$TMP/r.full"
+done
 stop "$OPID"
 stop "$GPID"
 stop "$SPID"
@@ -345,6 +369,22 @@ on core 1:
 Both rates include storage's answer (the whole catalogue in one message,
 the same for both). At the firmware client the client itself, one core
 printing every product, is part of what is measured.
+
+**The full path**, GetVendorProds aws storage (7 products) at \`h2load -c20
+-m10\`, $(fmt "$FULL_N") calls a run, the same two gateways over the same storage
+(all on core 0), and our gateway's unary GetVendorProdTypes alone:
+
+| | calls/s | storage CPU a call |
+| --- | --- | --- |
+| ours | $(fmt "$(cut -d' ' -f1 "$TMP/r.full" | median)") ($(cut -d' ' -f1 "$TMP/r.full" | range)) | $(cut -d' ' -f4 "$TMP/r.full" | median) µs |
+| grpc-go gateway | $(fmt "$(cut -d' ' -f2 "$TMP/r.full" | median)") ($(cut -d' ' -f2 "$TMP/r.full" | range)) | $(cut -d' ' -f5 "$TMP/r.full" | median) µs |
+| ours / grpc-go | **$(awk '{printf "%.2f\n", $1 / $2}' "$TMP/r.full" | median)x** ($(awk '{printf "%.2f\n", $1 / $2}' "$TMP/r.full" | range)) | |
+| ours, unary GetVendorProdTypes | $(fmt "$(cut -d' ' -f3 "$TMP/r.full" | median)") ($(cut -d' ' -f3 "$TMP/r.full" | range)) | |
+| full path / our unary | **$(awk '{printf "%.2f\n", $1 / $3}' "$TMP/r.full" | median)x** ($(awk '{printf "%.2f\n", $1 / $3}' "$TMP/r.full" | range)) | |
+
+Storage answers from SQLite with prepared statements kept for its life, one
+query (one read transaction) a call, and writes each reply with the loop
+turn's other frames in one \`send\`.
 
 **Memory per idle connection**, gateway RSS over its RSS before, divided by
 the connections the kernel shows established (\`ss\`); the kernel's share is
