@@ -148,9 +148,19 @@ static void start_call(fl_dev_t *d) {
     rc = api_ProdService_GetVendorProds_call(d->ch, &d->call, &req, d->req, sizeof(d->req),
                                              o->timeout_ms);
   }
-  if (rc != 0) { /* refused at once: counts as a failed call */
-    d->call.code = 14;
-    on_close(&d->call);
+  if (rc != 0) { /* refused at once (the channel's backoff): a failed call */
+    d->busy = 0;
+    if (d->first) {
+      d->first = 0;
+      x->r->failed_connect++;
+      if (++x->first_done == x->nidle && x->phase == 0) {
+        x->r->ramp_us = now_us() - x->ramp_t0;
+        hold_start(x);
+      }
+    } else if (x->phase == 1) {
+      x->r->calls[d->kind]++;
+      rpc_timer_start(x->loop, &d->pause, 10); /* not a spin through the backoff */
+    }
   }
 }
 

@@ -168,7 +168,9 @@ int rpc_sconn_recv(rpc_sconn_t *c, const uint8_t *in, size_t len);
 
 /* Points *out at the next bytes to write to the client. Returns their count,
  * 0 when there is nothing to send, or a negative value when the session
- * failed. The bytes stay valid until the next call into the connection. */
+ * failed. The bytes stay valid until the next rpc_sconn_send on any
+ * connection of the same core (the sessions share one frame buffer,
+ * server_mem.c), or the next call into this one: copy them out first. */
 long rpc_sconn_send(rpc_sconn_t *c, const uint8_t **out);
 
 /* Ends the calls whose deadline or request timeout has passed on env's clock,

@@ -33,7 +33,6 @@ rpc_server_core_t *rpc_server_core_new(const rpc_method_t *methods, size_t n,
   core->methods = methods;
   core->nmethods = n;
   core->env = *env;
-  rpc_sc_mem_init(core);
   if (limits) core->lim = *limits;
   fill_defaults(&core->lim);
   if (nghttp2_session_callbacks_new(&core->cbs) != 0 || nghttp2_option_new(&core->opt) != 0) {
@@ -71,11 +70,11 @@ void rpc_sc_wake(rpc_sconn_t *c) {
 rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg) {
   rpc_sconn_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
+  c->core = core; /* before the session: its allocator reads it */
   if (rpc_sc_session_new(core, c) != 0) {
     free(c);
     return NULL;
   }
-  c->core = core;
   c->arg = arg;
   c->last_active = rpc_sc_now(core);
   c->next_due = rpc_sk_start(c, c->last_active);

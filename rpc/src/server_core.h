@@ -66,7 +66,10 @@ struct rpc_sconn {
   uint8_t ping_out, pinged, strikes, reset_strikes;
   uint8_t drain; /* 0; 1: first GOAWAY sent; 2: the final one */
   uint8_t dropped;
-  void *block; /* its stream map's pages (server_mem.c), or NULL */
+  /* its session's allocator (server_mem.c) */
+  nghttp2_mem mem;
+  uint8_t mem_creating, took_framebuf;
+  void *block; /* its stream map's pages, or NULL */
   size_t block_len;
 };
 
@@ -78,13 +81,9 @@ struct rpc_server_core {
   nghttp2_session_callbacks *cbs;
   nghttp2_option *opt;
   rpc_scall_t *pool;
-  /* the sessions' allocator (server_mem.c) */
-  nghttp2_mem mem;
-  int mem_creating;  /* a session is being made */
-  uint8_t *framebuf; /* the frame buffer every session shares */
+  /* the frame buffer every session shares (server_mem.c) */
+  uint8_t *framebuf;
   size_t framebuf_len;
-  void *mem_block; /* the page-aligned block of the session being made */
-  size_t mem_block_len;
 };
 
 /* The driver's clock. */
@@ -139,7 +138,6 @@ uint64_t rpc_sk_tick(rpc_sconn_t *c, uint64_t now);
 void rpc_sc_pool_free(rpc_server_core_t *core);
 
 /* server_mem.c: the sessions' allocator, one frame buffer for all. */
-void rpc_sc_mem_init(rpc_server_core_t *core);
 void rpc_sc_mem_free(rpc_server_core_t *core);
 /* c's session: nghttp2_session_server_new3 over it. */
 int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c);

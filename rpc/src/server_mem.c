@@ -28,10 +28,15 @@
 #define RPC_SC_FRAMEBUF_MIN 16384u
 #define RPC_SC_PAGE 4096u
 
+/* Each session has its own nghttp2_mem whose user data is its connection
+ * (nghttp2 keeps a copy of the struct): the shared buffer is the core's,
+ * the stream map's block the connection's, forgotten when nghttp2 frees it
+ * (the map moves to a bigger table past 192 streams). */
 static void *sm_malloc(size_t size, void *ud) {
-  rpc_server_core_t *core = ud;
-  if (core->mem_creating && size >= RPC_SC_FRAMEBUF_MIN) {
-    core->mem_creating = 0; /* one a session */
+  rpc_sconn_t *c = ud;
+  rpc_server_core_t *core = c->core;
+  if (c->mem_creating && !c->took_framebuf && size >= RPC_SC_FRAMEBUF_MIN) {
+    c->took_framebuf = 1; /* one a session */
     if (!core->framebuf) {
       core->framebuf = malloc(size);
       core->framebuf_len = core->framebuf ? size : 0;
@@ -42,21 +47,22 @@ static void *sm_malloc(size_t size, void *ud) {
 }
 
 static void sm_free(void *ptr, void *ud) {
-  rpc_server_core_t *core = ud;
-  if (ptr && ptr == core->framebuf) return; /* the core's, freed with it */
+  rpc_sconn_t *c = ud;
+  if (!ptr || ptr == c->core->framebuf) return; /* the core's, freed with it */
+  if (ptr == c->block) c->block = NULL;
   free(ptr);
 }
 
 static void *sm_calloc(size_t nmemb, size_t size, void *ud) {
-  rpc_server_core_t *core = ud;
+  rpc_sconn_t *c = ud;
   size_t n = nmemb * size;
-  if (core->mem_creating && !core->mem_block && size && n / size == nmemb && n >= RPC_SC_PAGE) {
+  if (c->mem_creating && !c->block && size && n / size == nmemb && n >= RPC_SC_PAGE) {
     size_t len = (n + RPC_SC_PAGE - 1) / RPC_SC_PAGE * RPC_SC_PAGE;
     void *p = aligned_alloc(RPC_SC_PAGE, len);
     if (p) {
       memset(p, 0, len);
-      core->mem_block = p;
-      core->mem_block_len = len;
+      c->block = p;
+      c->block_len = len;
       return p;
     }
   }
@@ -64,29 +70,28 @@ static void *sm_calloc(size_t nmemb, size_t size, void *ud) {
 }
 
 static void *sm_realloc(void *ptr, size_t size, void *ud) {
-  rpc_server_core_t *core = ud;
+  rpc_sconn_t *c = ud;
+  rpc_server_core_t *core = c->core;
   if (!ptr) return sm_malloc(size, ud);
-  if (ptr != core->framebuf) return realloc(ptr, size);
-  void *own = malloc(size); /* the session leaves the shared buffer */
-  if (own) memcpy(own, ptr, size < core->framebuf_len ? size : core->framebuf_len);
-  return own;
-}
-
-void rpc_sc_mem_init(rpc_server_core_t *core) {
-  core->mem.mem_user_data = core;
-  core->mem.malloc = sm_malloc;
-  core->mem.free = sm_free;
-  core->mem.calloc = sm_calloc;
-  core->mem.realloc = sm_realloc;
+  if (ptr == core->framebuf) {
+    void *own = malloc(size); /* the session leaves the shared buffer */
+    if (own) memcpy(own, ptr, size < core->framebuf_len ? size : core->framebuf_len);
+    return own;
+  }
+  void *q = realloc(ptr, size);
+  if (q && ptr == c->block) c->block = NULL; /* no longer page-aligned for sure */
+  return q;
 }
 
 int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
-  core->mem_creating = 1;
-  core->mem_block = NULL;
-  int rv = nghttp2_session_server_new3(&c->session, core->cbs, c, core->opt, &core->mem);
-  core->mem_creating = 0;
-  c->block = core->mem_block;
-  c->block_len = core->mem_block_len;
+  c->mem.mem_user_data = c;
+  c->mem.malloc = sm_malloc;
+  c->mem.free = sm_free;
+  c->mem.calloc = sm_calloc;
+  c->mem.realloc = sm_realloc;
+  c->mem_creating = 1;
+  int rv = nghttp2_session_server_new3(&c->session, core->cbs, c, core->opt, &c->mem);
+  c->mem_creating = 0;
   return rv;
 }
 

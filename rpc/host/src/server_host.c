@@ -325,7 +325,9 @@ static void out_of_fds(rpc_server_t *s, int err) {
 
 static void on_accept_pause(rpc_timer_t *t) {
   rpc_server_t *s = t->arg;
-  if (!s->draining && s->lio.fd >= 0) rpc_loop_add(s->loop, &s->lio, EPOLLIN);
+  if (s->draining || s->lio.fd < 0 || rpc_loop_add(s->loop, &s->lio, EPOLLIN) == 0) return;
+  rpc_log("cannot listen again: %s; trying again in %u ms", strerror(errno), ACCEPT_PAUSE_MS);
+  rpc_timer_start(s->loop, t, ACCEPT_PAUSE_MS);
 }
 
 /* Over --max-connections: refused, and logged at most every LIMIT_LOG_MS. */
