@@ -195,7 +195,7 @@ full_rate() { # PORT BODY PATH: calls/s, and storage's CPU us a call after it
     -d "$2" "http://127.0.0.1:$1$3" >"$TMP/full.out" 2>&1
   t1=$(ticks "$SPID")
   grep -q " $FULL_N succeeded" "$TMP/full.out" || die "h2load $3 on $1: $(grep requests: "$TMP/full.out")"
-  echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$TMP/full.out") $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$FULL_N" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')"
+  echo "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$TMP/full.out" | awk '{printf "%.0f", $1}') $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$FULL_N" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')"
 }
 : >"$TMP/r.full"
 for _ in $(seq "$RUNS"); do
