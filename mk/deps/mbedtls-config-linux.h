@@ -8,6 +8,10 @@
  *     asks the gateway for records no larger than its 4 KB record buffers, as
  *     it does in TLS 1.2 with max_fragment_length (RFC 6066), which TLS 1.3
  *     servers of mbedtls do not take.
+ *   - MBEDTLS_PLATFORM_MEMORY: the allocator can be set at run time. It
+ *     stays the C library's unless a program sets one: the host's daemons
+ *     put the record buffers on page boundaries (rpc/host/src/tls.c), so
+ *     that an idle connection gives all their pages back.
  *
  * Its PSA crypto core draws from mbedtls's entropy collector (getrandom on
  * Linux). A board's boards/<name>/mbedtls_board.h includes this file.
@@ -18,5 +22,6 @@
 #include "mbedtls/mbedtls_config.h"
 
 #define MBEDTLS_SSL_RECORD_SIZE_LIMIT
+#define MBEDTLS_PLATFORM_MEMORY
 
 #endif /* FC_MBEDTLS_CONFIG_LINUX_H */

@@ -87,13 +87,28 @@ stop_daemon "$GATEWAY_PID"
 # --- 4. mutual TLS --------------------------------------------------------------------
 C=$TEST_TMP/certs
 bash "$TEST_ROOT/tools/certs.sh" "$C" >/dev/null 2>&1 || bail "cannot make the test certificates"
-GATEWAY_EXE=$GW_O2 start_gateway --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls-client-ca "$C/ca.pem"
+# Idle a second, a connection gives its record buffers back (rpc_tls_trim)
+# and its handshake's leftovers are gone already: the keepalive PINGs
+# every 2.5 s and the active devices' calls every 1.5 s each come to a
+# trimmed session, which must still read and write its records.
+GATEWAY_EXE=$GW_O2 start_gateway --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls-client-ca "$C/ca.pem" \
+  --keepalive-min-ms 500
 OUT4=$TEST_TMP/fleet4.out
-"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 40 --active 2 --rate 200 --hold-ms 1000 \
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 40 --active 2 --rate 200 --hold-ms 6000 \
+  --keepalive-ms 2500 --pause-ms 1500 \
   --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" --server-name localhost >"$OUT4" 2>&1
 check_rc "$?" 0 "mutual TLS: exit 0"
 check_eq "$(field "$OUT4" procs connected) $(field "$OUT4" hold_s tls_handshakes)" "40 42" \
   "mutual TLS: 40 idle devices connected, 42 full handshakes (fleet-sim)"
+check_eq "$(field "$OUT4" procs still_up) $(field "$OUT4" procs lost)" "40 0" \
+  "mutual TLS: every idle device still up after 6 s of trims and PINGs"
+pings=$(field "$OUT4" hold_s keepalive_pings)
+[ "${pings:-0}" -ge 40 ] && ok "mutual TLS: the idle devices' PINGs answered on trimmed sessions ($pings)" ||
+  not_ok "mutual TLS: the idle devices' PINGs answered on trimmed sessions" "keepalive_pings=$pings"
+calls=$(field "$OUT4" GetVendorProdTypes calls) okc=$(field "$OUT4" GetVendorProdTypes ok)
+[ "${calls:-0}" -ge 6 ] && [ "$calls" = "$okc" ] &&
+  ok "mutual TLS: calls after a second idle all succeed ($okc of $calls)" ||
+  not_ok "mutual TLS: calls after a second idle all succeed" "calls=$calls ok=$okc"
 stop_daemon "$GATEWAY_PID"
 
 # --- 5. a gateway out of descriptors ----------------------------------------------------

@@ -78,10 +78,11 @@ const char *rpc_tls_peer_cn(const rpc_tls_t *t);
 int rpc_tls_resumed(const rpc_tls_t *t);
 
 /* Between records, gives back to the kernel the pages of mbedtls's record
- * buffers that hold no state (all but the first of each; their bytes are
- * spent records, zero when next touched). An idle connection's buffers
- * then cost about a page each instead of 16 KiB. Returns the bytes given
- * back (0 when a record is under way). */
+ * buffers (their bytes are spent records, zero when next touched; the one
+ * thing in them that lasts, the inbound record counter, is kept aside and
+ * put back before the session is next used). An idle connection's buffers
+ * then cost nothing instead of 2 x 16 KiB. Returns the bytes given back (0
+ * when a record is under way, or when already trimmed). */
 size_t rpc_tls_trim(rpc_tls_t *t);
 
 /* What went wrong, in words. */

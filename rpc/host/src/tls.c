@@ -2,10 +2,12 @@
  * the channel's connections, one configuration per listener or channel, one
  * session per connection, the non-blocking socket as the BIO. What it shares
  * with the firmware client's half (fc_tls.c) is in tls_common.c. */
-/* rpc_tls_trim reads the record buffers' state, which mbedtls keeps
- * private: it names them through MBEDTLS_PRIVATE and nothing else does. */
+/* rpc_tls_trim and release_handshake read the state of the record buffers
+ * and of the handshake, which mbedtls keeps private: they name it through
+ * MBEDTLS_PRIVATE and nothing else does. */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
@@ -49,20 +52,41 @@ struct rpc_tls {
   int alerted; /* a fatal alert went out: rpc_tls_refuse has nothing to add */
   int want_write;
   size_t wretry; /* length of a write mbedtls must be given again */
-  char cn[128];
+  char cn[128];  /* the device's: its certificate's, or its ticket's */
   char err[200];
   /* what the handshake saw, for the session ticket callbacks */
-  int leaf_seen;     /* a client certificate came in this handshake */
-  char leaf_cn[128]; /* its CN */
-  int from_ticket;   /* one of our tickets was accepted */
-  int ticket_flags;  /* that ticket's TICKET_VERIFIED */
-  char ticket_cn[128];
+  int leaf_seen;    /* a client certificate came in this handshake */
+  int from_ticket;  /* one of our tickets was accepted */
+  int ticket_flags; /* that ticket's TICKET_VERIFIED */
   int resumed;
-};
+  int trimmed;             /* rpc_tls_trim gave the record buffers back */
+  unsigned char in_ctr[8]; /* what they held that matters: the inbound */
+};                         /* record counter, put back by wake */
+
+/* mbedtls's own functions for freeing a handshake's state and a transform
+ * (release_handshake), not in its public headers. */
+void mbedtls_ssl_handshake_free(mbedtls_ssl_context *ssl);
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
+
+/* mbedtls's allocator here (MBEDTLS_PLATFORM_MEMORY,
+ * mk/deps/mbedtls-config-linux.h): the C library's, with the record buffers
+ * (16 KiB and more) on page boundaries, so that rpc_tls_trim can give all of
+ * their pages back. */
+static void *tls_calloc(size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size) return NULL;
+  size_t len = n * size;
+  if (len < MBEDTLS_SSL_IN_CONTENT_LEN) return calloc(n, size);
+  void *p;
+  if (posix_memalign(&p, (size_t)sysconf(_SC_PAGESIZE), len) != 0) return NULL;
+  return memset(p, 0, len);
+}
 
 static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   rpc_tls_cfg_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
+  /* before the first session; what was allocated before is freed by free
+   * all the same */
+  mbedtls_platform_set_calloc_free(tls_calloc, free);
   mbedtls_ssl_config_init(&c->conf);
   mbedtls_x509_crt_init(&c->ca);
   mbedtls_x509_crt_init(&c->own);
@@ -199,7 +223,7 @@ static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flag
   (void)flags; /* the verdict is check_client's (VERIFY_OPTIONAL) */
   if (depth == 0) {
     t->leaf_seen = 1;
-    cn_of(crt, t->leaf_cn);
+    cn_of(crt, t->cn); /* over a ticket's: that ticket was turned down */
   }
   return 0;
 }
@@ -210,11 +234,11 @@ static int ticket_identity(const rpc_tls_t *t, const char **cn) {
   *cn = "";
   if (!t) return 0;
   if (t->leaf_seen) {
-    *cn = t->leaf_cn;
+    *cn = t->cn;
     return mbedtls_ssl_get_verify_result(&t->ssl) == 0 ? TICKET_VERIFIED : 0;
   }
   if (t->from_ticket) {
-    *cn = t->ticket_cn;
+    *cn = t->cn;
     return t->ticket_flags;
   }
   return 0;
@@ -282,8 +306,8 @@ static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *
   }
   current->from_ticket = 1;
   current->ticket_flags = pt[1];
-  memcpy(current->ticket_cn, pt + 2, n - 2);
-  current->ticket_cn[n - 2] = '\0';
+  memcpy(current->cn, pt + 2, n - 2);
+  current->cn[n - 2] = '\0';
   return 0;
 }
 
@@ -403,10 +427,10 @@ void rpc_tls_free(rpc_tls_t *t) {
   free(t);
 }
 
-/* Gives the kernel back the pages of [p + keep, p + len) (whole pages only). */
-static size_t drop_pages(unsigned char *p, size_t keep, size_t len) {
+/* Gives the kernel back the whole pages of [p, p + len). */
+static size_t drop_pages(unsigned char *p, size_t len) {
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  uintptr_t a = ((uintptr_t)p + keep + page - 1) & ~(page - 1);
+  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
   uintptr_t b = ((uintptr_t)p + len) & ~(page - 1);
   if (b <= a || madvise((void *)a, b - a, MADV_DONTNEED) != 0) return 0;
   return b - a;
@@ -416,13 +440,53 @@ size_t rpc_tls_trim(rpc_tls_t *t) {
   mbedtls_ssl_context *s = &t->ssl;
   /* only between records: nothing read but not yet taken, nothing written
    * but not yet sent, no handshake message in pieces */
-  if (!mbedtls_ssl_is_handshake_over(s) || s->in_left || s->in_msglen || s->in_hslen ||
-      s->out_left || mbedtls_ssl_check_pending(s))
+  if (t->trimmed || !mbedtls_ssl_is_handshake_over(s) || s->in_left || s->in_msglen ||
+      s->in_hslen || s->out_left || mbedtls_ssl_check_pending(s))
     return 0;
-  /* the records' 8-byte counters sit at the buffers' start (in_ctr,
-   * out_ctr): the page that holds them stays */
-  return drop_pages(s->in_buf, 64, MBEDTLS_SSL_IN_CONTENT_LEN) +
-         drop_pages(s->out_buf, 64, MBEDTLS_SSL_OUT_CONTENT_LEN);
+  /* Of their bytes only the inbound record counter (in_ctr, the first 8 of
+   * in_buf in TLS) outlives a record: the outbound one is copied in from
+   * the context (cur_out_ctr) for each record. */
+  memcpy(t->in_ctr, s->in_ctr, sizeof(t->in_ctr));
+  size_t n = drop_pages(s->in_buf, MBEDTLS_SSL_IN_CONTENT_LEN) +
+             drop_pages(s->out_buf, MBEDTLS_SSL_OUT_CONTENT_LEN);
+  t->trimmed = 1;
+  return n;
+}
+
+/* Before mbedtls touches a trimmed session's buffers again. */
+static void wake(rpc_tls_t *t) {
+  if (!t->trimmed) return;
+  memcpy(t->ssl.in_ctr, t->in_ctr, sizeof(t->in_ctr));
+  t->trimmed = 0;
+}
+
+/* What a server's session keeps past its handshake that it no longer
+ * needs, about 4 KiB a connection: mbedtls 3.6 frees a TLS 1.3 handshake's
+ * state (and the TLS 1.2 transform it set up beside it) only with the
+ * session, and keeps the client's certificate, parsed, for the session's
+ * life. The tickets that carry what we need of it were written in the
+ * handshake, and its CN is in t->cn. A client keeps all: TLS 1.3 tickets
+ * come after its handshake. */
+static void release_handshake(rpc_tls_t *t) {
+  mbedtls_ssl_context *s = &t->ssl;
+  if (!t->server || !mbedtls_ssl_is_handshake_over(s)) return;
+  if (mbedtls_ssl_get_version_number(s) == MBEDTLS_SSL_VERSION_TLS1_3) {
+    if (s->handshake) {
+      mbedtls_ssl_handshake_free(s);
+      mbedtls_free(s->handshake);
+      s->handshake = NULL;
+    }
+    if (s->transform_negotiate) {
+      mbedtls_ssl_transform_free(s->transform_negotiate);
+      mbedtls_free(s->transform_negotiate);
+      s->transform_negotiate = NULL;
+    }
+  }
+  if (s->session && s->session->peer_cert) {
+    mbedtls_x509_crt_free(s->session->peer_cert);
+    mbedtls_free(s->session->peer_cert);
+    s->session->peer_cert = NULL;
+  }
 }
 
 /* Notes why the session failed with rc (rpc_tls_error); returns -1. */
@@ -433,6 +497,7 @@ static int failed(rpc_tls_t *t, int rc) {
 }
 
 static void alert(rpc_tls_t *t, unsigned char what) {
+  wake(t);
   mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, what);
   t->alerted = 1;
 }
@@ -473,12 +538,11 @@ int rpc_tls_handshake(rpc_tls_t *t) {
      * mbedtls then turned down (its ticket-age window) gives a full
      * handshake: with client certificates required, one came. */
     t->resumed = t->from_ticket && !t->leaf_seen;
-    if (t->resumed) {
-      memcpy(t->cn, t->ticket_cn, sizeof(t->cn));
-      return 0;
+    if (!t->resumed) { /* resumed, t->cn is the ticket's (ticket_parse) */
+      if (t->require_cert && check_client(t) != 0) return -1;
+      find_cn(t);
     }
-    if (t->require_cert && check_client(t) != 0) return -1;
-    find_cn(t);
+    release_handshake(t);
     return 0;
   }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
@@ -487,6 +551,7 @@ int rpc_tls_handshake(rpc_tls_t *t) {
 
 ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len) {
   int rc;
+  wake(t);
   /* a TLS 1.3 server may send session tickets at any time: not data */
   do
     rc = mbedtls_ssl_read(&t->ssl, buf, len);
@@ -498,6 +563,7 @@ ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len) {
 }
 
 ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len) {
+  wake(t);
   t->want_write = 0;
   /* mbedtls: after WANT_*, call again with the same arguments (the record
    * is already built); more bytes may have been queued behind them since */
