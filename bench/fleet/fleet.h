@@ -29,14 +29,18 @@ typedef struct fl_opts {
   uint32_t stream_every;                     /* every Nth active call streams; 0: none */
   uint32_t pause_ms;                         /* an active device's pause between calls */
   const char *ca, *cert, *key, *server_name; /* TLS when ca is set */
+  int resume; /* TLS session resumption, primed by one device first */
 } fl_opts_t;
 
 /* What one process measured. Latencies in microseconds. */
 typedef struct fl_result {
   uint32_t channels, connected, failed_connect, lost; /* idle devices */
-  uint32_t still_up;                                  /* idle channels up at the end */
-  uint64_t ramp_us;                                   /* the ramp: first to last connection */
-  uint64_t hold_us;                                   /* the measured phase */
+  uint32_t answered; /* first calls the server answered, whatever the status
+                      * (not Unavailable, DeadlineExceeded or Cancelled): a
+                      * server that is not a gRPC one (nghttpd) answers too */
+  uint32_t still_up; /* idle channels up at the end */
+  uint64_t ramp_us;  /* the ramp: first to last connection */
+  uint64_t hold_us;  /* the measured phase */
   uint64_t calls[FL_KINDS], ok[FL_KINDS];
   uint32_t handshakes, resumed, pings;
   uint32_t *lat[FL_KINDS]; /* the measured phase's calls */

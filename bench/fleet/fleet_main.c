@@ -24,11 +24,13 @@ static int usage(void) {
           "                 [--sources A.B.C.D/COUNT] [--rate N] [--hold-ms N] [--limit-ms N]\n"
           "                 [--keepalive-ms N [--keepalive-timeout-ms N]] [--timeout-ms N]\n"
           "                 [--stream-every N] [--pause-ms N]\n"
-          "                 [--ca F [--cert F --key F] [--server-name NAME]]\n"
+          "                 [--ca F [--cert F --key F] [--server-name NAME] [--resume]]\n"
           "  --channels: idle devices (one channel each, one first call, then keepalive)\n"
           "  --active: devices calling back to back during the hold (GetVendorProdTypes;\n"
           "            every Nth GetVendorProds aws storage with --stream-every N)\n"
-          "  --sources: dial from COUNT addresses from A.B.C.D on (127.0.0.0/8)\n");
+          "  --sources: dial from COUNT addresses from A.B.C.D on (127.0.0.0/8)\n"
+          "  --resume: TLS session resumption; one device connects first, and the\n"
+          "            others offer the session it was given\n");
   return 2;
 }
 
@@ -50,6 +52,10 @@ static int parse(int argc, char **argv, fl_opts_t *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
+    if (strcmp(a, "--resume") == 0) { /* the one flag without a value */
+      o->resume = 1;
+      continue;
+    }
     if (!v) return -1;
     if (strcmp(a, "--addr") == 0)
       o->addr = v;
@@ -138,6 +144,7 @@ static int merge(const char *path, fl_result_t *t) {
     t->channels += r.channels;
     t->connected += r.connected;
     t->failed_connect += r.failed_connect;
+    t->answered += r.answered;
     t->lost += r.lost;
     t->still_up += r.still_up;
     if (r.ramp_us > t->ramp_us) t->ramp_us = r.ramp_us;
@@ -176,9 +183,10 @@ static void report(const fl_opts_t *o, fl_result_t *r) {
   printf("fleet: procs=%u channels=%u connected=%u failed=%u still_up=%u lost=%u\n", o->procs,
          r->channels, r->connected, r->failed_connect, r->still_up, r->lost);
   if (r->channels)
-    printf("fleet: ramp_s=%.2f connects_per_s=%.0f first_call_p50_us=%u first_call_p99_us=%u\n",
+    printf("fleet: ramp_s=%.2f connects_per_s=%.0f first_call_p50_us=%u first_call_p99_us=%u "
+           "answered_per_s=%.0f\n",
            ramp_s, ramp_s > 0 ? r->connected / ramp_s : 0.0, pct(r->first, r->nfirst, 500),
-           pct(r->first, r->nfirst, 990));
+           pct(r->first, r->nfirst, 990), ramp_s > 0 ? r->answered / ramp_s : 0.0);
   for (int k = 0; k < FL_KINDS; k++) {
     if (!r->calls[k] && (k == FL_STREAM || !o->active)) continue;
     printf("fleet: %s calls=%llu ok=%llu calls_per_s=%.0f p50_us=%u p99_us=%u p999_us=%u\n",

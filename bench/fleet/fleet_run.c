@@ -110,6 +110,10 @@ static void on_close(rpc_call_t *call) {
       r->connected++;
     else
       r->failed_connect++;
+    int code = rpc_call_code(call);
+    if (code != RPC_CODE_UNAVAILABLE && code != RPC_CODE_DEADLINE_EXCEEDED &&
+        code != RPC_CODE_CANCELLED)
+      r->answered++;
     fl_sample(&r->first, &r->nfirst, &r->capfirst, us);
     x->ramp_last = now_us();
     if (++x->first_done == x->nidle && x->phase == 0) {
@@ -191,6 +195,9 @@ static void on_ramp(rpc_timer_t *t) {
   fl_ctx_t *x = t->arg;
   uint32_t per_ms = x->o->rate / 1000 ? x->o->rate / 1000 : 1;
   uint64_t due = (now_us() - x->ramp_t0) * x->o->rate / 1000000u + 1;
+  /* resuming, the first device's session is the others' to offer: they
+   * wait for its first call */
+  if (x->o->resume && x->tls && x->opened == 1 && x->first_done == 0) due = 1;
   for (uint32_t k = 0; k < per_ms * 4 && x->opened < x->nidle && x->opened < due; k++) {
     fl_dev_t *d = &x->devs[x->opened++];
     d->first = 1;
@@ -227,6 +234,7 @@ int fl_run(const fl_opts_t *o, fl_result_t *r) {
       fprintf(stderr, "fleet: %s\n", err);
       return 1;
     }
+    if (o->resume) rpc_tls_client_resume(x.tls);
     snprintf(x.name, sizeof(x.name), "%s", o->server_name ? o->server_name : "localhost");
   }
   if (!(x.loop = rpc_loop_new()) || !(x.devs = calloc(x.ndev ? x.ndev : 1, sizeof(*x.devs)))) {

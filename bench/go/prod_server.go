@@ -11,6 +11,10 @@
 //	  -stream-delay-ms N sleeps N ms after each product (the article's
 //	  "heavy processing"), as our gateway's --stream-delay-ms does.
 //
+// -tls-cert/-tls-key (and -tls-client-ca, client certificates required and
+// verified) serve TLS with Go's crypto/tls, session tickets on (its default),
+// for tools/bench-fleet.sh's connection rates.
+//
 // One log line per request on stderr, like the article (and our gateway).
 // Built in GOPATH mode against Debian's grpc-go:
 //
@@ -22,6 +26,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"log"
@@ -36,6 +42,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 )
 
@@ -99,11 +106,34 @@ func (s *server) GetVendorProds(in *api.ClientRequestProds, stream api.ProdServi
 	return nil
 }
 
+// tlsConfig: the server's certificate, and with a CA, client certificates
+// required and verified against it.
+func tlsConfig(cert, key, clientCA string) *tls.Config {
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		log.Fatalf("cannot load %s, %s: %v", cert, key, err)
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{pair}}
+	if clientCA != "" {
+		pem, err := os.ReadFile(clientCA)
+		pool := x509.NewCertPool()
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			log.Fatalf("cannot load the client CA %s: %v", clientCA, err)
+		}
+		c.ClientCAs = pool
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return c
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	storage := flag.String("storage", "127.0.0.1:6000", "storage address")
 	delay := flag.Int("stream-delay-ms", 0, "sleep after each streamed product")
 	shared := flag.Bool("shared-storage", false, "one storage connection for all calls (else one per call, as the article)")
+	cert := flag.String("tls-cert", "", "serve TLS with this certificate (PEM)")
+	key := flag.String("tls-key", "", "and this key (PEM)")
+	clientCA := flag.String("tls-client-ca", "", "require client certificates signed by this CA (PEM)")
 	flag.Parse()
 	srv := &server{storage: *storage, delay: time.Duration(*delay) * time.Millisecond}
 	if *shared {
@@ -117,12 +147,18 @@ func main() {
 	if err != nil {
 		log.Fatalf("failed to listen: %v", err)
 	}
-	s := grpc.NewServer()
+	var opts []grpc.ServerOption
+	scheme := "http"
+	if *cert != "" {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsConfig(*cert, *key, *clientCA))))
+		scheme = "https"
+	}
+	s := grpc.NewServer(opts...)
 	api.RegisterProdServiceServer(s, srv)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	go func() { <-sig; s.Stop() }()
-	log.Printf("Serving gRPC on http://%s", *listen)
+	log.Printf("Serving gRPC on %s://%s", scheme, *listen)
 	if err := s.Serve(lis); err != nil && err != grpc.ErrServerStopped {
 		log.Fatalf("failed to serve: %v", err)
 	}

@@ -7,7 +7,8 @@
 # reports is checked against what the gateway's side shows (ss counts the
 # established connections and their source addresses) and against the
 # gateway's RSS per idle connection. Then --procs 2 (two processes, one
-# report), mutual TLS, and the descriptor limits: fleet-sim refuses a share
+# report), mutual TLS (on sessions trimmed while idle, and resumed from one
+# device's ticket with --resume), and the descriptor limits: fleet-sim refuses a share
 # over its limit with the --procs to give, and a gateway that runs out of
 # descriptors says so and keeps serving instead of spinning.
 . "$(dirname "$0")/../lib/common.sh"
@@ -109,6 +110,20 @@ calls=$(field "$OUT4" GetVendorProdTypes calls) okc=$(field "$OUT4" GetVendorPro
 [ "${calls:-0}" -ge 6 ] && [ "$calls" = "$okc" ] &&
   ok "mutual TLS: calls after a second idle all succeed ($okc of $calls)" ||
   not_ok "mutual TLS: calls after a second idle all succeed" "calls=$calls ok=$okc"
+# --resume: the first device's session (its TLS 1.3 ticket) is offered by
+# the 41 others; the gateway's own log counts the resumptions
+before=$(grep -c "tls: resumed session" "$GATEWAY_LOG")
+OUT6=$TEST_TMP/fleet6.out
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 40 --active 2 --rate 200 --hold-ms 500 --resume \
+  --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" --server-name localhost >"$OUT6" 2>&1
+check_rc "$?" 0 "resuming: exit 0"
+check_eq "$(field "$OUT6" procs connected) $(field "$OUT6" hold_s tls_handshakes) $(field "$OUT6" hold_s tls_resumed)" \
+  "40 1 41" "resuming: 40 idle devices connected, 1 full handshake and 41 resumed (fleet-sim)"
+after=$(grep -c "tls: resumed session with .*, device board-0001" "$GATEWAY_LOG")
+check_eq "$((after - before))" 41 "resuming: the gateway logs 41 resumed sessions of board-0001"
+calls=$(field "$OUT6" GetVendorProdTypes calls) okc=$(field "$OUT6" GetVendorProdTypes ok)
+[ "${calls:-0}" -ge 2 ] && [ "$calls" = "$okc" ] && ok "resuming: the active devices' calls succeed ($okc)" ||
+  not_ok "resuming: the active devices' calls succeed" "calls=$calls ok=$okc"
 stop_daemon "$GATEWAY_PID"
 
 # --- 5. a gateway out of descriptors ----------------------------------------------------

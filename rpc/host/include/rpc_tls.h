@@ -35,6 +35,15 @@ rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *
 
 void rpc_tls_cfg_free(rpc_tls_cfg_t *cfg);
 
+/* Makes a client configuration resume sessions: each connection offers the
+ * latest session that one of its connections was given (a TLS 1.3
+ * NewSessionTicket, a TLS 1.2 RFC 5077 ticket), with psk_dhe_ke beside a
+ * full handshake's key share, so that a server that turns it down makes a
+ * full handshake in the same round trip. One session a configuration: its
+ * connections share it (TLS 1.3 would have a ticket each; mbedtls's
+ * servers, ours among them, take one again). -1 on a server's. */
+int rpc_tls_client_resume(rpc_tls_cfg_t *cfg);
+
 /* Reads a ticket key file of exactly RPC_TLS_TICKET_KEY_LEN bytes into key.
  * 0, or -1 with the reason in err. */
 int rpc_tls_ticket_key_read(const char *path, unsigned char key[RPC_TLS_TICKET_KEY_LEN], char *err,
@@ -74,7 +83,8 @@ int rpc_tls_wants_write(const rpc_tls_t *t);
 const char *rpc_tls_peer_cn(const rpc_tls_t *t);
 
 /* True once the handshake resumed a session from a ticket (no certificate
- * was exchanged: the ticket stands for the earlier verification). */
+ * was exchanged: the ticket stands for the earlier verification); on
+ * either end. */
 int rpc_tls_resumed(const rpc_tls_t *t);
 
 /* Between records, gives back to the kernel the pages of mbedtls's record

@@ -42,10 +42,15 @@ struct rpc_tls_cfg {
   mbedtls_ctr_drbg_context drbg;
   mbedtls_ssl_ticket_context tickets; /* mbedtls's sealed session state */
   mbedtls_gcm_context cn_seal;        /* seals our trailer: the device's CN */
+  /* a client that resumes (rpc_tls_client_resume): the latest session one
+   * of its connections was given, offered by the next */
+  int resume, have_saved;
+  mbedtls_ssl_session saved;
 };
 
 struct rpc_tls {
   mbedtls_ssl_context ssl;
+  rpc_tls_cfg_t *cfg;
   int fd;
   int server;
   int require_cert;
@@ -56,12 +61,13 @@ struct rpc_tls {
   char err[200];
   /* what the handshake saw, for the session ticket callbacks */
   int leaf_seen;    /* a client certificate came in this handshake */
-  int from_ticket;  /* one of our tickets was accepted */
+  int from_ticket;  /* one of our tickets was accepted; a client's: offered */
   int ticket_flags; /* that ticket's TICKET_VERIFIED */
   int resumed;
-  int trimmed;             /* rpc_tls_trim gave the record buffers back */
-  unsigned char in_ctr[8]; /* what they held that matters: the inbound */
-};                         /* record counter, put back by wake */
+  int trimmed; /* rpc_tls_trim gave the record buffers back */
+  /* what they held that matters, the inbound record counter (wake) */
+  unsigned char in_ctr[8];
+};
 
 /* mbedtls's own functions for freeing a handshake's state and a transform
  * (release_handshake), not in its public headers. */
@@ -95,6 +101,7 @@ static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   mbedtls_ctr_drbg_init(&c->drbg);
   mbedtls_ssl_ticket_init(&c->tickets);
   mbedtls_gcm_init(&c->cn_seal);
+  mbedtls_ssl_session_init(&c->saved);
   if (rpc_tls_setup(&c->conf, endpoint, rpc_tls_suites, &c->drbg, mbedtls_entropy_func, &c->entropy,
                     err, errlen) != 0) {
     rpc_tls_cfg_free(c);
@@ -162,6 +169,38 @@ rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *
   return c; /* the server's certificate is required (rpc_tls_setup) */
 }
 
+int rpc_tls_client_resume(rpc_tls_cfg_t *c) {
+  if (mbedtls_ssl_conf_get_endpoint(&c->conf) != MBEDTLS_SSL_IS_CLIENT) return -1;
+  c->resume = 1;
+  mbedtls_ssl_conf_session_tickets(&c->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+  /* TLS 1.3's tickets come after the handshake: rpc_tls_read keeps them */
+  mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+      &c->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+  /* psk_dhe_ke beside the full handshake's key share, in one ClientHello:
+   * forward secrecy, and a server that turns the ticket down answers the
+   * same hello with a full handshake */
+  mbedtls_ssl_conf_tls13_key_exchange_modes(&c->conf,
+                                            MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+                                                MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
+  return 0;
+}
+
+/* A resuming client keeps the session its server just gave: a TLS 1.3
+ * ticket, or the TLS 1.2 session (its ticket came in the handshake). */
+static void keep_session(rpc_tls_t *t) {
+  rpc_tls_cfg_t *c = t->cfg;
+  if (!c->resume) return;
+  mbedtls_ssl_session s;
+  mbedtls_ssl_session_init(&s);
+  if (mbedtls_ssl_get_session(&t->ssl, &s) != 0) {
+    mbedtls_ssl_session_free(&s);
+    return;
+  }
+  mbedtls_ssl_session_free(&c->saved);
+  c->saved = s; /* moved: s is not freed */
+  c->have_saved = 1;
+}
+
 void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
   if (!c) return;
   mbedtls_ssl_config_free(&c->conf);
@@ -170,6 +209,7 @@ void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
   mbedtls_pk_free(&c->key);
   mbedtls_ssl_ticket_free(&c->tickets);
   mbedtls_gcm_free(&c->cn_seal);
+  mbedtls_ssl_session_free(&c->saved);
   mbedtls_ctr_drbg_free(&c->drbg);
   mbedtls_entropy_free(&c->entropy);
   free(c);
@@ -408,6 +448,7 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
   rpc_tls_t *t = calloc(1, sizeof(*t));
   if (!t) return NULL;
   t->fd = fd;
+  t->cfg = cfg;
   t->server = mbedtls_ssl_conf_get_endpoint(&cfg->conf) == MBEDTLS_SSL_IS_SERVER;
   t->require_cert = cfg->require_cert;
   mbedtls_ssl_init(&t->ssl);
@@ -417,7 +458,11 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
     return NULL;
   }
   mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-  if (t->server) mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
+  /* on both ends: a handshake that verifies no certificate resumed */
+  mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
+  /* a session mbedtls will not offer (expired) gives a full handshake */
+  if (!t->server && cfg->have_saved && mbedtls_ssl_set_session(&t->ssl, &cfg->saved) == 0)
+    t->from_ticket = 1;
   return t;
 }
 
@@ -543,6 +588,8 @@ int rpc_tls_handshake(rpc_tls_t *t) {
       find_cn(t);
     }
     release_handshake(t);
+    if (!t->server && mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
+      keep_session(t);
     return 0;
   }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
@@ -553,9 +600,8 @@ ssize_t rpc_tls_read(rpc_tls_t *t, void *buf, size_t len) {
   int rc;
   wake(t);
   /* a TLS 1.3 server may send session tickets at any time: not data */
-  do
-    rc = mbedtls_ssl_read(&t->ssl, buf, len);
-  while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET);
+  while ((rc = mbedtls_ssl_read(&t->ssl, buf, len)) == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    keep_session(t);
   if (rc > 0) return rc;
   if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return RPC_TLS_AGAIN;
@@ -568,7 +614,12 @@ ssize_t rpc_tls_write(rpc_tls_t *t, const void *buf, size_t len) {
   /* mbedtls: after WANT_*, call again with the same arguments (the record
    * is already built); more bytes may have been queued behind them since */
   if (t->wretry) len = t->wretry;
-  int rc = mbedtls_ssl_write(&t->ssl, buf, len);
+  int rc;
+  /* a ticket that a read took in but did not finish, mbedtls finishes in
+   * the next call, a write too (a TLS 1.3 server's ticket right behind a
+   * resumed handshake) */
+  while ((rc = mbedtls_ssl_write(&t->ssl, buf, len)) == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    keep_session(t);
   if (rc >= 0) {
     t->wretry = 0;
     return rc;
