@@ -14,13 +14,17 @@
 #      the full handshakes a second;
 #      then the full path (GetVendorProds aws storage, h2load -c20 -m10)
 #      through both, against our own unary throughput;
-#   3. a fleet: FLEET_N idle device channels held with keepalive by
+#   3. new mutual-TLS connections a second, full and resumed (fleet-sim
+#      --resume), ours against grpc-go and nghttpd, and the server CPU a
+#      connection, FLEET_CONN (2000) devices;
+#   4. a fleet: FLEET_N idle device channels held with keepalive by
 #      FLEET_WORKERS gateway processes (SO_REUSEPORT) from FLEET_WORKERS
 #      fleet-sim processes over 120 source addresses; 100 devices calling
 #      from a fleet-sim of their own, first with no fleet, then beside it.
 # Servers on core 0, load on core 1 (the fleet: both everywhere, there are
 # two cores). Knobs: FLEET_RUNS (5), FLEET_BIG (40000), FLEET_IDLE (10000),
-# FLEET_TLS (2000), FLEET_N (100000), FLEET_WORKERS (6), FLEET_HOLD_MS (10000).
+# FLEET_TLS (2000), FLEET_CONN (2000), FLEET_N (100000), FLEET_WORKERS (6),
+# FLEET_HOLD_MS (10000).
 #   tools/bench-fleet.sh [--doc FILE]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -49,6 +53,7 @@ fi
 GW=build/host/bin/gateway ST=build/host/bin/storage FC=build/host/bin/firmware-client
 SIM=build/host/bin/fleet-sim GOSRV=build/bench/go/prod_server
 RUNS=${FLEET_RUNS:-5} BIG=${FLEET_BIG:-40000} IDLE_N=${FLEET_IDLE:-10000} TLS_N=${FLEET_TLS:-2000}
+CONN_N=${FLEET_CONN:-2000}
 FLEET_N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} HOLD=${FLEET_HOLD_MS:-10000}
 TMP=$ROOT/build/bench/fleet
 rm -rf "$TMP"
@@ -213,7 +218,7 @@ ratio_col() { awk '{printf "%.2f\n", $1 / $2}' "$1"; }
 # idle_sim KIND N: RSS and Slab per connection with N fleet-sim channels
 # (one call each); KIND ours, go, or tls (ours, mutual TLS).
 idle_sim() {
-  local kind=$1 n=$2 port r0 r1 s0 s1 c args=() tls=()
+  local kind=$1 n=$2 port r0 r1 s0 s1 c i args=() tls=()
   port=$(free_port)
   [ "$kind" = tls ] && tls=(--tls-cert "$TMP/certs/server.pem" --tls-key "$TMP/certs/server.key"
     --tls-client-ca "$TMP/certs/ca.pem")
@@ -232,9 +237,18 @@ idle_sim() {
     --limit-ms 300000 "${args[@]}" >"$TMP/idle-$kind.sim" 2>&1 &
   local sp=$!
   PIDS+=("$sp")
-  for _ in $(seq 3000); do
-    [ "$(est "$port")" -ge "$n" ] && break
+  # every first call answered (each logs a line in both gateways), not
+  # just every connection accepted: a TLS handshake takes longer, and one
+  # under way holds more
+  local answered=0 last=-1
+  for i in $(seq 3000); do
+    answered=$(cat "$TMP/idle-$kind.out" "$TMP/idle-$kind.log" | grep -c "have received a request")
+    [ "$answered" -ge "$n" ] && break
     kill -0 "$sp" 2>/dev/null || break
+    if [ $((i % 50)) = 0 ]; then # no progress in 5 s: what there is
+      [ "$answered" = "$last" ] && break
+      last=$answered
+    fi
     sleep 0.1
   done
   sleep 4 # idle: the once-a-second trim has run
@@ -287,7 +301,7 @@ PY
   stop "$pid"
   echo "$(((r1 - r0) * 1024 / (c > 0 ? c : 1))) $c"
 }
-log "2/3 memory per idle connection: $IDLE_N h2c, $TLS_N mutual TLS"
+log "2/4 memory per idle connection: $IDLE_N h2c, $TLS_N mutual TLS"
 bash tools/certs.sh "$TMP/certs" >/dev/null 2>&1 || die "certs"
 read -r m_ours k_ours c_ours _ <<<"$(idle_sim ours "$IDLE_N")"
 read -r m_go k_go c_go _ <<<"$(idle_sim go "$IDLE_N")"
@@ -298,8 +312,49 @@ read -r b_ng cb_ng <<<"$(idle_bare nghttpd "$IDLE_N")"
 read -r m_tls k_tls c_tls hs_tls <<<"$(idle_sim tls "$TLS_N")"
 [ -n "${m_tls:-}" ] || die "the TLS memory run failed (above)"
 
-# --- 3. the fleet ---------------------------------------------------------------
-log "3/3 the fleet: $FLEET_N idle channels over $WORKERS gateway processes, 100 active"
+# --- 3. new TLS connections a second --------------------------------------------
+# conn_rate KIND [--resume]: CONN_N devices each connect with mutual TLS and
+# make one call, fleet-sim (mbedtls) on core 1 against KIND on core 0: ours,
+# go (grpc-go, Go's crypto/tls) or nghttpd (OpenSSL; -V asks for the
+# client's certificate, and checks its signature, but not its chain).
+# Prints the connections answered a second and the server's CPU a connection
+# (µs), and how many resumed.
+conn_rate() {
+  local kind=$1 port pid t0 t1 C=$TMP/certs
+  shift
+  port=$(free_port)
+  case $kind in
+  ours) start 0 "conn-$kind" "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:1" \
+    --max-connections $((CONN_N + 100)) --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+    --tls-client-ca "$C/ca.pem" ;;
+  go) start 0 "conn-$kind" env GOMAXPROCS=1 "$GOSRV" -listen "127.0.0.1:$port" -storage "127.0.0.1:1" \
+    -tls-cert "$C/server.pem" -tls-key "$C/server.key" -tls-client-ca "$C/ca.pem" ;;
+  nghttpd)
+    mkdir -p "$TMP/www"
+    start 0 "conn-$kind" nghttpd -a 127.0.0.1 -V -d "$TMP/www" "$port" "$C/server.key" "$C/server.pem"
+    ;;
+  esac
+  pid=$PID
+  wait_port "$port" || die "$kind (TLS) did not start"
+  sleep 0.5
+  t0=$(ticks "$pid")
+  taskset -c 1 "$SIM" --addr "127.0.0.1:$port" --channels "$CONN_N" --rate 20000 --hold-ms 200 \
+    --limit-ms 300000 --timeout-ms 120000 --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" \
+    --server-name localhost "$@" >"$TMP/conn-$kind$*.sim" 2>&1 || die "fleet-sim against $kind $*"
+  t1=$(ticks "$pid")
+  stop "$pid"
+  echo "$(field "$TMP/conn-$kind$*.sim" ramp answered_per_s) $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$CONN_N" 'BEGIN {printf "%.0f", t / hz / n * 1e6}') $(field "$TMP/conn-$kind$*.sim" hold_s tls_resumed)"
+}
+log "3/4 new mutual-TLS connections a second: ours, grpc-go, nghttpd; full and resumed"
+for k in ours go nghttpd; do
+  read -r a c _ <<<"$(conn_rate $k)"
+  read -r ar cr rr <<<"$(conn_rate $k --resume)"
+  echo "$k $a $c $ar $cr $rr" >>"$TMP/r.conn"
+done
+conn() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' "$TMP/r.conn"; }
+
+# --- 4. the fleet ---------------------------------------------------------------
+log "4/4 the fleet: $FLEET_N idle channels over $WORKERS gateway processes, 100 active"
 start 0 st2 "$ST" --listen "127.0.0.1:$SP" --db "$DB"
 SPID=$PID
 wait_port "$SP" || die "storage did not start"
@@ -338,6 +393,37 @@ wait "$SIMP" || die "fleet-sim (the fleet): $(tail -3 "$TMP/fleet.sim")"
 sleep 1
 active "$TMP/after.sim" # the fleet gone: the machine's drift over the runs
 stop "$FPID"
+
+# the same fleet over mutual TLS: the devices resume (one full handshake a
+# fleet-sim process), the gateway's workers share one ticket key (drawn
+# before they fork); slower than the plaintext ramp, under both cores'
+# handshake rate, so that none waits out the handshake timeout
+TF_N=${FLEET_TLS_N:-$FLEET_N} C=$TMP/certs
+tport=$(free_port)
+start 0,1 fleet-tls-gw "$GW" --listen "127.0.0.1:$tport" --storage "127.0.0.1:$SP" --workers "$WORKERS" \
+  --max-connections $((TF_N / WORKERS + 2000)) --keepalive-min-ms 10000 \
+  --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls-client-ca "$C/ca.pem"
+TPID=$PID
+wait_port "$tport" || die "the TLS fleet gateway did not start"
+sleep 0.5
+tr0=$(rss "$TPID")
+"$SIM" --addr "127.0.0.1:$tport" --channels "$TF_N" --procs "$WORKERS" --sources 127.5.0.1/120 \
+  --rate 80 --hold-ms 8000 --keepalive-ms 15000 --limit-ms 1200000 --timeout-ms 120000 --resume \
+  --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" --server-name localhost \
+  >"$TMP/tls-fleet.sim" 2>&1 &
+TSIM=$!
+PIDS+=("$TSIM")
+theld=0
+for _ in $(seq 5000); do
+  theld=$(est "$tport")
+  [ "$theld" -ge "$TF_N" ] && break
+  kill -0 "$TSIM" 2>/dev/null || break
+  sleep 0.2
+done
+sleep 5 # the last handshakes, and the first idle trim
+theld=$(est "$tport") tr1=$(rss "$TPID")
+wait "$TSIM" || log "fleet-sim (the TLS fleet): $(tail -3 "$TMP/tls-fleet.sim")"
+stop "$TPID"
 stop "$SPID"
 
 # --- the section ------------------------------------------------------------------
@@ -402,6 +488,26 @@ ends of each: the simulator's sockets are on this machine too):
 Full mutual-TLS handshakes while $(fmt "$c_tls") devices connected: $(fmt "${hs_tls:-0}") a second
 (gateway on core 0, the simulator's handshakes on core 1).
 
+**New mutual-TLS connections a second**: $(fmt "$CONN_N") devices each connect
+and make one call (GetVendorProdTypes), \`fleet-sim\` (mbedtls) on core 1,
+the server on core 0, with full handshakes and then resuming (\`--resume\`:
+one device connects first, the others offer the TLS 1.3 ticket it was
+given, psk_dhe_ke). The same certificates for all (RSA 2048 server, ECDSA
+P-256 devices); nghttpd (OpenSSL) asks for the device's certificate and
+checks its signature (\`-V\`), not its chain, and answers the call's path
+with a 404 (a connection answered all the same).
+
+| server | full: connections/s | server CPU a connection | resumed: connections/s | server CPU a connection | resumed (fleet-sim) |
+| --- | --- | --- | --- | --- | --- |
+| ours | $(fmt "$(conn ours 2)") | $(fmt "$(conn ours 3)") µs | $(fmt "$(conn ours 4)") | $(fmt "$(conn ours 5)") µs | $(conn ours 6) |
+| grpc-go | $(fmt "$(conn go 2)") | $(fmt "$(conn go 3)") µs | $(fmt "$(conn go 4)") | $(fmt "$(conn go 5)") µs | $(conn go 6) |
+| nghttpd | $(fmt "$(conn nghttpd 2)") | $(fmt "$(conn nghttpd 3)") µs | $(fmt "$(conn nghttpd 4)") | $(fmt "$(conn nghttpd 5)") µs | $(conn nghttpd 6) |
+| ours / grpc-go | **$(awk -v a="$(conn ours 2)" -v b="$(conn go 2)" 'BEGIN {printf "%.2f", a / b}')x** | | **$(awk -v a="$(conn ours 4)" -v b="$(conn go 4)" 'BEGIN {printf "%.2f", a / b}')x** | | |
+
+Resumed, the simulator's own handshakes (an ECDHE key share and its secret
+a connection, on one core) bound the rate near the servers' own; the CPU
+a connection is the server's share.
+
 **A fleet**: $(fmt "$FLEET_N") idle device channels, keepalive every 15 s,
 held by $WORKERS gateway processes (\`--workers $WORKERS\`, SO_REUSEPORT, at most
 20,000 descriptors each here) from $WORKERS \`fleet-sim\` processes over 120
@@ -424,4 +530,14 @@ $(field "$TMP/fleet.sim" procs still_up) still up at the end, $(fmt "$(field "$T
 $(field "$TMP/fleet.sim" ramp ramp_s) s ($(fmt "$(field "$TMP/fleet.sim" ramp connects_per_s)") connections a second). Gateway RSS over the
 $WORKERS processes: $(fmt "$r0") KiB before the fleet, $(fmt "$r1") KiB beside it
 ($(fmt $(((r1 - r0) * 1024 / (held > 0 ? held : 1)))) B a connection); Slab $(fmt "$s0") to $(fmt "$s1") KiB.
+
+**The same fleet over mutual TLS**: $(fmt "$TF_N") idle device channels, keepalive
+every 15 s, the devices resuming (\`--resume\`: each of the $WORKERS \`fleet-sim\`
+processes makes one full handshake and its devices offer the ticket it was
+given; the $WORKERS gateway processes share one ticket key), $((WORKERS * 80)) new
+connections a second: $(fmt "$theld") held (ss), $(field "$TMP/tls-fleet.sim" procs connected) connected,
+$(field "$TMP/tls-fleet.sim" procs failed) failed, $(field "$TMP/tls-fleet.sim" procs still_up) still up at the end; $(field "$TMP/tls-fleet.sim" hold_s tls_handshakes) full handshakes
+and $(fmt "$(field "$TMP/tls-fleet.sim" hold_s tls_resumed)") resumed; the ramp took $(field "$TMP/tls-fleet.sim" ramp ramp_s) s. Gateway RSS over the
+$WORKERS processes: $(fmt "$tr0") KiB before, $(fmt "$tr1") KiB with the fleet
+($(fmt $(((tr1 - tr0) * 1024 / (theld > 0 ? theld : 1)))) B a connection).
 MD
