@@ -24,7 +24,8 @@
 # Servers on core 0, load on core 1 (the fleet: both everywhere, there are
 # two cores). Knobs: FLEET_RUNS (5), FLEET_BIG (40000), FLEET_IDLE (10000),
 # FLEET_TLS (2000), FLEET_CONN (2000), FLEET_N (100000), FLEET_WORKERS (6),
-# FLEET_HOLD_MS (10000).
+# FLEET_HOLD_MS (10000), FLEET_TLS_N (FLEET_N: the TLS fleet), FLEET_TLS_RATE
+# (500: its new connections a second, all fleet-sim processes together).
 #   tools/bench-fleet.sh [--doc FILE]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -398,7 +399,7 @@ stop "$FPID"
 # fleet-sim process), the gateway's workers share one ticket key (drawn
 # before they fork); slower than the plaintext ramp, under both cores'
 # handshake rate, so that none waits out the handshake timeout
-TF_N=${FLEET_TLS_N:-$FLEET_N} C=$TMP/certs
+TF_N=${FLEET_TLS_N:-$FLEET_N} TF_RATE=${FLEET_TLS_RATE:-500} C=$TMP/certs
 tport=$(free_port)
 start 0,1 fleet-tls-gw "$GW" --listen "127.0.0.1:$tport" --storage "127.0.0.1:$SP" --workers "$WORKERS" \
   --max-connections $((TF_N / WORKERS + 2000)) --keepalive-min-ms 10000 \
@@ -408,7 +409,7 @@ wait_port "$tport" || die "the TLS fleet gateway did not start"
 sleep 0.5
 tr0=$(rss "$TPID")
 "$SIM" --addr "127.0.0.1:$tport" --channels "$TF_N" --procs "$WORKERS" --sources 127.5.0.1/120 \
-  --rate 80 --hold-ms 8000 --keepalive-ms 15000 --limit-ms 1200000 --timeout-ms 120000 --resume \
+  --rate "$TF_RATE" --hold-ms 8000 --keepalive-ms 15000 --limit-ms 1200000 --timeout-ms 120000 --resume \
   --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" --server-name localhost \
   >"$TMP/tls-fleet.sim" 2>&1 &
 TSIM=$!
@@ -534,8 +535,8 @@ $WORKERS processes: $(fmt "$r0") KiB before the fleet, $(fmt "$r1") KiB beside i
 **The same fleet over mutual TLS**: $(fmt "$TF_N") idle device channels, keepalive
 every 15 s, the devices resuming (\`--resume\`: each of the $WORKERS \`fleet-sim\`
 processes makes one full handshake and its devices offer the ticket it was
-given; the $WORKERS gateway processes share one ticket key), $((WORKERS * 80)) new
-connections a second: $(fmt "$theld") held (ss), $(field "$TMP/tls-fleet.sim" procs connected) connected,
+given; the $WORKERS gateway processes share one ticket key), at most $TF_RATE new
+connections a second (all processes): $(fmt "$theld") held (ss), $(field "$TMP/tls-fleet.sim" procs connected) connected,
 $(field "$TMP/tls-fleet.sim" procs failed) failed, $(field "$TMP/tls-fleet.sim" procs still_up) still up at the end; $(field "$TMP/tls-fleet.sim" hold_s tls_handshakes) full handshakes
 and $(fmt "$(field "$TMP/tls-fleet.sim" hold_s tls_resumed)") resumed; the ramp took $(field "$TMP/tls-fleet.sim" ramp ramp_s) s. Gateway RSS over the
 $WORKERS processes: $(fmt "$tr0") KiB before, $(fmt "$tr1") KiB with the fleet

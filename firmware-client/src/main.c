@@ -69,7 +69,9 @@ static int parse_timeout(const char *s, uint32_t *ms) {
 
 static void print_product(void *arg, const api_ProdsPrep *p) {
   (void)arg;
-  fc_say(1, "Title: %s, Url: %s,  ShortUrl: %s\n", p->title, p->url, p->shortUrl);
+  const char *line[] = {"Title: ",       p->title,    ", Url: ", p->url,
+                        ",  ShortUrl: ", p->shortUrl, "\n",      NULL};
+  fc_say_strs(1, line);
 }
 
 static void print_error(const char *what, const fc_status_t *st) {

@@ -48,6 +48,8 @@ struct rpc_tls_cfg {
   mbedtls_ssl_session saved;
 };
 
+#define ERR_MAX 200 /* an error's text (rpc_tls_error), cut beyond */
+
 struct rpc_tls {
   mbedtls_ssl_context ssl;
   rpc_tls_cfg_t *cfg;
@@ -58,7 +60,7 @@ struct rpc_tls {
   int want_write;
   size_t wretry; /* length of a write mbedtls must be given again */
   char cn[128];  /* the device's: its certificate's, or its ticket's */
-  char err[200];
+  char *err;     /* what went wrong, ERR_MAX bytes, allocated when it does */
   /* what the handshake saw, for the session ticket callbacks */
   int leaf_seen;    /* a client certificate came in this handshake */
   int from_ticket;  /* one of our tickets was accepted; a client's: offered */
@@ -469,6 +471,7 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
 void rpc_tls_free(rpc_tls_t *t) {
   if (!t) return;
   mbedtls_ssl_free(&t->ssl);
+  free(t->err);
   free(t);
 }
 
@@ -534,10 +537,18 @@ static void release_handshake(rpc_tls_t *t) {
   }
 }
 
+/* The error's text buffer, allocated at the first error: an idle session
+ * does not carry it. NULL without memory. */
+static char *err_buf(rpc_tls_t *t) {
+  if (!t->err && (t->err = malloc(ERR_MAX))) t->err[0] = '\0';
+  return t->err;
+}
+
 /* Notes why the session failed with rc (rpc_tls_error); returns -1. */
 static int failed(rpc_tls_t *t, int rc) {
-  if (!rpc_tls_verify_text(t->err, sizeof(t->err), "certificate verify failed: ", &t->ssl, rc))
-    mbedtls_strerror(rc, t->err, sizeof(t->err));
+  char *e = err_buf(t);
+  if (e && !rpc_tls_verify_text(e, ERR_MAX, "certificate verify failed: ", &t->ssl, rc))
+    mbedtls_strerror(rc, e, ERR_MAX);
   return -1;
 }
 
@@ -552,7 +563,7 @@ static void alert(rpc_tls_t *t, unsigned char what) {
 static int check_client(rpc_tls_t *t) {
   int tls13 = mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
   if (!mbedtls_ssl_get_peer_cert(&t->ssl)) {
-    snprintf(t->err, sizeof(t->err), "no client certificate");
+    if (err_buf(t)) snprintf(t->err, ERR_MAX, "no client certificate");
     alert(t, tls13 ? MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED : MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
     return -1;
   }
@@ -575,7 +586,8 @@ int rpc_tls_handshake(rpc_tls_t *t) {
     const char *p = mbedtls_ssl_get_alpn_protocol(&t->ssl);
     /* gRPC over TLS is h2 by ALPN; a server refuses a client that offers none */
     if ((p && strcmp(p, RPC_TLS_ALPN) != 0) || (!p && t->server)) {
-      snprintf(t->err, sizeof(t->err), "ALPN chose %s, not " RPC_TLS_ALPN, p ? p : "nothing");
+      if (err_buf(t))
+        snprintf(t->err, ERR_MAX, "ALPN chose %s, not " RPC_TLS_ALPN, p ? p : "nothing");
       return -1;
     }
     /* resumed: no certificate this time, the ticket proves the earlier
@@ -650,5 +662,5 @@ int rpc_tls_resumed(const rpc_tls_t *t) {
 }
 
 const char *rpc_tls_error(const rpc_tls_t *t) {
-  return t->err;
+  return t->err ? t->err : ""; /* none yet, or no memory for its text */
 }
