@@ -538,7 +538,10 @@ processes makes one full handshake and its devices offer the ticket it was
 given; the $WORKERS gateway processes share one ticket key), at most $TF_RATE new
 connections a second (all processes): $(fmt "$theld") held (ss), $(field "$TMP/tls-fleet.sim" procs connected) connected,
 $(field "$TMP/tls-fleet.sim" procs failed) failed, $(field "$TMP/tls-fleet.sim" procs still_up) still up at the end; $(field "$TMP/tls-fleet.sim" hold_s tls_handshakes) full handshakes
-and $(fmt "$(field "$TMP/tls-fleet.sim" hold_s tls_resumed)") resumed; the ramp took $(field "$TMP/tls-fleet.sim" ramp ramp_s) s. Gateway RSS over the
+and $(fmt "$(field "$TMP/tls-fleet.sim" hold_s tls_resumed)") resumed; the ramp took $(field "$TMP/tls-fleet.sim" ramp ramp_s) s, a device's first call
+(connection and call) $(fmt "$(field "$TMP/tls-fleet.sim" ramp first_call_p50_us)") µs at p50 and $(fmt "$(field "$TMP/tls-fleet.sim" ramp first_call_p99_us)") µs at p99: the two cores
+are the limit (a resumed connection costs the gateway about as much CPU as
+the simulator), and connections queue. Gateway RSS over the
 $WORKERS processes: $(fmt "$tr0") KiB before, $(fmt "$tr1") KiB with the fleet
 ($(fmt $(((tr1 - tr0) * 1024 / (theld > 0 ? theld : 1)))) B a connection).
 MD
