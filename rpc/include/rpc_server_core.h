@@ -215,10 +215,10 @@ uint32_t rpc_sconn_calls(const rpc_sconn_t *c);
 uint64_t rpc_sconn_last_active(const rpc_sconn_t *c);
 
 /* The connection is idle (no call) and its session's stream map is all
- * zero: *p, *len are that block's whole pages, which the driver may give
- * back to the system (they read as zero again when next touched). 0 when
- * not. */
-int rpc_sconn_idle_block(const rpc_sconn_t *c, void **p, size_t *len);
+ * zero: *p, *len are that block's whole pages, which the driver gives back
+ * to the system (they read as zero again when next touched). 0 when not,
+ * and when no stream came since they were last given back. */
+int rpc_sconn_idle_block(rpc_sconn_t *c, void **p, size_t *len);
 
 /* Records the client certificate's CN (copied) for rpc_scall_identity. */
 void rpc_sconn_set_identity(rpc_sconn_t *c, const char *cn);

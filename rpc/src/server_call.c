@@ -51,6 +51,7 @@ rpc_scall_t *rpc_sc_call_new(rpc_sconn_t *c, int32_t sid) {
   if (c->calls) c->calls->prev = call;
   c->calls = call;
   c->ncalls++;
+  c->block_dirty = 1; /* the stream is in the map */
   return call;
 }
 

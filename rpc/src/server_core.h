@@ -71,6 +71,7 @@ struct rpc_sconn {
   uint8_t mem_creating, took_framebuf;
   void *block; /* its stream map's pages, or NULL */
   size_t block_len;
+  uint8_t block_dirty; /* a stream came since the block was last given back */
 };
 
 struct rpc_server_core {

@@ -63,6 +63,7 @@ static void *sm_calloc(size_t nmemb, size_t size, void *ud) {
       memset(p, 0, len);
       c->block = p;
       c->block_len = len;
+      c->block_dirty = 1; /* the memset touched it */
       return p;
     }
   }
@@ -95,13 +96,17 @@ int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
   return rv;
 }
 
-int rpc_sconn_idle_block(const rpc_sconn_t *c, void **p, size_t *len) {
-  if (!c->block || c->ncalls) return 0;
+int rpc_sconn_idle_block(rpc_sconn_t *c, void **p, size_t *len) {
+  /* not dirty: given back already, and no stream since (a PING, a
+   * SETTINGS or a WINDOW_UPDATE do not touch the map), or never
+   * allocated: nothing to read through */
+  if (!c->block || c->ncalls || !c->block_dirty) return 0;
   const uint8_t *q = c->block;
   for (size_t i = 0; i < c->block_len; i++)
     if (q[i]) return 0;
   *p = c->block;
   *len = c->block_len;
+  c->block_dirty = 0;
   return 1;
 }
 

@@ -44,11 +44,12 @@ struct rpc_conn {
   int epollout;
   int dead;
   char peer[64];
-  rpc_timer_t timer; /* handshake, then idle timeout; the refusal's linger */
-  rpc_timer_t due;   /* the core's next deadline (rpc_sconn_tick) */
-  int refusing;      /* TLS refused: lingering so the client reads the alert */
-  uint64_t born;     /* accepted then: the handshake timeout counts from here */
-  int busy;          /* bytes came in since it was last trimmed (on_trim) */
+  rpc_timer_t timer;         /* handshake, then idle timeout; the refusal's linger */
+  rpc_timer_t due;           /* the core's next deadline (rpc_sconn_tick) */
+  int refusing;              /* TLS refused: lingering so the client reads the alert */
+  uint64_t born;             /* accepted then: the handshake timeout counts from here */
+  int listed;                /* on the server's trim list: bytes came in since */
+  rpc_conn_t *tprev, *tnext; /* it was last trimmed (on_trim) */
   rpc_conn_t *prev, *next;
 };
 
@@ -65,6 +66,8 @@ struct rpc_server {
   rpc_tls_cfg_t *tls;             /* NULL: plaintext h2c */
   rpc_timer_t accept_pause;       /* accepting again after running out of descriptors */
   rpc_timer_t trim;               /* the sweep that trims idle connections' memory */
+  rpc_conn_t *trimq;              /* the connections it looks at */
+  int heap_freed;                 /* a call, handshake or connection ended since */
   uint64_t fd_logged, max_logged; /* when a limit was last logged */
   uint64_t refused;               /* connections refused since then */
 };
@@ -140,6 +143,30 @@ static void conn_free(rpc_defer_t *d) {
   free(d->arg);
 }
 
+/* The trim list (on_trim): the connections that read bytes since their
+ * last trim. The sweep walks it, not every connection: a fleet's idle
+ * devices cost it nothing between their PINGs. */
+static void trim_list(rpc_conn_t *c) {
+  rpc_server_t *s = c->srv;
+  if (c->listed) return;
+  c->listed = 1;
+  c->tprev = NULL;
+  c->tnext = s->trimq;
+  if (s->trimq) s->trimq->tprev = c;
+  s->trimq = c;
+}
+
+static void trim_unlist(rpc_conn_t *c) {
+  rpc_server_t *s = c->srv;
+  if (!c->listed) return;
+  c->listed = 0;
+  if (c->tprev)
+    c->tprev->tnext = c->tnext;
+  else
+    s->trimq = c->tnext;
+  if (c->tnext) c->tnext->tprev = c->tprev;
+}
+
 static void conn_close(rpc_conn_t *c) {
   if (c->dead) return;
   rpc_server_t *s = c->srv;
@@ -150,6 +177,8 @@ static void conn_close(rpc_conn_t *c) {
   rpc_timer_stop(s->loop, &c->due);
   rpc_loop_del(s->loop, &c->io);
   rpc_sock_close(&c->sock);
+  trim_unlist(c);
+  s->heap_freed = 1;
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -209,6 +238,7 @@ static int conn_handshake(rpc_conn_t *c) {
   rpc_sconn_set_identity(c->core, cn);
   if (rpc_tls_resumed(c->sock.tls)) /* full handshakes stay unlogged, as before */
     rpc_log("tls: resumed session with %s%s%s", c->peer, *cn ? ", device " : "", cn);
+  c->srv->heap_freed = 1; /* what the handshake worked with */
   return 0;
 }
 
@@ -225,7 +255,7 @@ static void on_conn_io(rpc_io_t *io, uint32_t ev) {
   if (!c->sock.handshaken && conn_handshake(c) != 0) return;
   if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[READ_CHUNK];
-    c->busy = 1;
+    trim_list(c);
     for (;;) {
       ssize_t n = rpc_sock_read(&c->sock, buf, sizeof(buf));
       if (n > 0) {
@@ -480,27 +510,33 @@ void rpc_server_free(rpc_server_t *s) {
 
 /* Once a second: a connection idle for TRIM_MS, with no call and nothing to
  * send, gives back the pages that hold no state: its session's empty stream
- * map (rpc_sconn_idle_block) and its TLS record buffers' spent pages
- * (rpc_tls_trim). A sweep, not a timer per connection: a busy connection
- * pays nothing, an idle one is trimmed once. */
+ * map (rpc_sconn_idle_block, when a call came since) and its TLS record
+ * buffers (rpc_tls_trim). A sweep of the connections that read bytes since
+ * their last trim (the trim list), not a timer per connection: a busy
+ * connection pays nothing, an idle one is trimmed once, and again only
+ * after it reads (a PING, a call). */
 static void on_trim(rpc_timer_t *t) {
   rpc_server_t *s = t->arg;
   uint64_t now = rpc_loop_now(s->loop);
-  uint32_t trimmed = 0;
-  for (rpc_conn_t *c = s->conns; c; c = c->next) {
-    if (!c->busy || c->dead || c->refusing || !c->sock.handshaken || c->epollout ||
-        rpc_sconn_calls(c->core) || now - rpc_sconn_last_active(c->core) < TRIM_MS)
-      continue;
+  for (rpc_conn_t *c = s->trimq, *next; c; c = next) {
+    next = c->tnext;
+    if (c->dead || c->refusing || !c->sock.handshaken || c->epollout || rpc_sconn_calls(c->core) ||
+        now - rpc_sconn_last_active(c->core) < TRIM_MS)
+      continue; /* stays on the list */
     void *p;
     size_t len;
-    if (rpc_sconn_idle_block(c->core, &p, &len)) madvise(p, len, MADV_DONTNEED);
+    if (rpc_sconn_idle_block(c->core, &p, &len)) { /* a call came since */
+      madvise(p, len, MADV_DONTNEED);
+      s->heap_freed = 1;
+    }
     if (c->sock.tls) rpc_tls_trim(c->sock.tls);
-    c->busy = 0;
-    trimmed++;
+    trim_unlist(c);
   }
-  /* and the heap's free chunks: what finished handshakes and calls left
-   * between live blocks, touched once, goes back too */
-  if (trimmed) malloc_trim(0);
+  /* and the heap's free chunks: what finished handshakes, calls and
+   * connections left between live blocks goes back too; not after a
+   * sweep of PINGs only, which free nothing */
+  if (s->heap_freed) malloc_trim(0);
+  s->heap_freed = 0;
   rpc_timer_start(s->loop, t, TRIM_MS);
 }
 
