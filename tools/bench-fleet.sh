@@ -159,7 +159,7 @@ fc_rate() { # PORT: msg/s of one stream at the firmware client (every product pr
   [ "$n" = "$BIG" ] || die "firmware-client on $1: $n of $BIG products: $(tail -1 "$TMP/fc.err")"
   awk -v n="$n" -v d=$((t1 - t0)) 'BEGIN {printf "%.0f", n / (d / 1e9)}'
 }
-log "1/3 streaming, $RUNS rounds of $BIG products"
+log "1/4 streaming, $RUNS rounds of $BIG products"
 h2_rate "$OP" >/dev/null
 h2_rate "$GP" >/dev/null # warm-up
 : >"$TMP/r.h2"
@@ -366,6 +366,20 @@ start 0,1 fleet-gw "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:$SP" --
 FPID=$PID
 wait_port "$port" || die "the fleet gateway did not start"
 sleep 0.5
+# held_wait PORT N SIM-PID TRIES: waits (TRIES x 0.2 s at most) until N
+# connections to PORT are established or the simulator has ended, then 5 s
+# more (the ramp's stragglers, and every connection's first idle trim);
+# prints how many are established.
+held_wait() {
+  local i
+  for i in $(seq "$4"); do
+    [ "$(est "$1")" -ge "$2" ] && break
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.2
+  done
+  sleep 5
+  est "$1"
+}
 # active ACTIVE-OUT: the 100 calling devices, their own two fleet-sim processes
 active() {
   "$SIM" --addr "127.0.0.1:$port" --active 100 --procs 2 --sources 127.4.0.1/10 --hold-ms "$HOLD" \
@@ -379,15 +393,7 @@ r0=$(rss "$FPID") s0=$(slab)
   --rate 12000 --hold-ms $((HOLD + 12000)) --keepalive-ms 15000 --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
 SIMP=$!
 PIDS+=("$SIMP")
-held=0
-for _ in $(seq 3000); do
-  held=$(est "$port")
-  [ "$held" -ge "$FLEET_N" ] && break
-  kill -0 "$SIMP" 2>/dev/null || break
-  sleep 0.2
-done
-sleep 5 # the ramp's stragglers, and the first idle trim of every connection
-held=$(est "$port")
+held=$(held_wait "$port" "$FLEET_N" "$SIMP" 3000)
 active "$TMP/with.sim"
 r1=$(rss "$FPID") s1=$(slab)
 wait "$SIMP" || die "fleet-sim (the fleet): $(tail -3 "$TMP/fleet.sim")"
@@ -414,15 +420,7 @@ tr0=$(rss "$TPID")
   >"$TMP/tls-fleet.sim" 2>&1 &
 TSIM=$!
 PIDS+=("$TSIM")
-theld=0
-for _ in $(seq 5000); do
-  theld=$(est "$tport")
-  [ "$theld" -ge "$TF_N" ] && break
-  kill -0 "$TSIM" 2>/dev/null || break
-  sleep 0.2
-done
-sleep 5 # the last handshakes, and the first idle trim
-theld=$(est "$tport") tr1=$(rss "$TPID")
+theld=$(held_wait "$tport" "$TF_N" "$TSIM" 5000) tr1=$(rss "$TPID")
 wait "$TSIM" || log "fleet-sim (the TLS fleet): $(tail -3 "$TMP/tls-fleet.sim")"
 stop "$TPID"
 stop "$SPID"
