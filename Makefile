@@ -110,7 +110,11 @@ $(B)/bin/gateway: $(GW_OBJ) $(TLS_LIBS)
 
 $(B)/bin/storage: $(ST_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(TLS_LIBS) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(PG_LIBS) $(TLS_LIBS) $(BOARD_LIBS)
+# PostgreSQL's client (Debian's libpq-dev), for storage's st_pg.c only.
+PG_CFLAGS := -I/usr/include/postgresql
+PG_LIBS := -lpq -pthread
+$(B)/obj/storage/src/st_pg.c.o: CFLAGS += $(PG_CFLAGS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include mk/*.mk
@@ -169,7 +173,7 @@ $(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
 $(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
 $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)
 $(B)/tests/test_method_tables: UNIT_EXTRA = $(UNIT_SERVICE_OBJ) -lnghttp2 -lprotobuf-nanopb \
-  -luuid -lsqlite3 $(TLS_LIBS)
+  -luuid -lsqlite3 $(PG_LIBS) $(TLS_LIBS)
 # Tests of the gateway's services link the gateway without its main.
 GW_LIB_OBJ := $(filter-out %/gw_main.c.o,$(GW_OBJ))
 $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ) $(TLS_LIBS)

@@ -24,7 +24,7 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_MBEDTLS := build/host/deps
 FUZZ_INC := -Iport/include -Irpc/include -Irpc/host/include -Ifirmware-client/include -Idaemon/include -Iboards/host -I$(GEN) \
-  -Igateway/src -Istorage/src -Itests/fuzz -isystem $(FUZZ_MBEDTLS)/include \
+  -Igateway/src -Istorage/src -I/usr/include/postgresql -Itests/fuzz -isystem $(FUZZ_MBEDTLS)/include \
   -DMBEDTLS_CONFIG_FILE='"mbedtls_board.h"'
 FUZZ_BASE := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
   -fsanitize=fuzzer-no-link $(FUZZ_INC)
@@ -48,7 +48,7 @@ else
 FUZZ_NANOPB_SRC :=
 FUZZ_NANOPB_LIB := -lprotobuf-nanopb
 endif
-FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3 $(FUZZ_MBEDTLS)/lib/libmbedtls.a
+FUZZ_LIBS := -lnghttp2 $(FUZZ_NANOPB_LIB) -luuid -lsqlite3 -lpq -pthread $(FUZZ_MBEDTLS)/lib/libmbedtls.a
 # The host's mbedtls, built first by this make, hence BOARD=host (the default).
 ifneq ($(filter fuzz%,$(MAKECMDGOALS)),)
 ifneq ($(BOARD),host)

@@ -15,6 +15,13 @@
 # compared with a snapshot taken before the run, so a developer's own
 # uncommitted edits do not fail it (unless they are edited during the run).
 #
+# A test whose first lines say "storage-backends: sqlite postgresql" runs
+# twice: as NAME on SQLite, and as "NAME [postgresql]" with
+# TEST_STORAGE_BACKEND=postgresql against a PostgreSQL server that this
+# runner starts (tools/pg.sh, in build/pg-test, as an unprivileged user when
+# run as root, on a free port) and stops at the end; TEST_PG_CONNINFO tells
+# the tests where it is.
+#
 #   tests/run.sh [PATTERN...]   only the tests whose name contains a PATTERN
 # Environment: TEST_JOBS (parallel tests, default 2), TEST_TIMEOUT (seconds per
 # test, default 300), TEST_BIN_DIR (the binaries under test, default
@@ -29,7 +36,13 @@ UNIT_DIR=${TEST_UNIT_DIR:-build/host-asan/tests}
 LOGS=build/test-logs
 mkdir -p "$LOGS"
 RES=$(mktemp -d "${TMPDIR:-/tmp}/fwrun.XXXXXX")
-trap 'rm -rf "$RES"' EXIT
+PG_DIR=$ROOT/build/pg-test
+PG_UP=
+cleanup() {
+  [ -n "$PG_UP" ] && bash tools/pg.sh stop "$PG_DIR"
+  rm -rf "$RES"
+}
+trap cleanup EXIT
 # On ^C or SIGTERM: stop the running tests. Each runs under timeout(1), which
 # puts the test and its daemons in a process group of their own and passes
 # the signal on to that group.
@@ -37,7 +50,7 @@ stop_all() {
   local f
   for f in "$RES"/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
   wait
-  exit 130
+  exit 130 # the EXIT trap stops PostgreSQL
 }
 trap stop_all INT TERM
 
@@ -67,12 +80,16 @@ fi
 # The python stubs, once, before tests run in parallel.
 tools/pygen.sh || echo "run: tools/pygen.sh failed; the python tests will fail" >&2
 
+# both_backends FILE: the test asks to run on SQLite and PostgreSQL.
+both_backends() { head -30 "$1" | grep -q 'storage-backends: sqlite postgresql'; }
+
 # name<TAB>path for every test, sorted by name.
 list() {
   local f
   for f in tests/*/test_*; do
     [ -f "$f" ] && [ -x "$f" ] || continue
     printf '%s\t%s\n' "${f#tests/}" "$f"
+    both_backends "$f" && printf '%s [postgresql]\t%s\n' "${f#tests/}" "$f"
   done
   if [ -d "$UNIT_DIR" ]; then
     for f in "$UNIT_DIR"/*; do
@@ -96,10 +113,12 @@ PATTERNS=("$@")
 run_one() {
   local name=$1 path=$2 log t0 t1 rc secs
   local id pid
-  id=$(printf '%s' "$name" | tr '/' '_')
+  id=$(printf '%s' "$name" | tr '/ []' '__')
   log="$LOGS/$id.log"
   t0=$(date +%s)
-  timeout -k 10 "$LIMIT" "$path" >"$log" 2>&1 </dev/null &
+  local backend=sqlite
+  case $name in *" [postgresql]") backend=postgresql ;; esac
+  TEST_STORAGE_BACKEND=$backend timeout -k 10 "$LIMIT" "$path" >"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RES/$id.pid"
   wait "$pid"
@@ -125,6 +144,24 @@ run_one() {
     fi
   } 9>"$RES/lock"
 }
+
+# The PostgreSQL server, if a selected test needs it; a fresh cluster each run.
+needs_pg() {
+  local name
+  while IFS=$'\t' read -r name _; do
+    case $name in *" [postgresql]") selected "$name" && return 0 ;; esac
+  done < <(list)
+  return 1
+}
+if needs_pg; then
+  rm -rf "$PG_DIR"
+  if TEST_PG_CONNINFO=$(bash tools/pg.sh start "$PG_DIR"); then
+    PG_UP=1
+    export TEST_PG_CONNINFO
+  else
+    echo "run: PostgreSQL did not start (tools/pg.sh); the [postgresql] tests will fail" >&2
+  fi
+fi
 
 n=0
 while IFS=$'\t' read -r name path; do

@@ -2,7 +2,7 @@
 # make deps: installs the Debian packages the project needs (as root), or
 # prints the apt-get line to run. Quick when everything is already there.
 set -euo pipefail
-PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev uuid-dev libsqlite3-dev sqlite3
+PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev uuid-dev libsqlite3-dev sqlite3 libpq-dev postgresql
  python3-grpcio python3-grpc-tools python3-protobuf python3-hpack nghttp2-client dpkg-dev
  gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-arm-none-eabi libnewlib-arm-none-eabi
  binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev

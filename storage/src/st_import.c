@@ -3,12 +3,11 @@
  * nothing. The file: one product a line, "vendor<TAB>type<TAB>title<TAB>url";
  * blank lines and lines starting with '#' are skipped. */
 #include <ctype.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api.pb.h"
-#include "st_db.h"
+#include "st_db_impl.h"
 
 #define MAX_LINE 1024
 
@@ -45,21 +44,13 @@ static const char *split(char *line, char *f[4]) {
 }
 
 int st_db_import(st_db_t *d, const char *path, char *err, size_t errlen) {
-  sqlite3 *db = st_db_handle(d);
   FILE *in = fopen(path, "r");
   if (!in) {
     snprintf(err, errlen, "cannot open %s", path);
     return -1;
   }
-  sqlite3_stmt *ins = NULL;
-  char line[MAX_LINE];
-  int lineno = 0, n = 0, ok = 1;
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM product;", NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "INSERT INTO product(vendor,type,pos,title,url) VALUES(?,?,?,?,?)", -1,
-                         &ins, NULL) != SQLITE_OK) {
-    snprintf(err, errlen, "database: %s", sqlite3_errmsg(db));
-    ok = 0;
-  }
+  char line[MAX_LINE], why_db[256];
+  int lineno = 0, n = 0, ok = d->ops->import_begin(d, err, errlen) == 0;
   while (ok && fgets(line, sizeof(line), in)) {
     lineno++;
     size_t l = strlen(line);
@@ -78,16 +69,10 @@ int st_db_import(st_db_t *d, const char *path, char *err, size_t errlen) {
       ok = 0;
       break;
     }
-    sqlite3_bind_text(ins, 1, f[0], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 2, f[1], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(ins, 3, n);
-    sqlite3_bind_text(ins, 4, f[2], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 5, f[3], -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(ins) != SQLITE_DONE) {
-      snprintf(err, errlen, "%s:%d: database: %s", path, lineno, sqlite3_errmsg(db));
+    if (d->ops->import_row(d, f, n, why_db, sizeof(why_db)) != 0) {
+      snprintf(err, errlen, "%s:%d: %s", path, lineno, why_db);
       ok = 0;
     }
-    sqlite3_reset(ins);
     n++;
   }
   if (ok && ferror(in)) {
@@ -99,11 +84,8 @@ int st_db_import(st_db_t *d, const char *path, char *err, size_t errlen) {
     ok = 0;
   }
   fclose(in);
-  sqlite3_finalize(ins);
-  if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    snprintf(err, errlen, "database: %s", sqlite3_errmsg(db));
-    ok = 0;
-  }
-  if (!ok) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  /* a commit that fails names the database's reason; a rollback keeps the
+   * reason already given */
+  if (d->ops->import_end(d, ok, ok ? err : why_db, ok ? errlen : sizeof(why_db)) != 0) ok = 0;
   return ok ? n : -1;
 }

@@ -13,9 +13,13 @@
 #define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 
 static int usage(void) {
-  fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH] [--delay-ms N] "
-                  "[--tls-cert F --tls-key F]\n"
-                  "       storage --db PATH --import FILE   (replace the catalogue, then exit)\n"
+  fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH|CONNINFO] [--db-pool N] "
+                  "[--delay-ms N] [--tls-cert F --tls-key F]\n"
+                  "       storage --db PATH|CONNINFO --import FILE   (replace the catalogue, "
+                  "then exit)\n"
+                  "       --db: a SQLite file (the default, storage.db), or a libpq connection\n"
+                  "       string (postgresql://... or \"host=... dbname=...\"); --db-pool:\n"
+                  "       PostgreSQL connections (default 4)\n"
                   "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
@@ -32,6 +36,7 @@ int main(int argc, char **argv) {
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
   const char *tls_cert = NULL, *tls_key = NULL, *import = NULL;
   st_service_t svc = {0};
+  uint32_t pool = 4;
   st_buf_t buf = {0};
   svc.buf = &buf;
   rpc_server_limits_t lim = {0};
@@ -43,7 +48,9 @@ int main(int argc, char **argv) {
       listen = argv[++i];
     else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
       db_path = argv[++i];
-    else if (strcmp(argv[i], "--import") == 0 && i + 1 < argc)
+    else if (strcmp(argv[i], "--db-pool") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], &pool) || pool < 1 || pool > 256) return usage();
+    } else if (strcmp(argv[i], "--import") == 0 && i + 1 < argc)
       import = argv[++i];
     else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc)
       tls_cert = argv[++i];
@@ -61,8 +68,12 @@ int main(int argc, char **argv) {
     rpc_log("%s", err);
     return 1;
   }
-  svc.db = st_db_open(db_path);
-  if (svc.db && import) {
+  if (import) {
+    svc.db = st_db_open(db_path, NULL, 1);
+    if (!svc.db) {
+      rpc_tls_cfg_free(tls);
+      return 1;
+    }
     int n = st_db_import(svc.db, import, err, sizeof(err));
     if (n < 0)
       rpc_log("import failed, the catalogue is unchanged: %s", err);
@@ -74,12 +85,13 @@ int main(int argc, char **argv) {
   }
   /* the daemon starts here; --import above is a one-shot command that ^C
    * must still stop at once */
-  if (!svc.db || dm_process_init() != 0) {
-    st_db_close(svc.db);
+  rpc_loop_t *loop = dm_process_init() == 0 ? rpc_loop_new() : NULL;
+  if (loop) svc.db = st_db_open(db_path, loop, (int)pool);
+  if (!svc.db) {
+    rpc_loop_free(loop);
     rpc_tls_cfg_free(tls);
     return 1;
   }
-  rpc_loop_t *loop = rpc_loop_new();
   rpc_health_t health = {0};
   rpc_health_set(&health, "", RPC_HEALTH_SERVING);
   rpc_health_set(&health, "api.StorageService", RPC_HEALTH_SERVING);
@@ -88,7 +100,7 @@ int main(int argc, char **argv) {
   st_service_methods(&svc, methods, &n);
   rpc_health_methods(&health, methods + n, &nh);
   n += nh;
-  rpc_server_t *srv = loop ? rpc_server_new(loop, listen, methods, n, &lim) : NULL;
+  rpc_server_t *srv = rpc_server_new(loop, listen, methods, n, &lim);
   if (!srv) {
     rpc_tls_cfg_free(tls);
     st_db_close(svc.db);
@@ -103,8 +115,8 @@ int main(int argc, char **argv) {
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
-  rpc_loop_free(loop);
   st_db_close(svc.db);
+  rpc_loop_free(loop);
   rpc_tls_cfg_free(tls);
   free(buf.p);
   return 0;

@@ -1,5 +1,6 @@
 /* st_service.c - GetProdsDetail: validate, wait --delay-ms on a timer (never
- * blocking the loop), read the catalogue, answer or drop the call. The
+ * blocking the loop), look the catalogue up (st_db.h: at once in SQLite,
+ * later in PostgreSQL), answer or drop the call. The
  * request arrives decoded by the generated skeleton (build/gen/api.srv.h);
  * the answer, any number of rows, is encoded here into one growing buffer. */
 #include <ctype.h>
@@ -16,6 +17,9 @@ typedef struct st_call {
   rpc_timer_t timer;
   rpc_scall_t *call;
   st_service_t *svc;
+  st_query_t *q; /* the database lookup, while it is pending */
+  int in_get;    /* inside st_db_get: an answer now must not free sc */
+  int answered;
   api_StorageRequest req;
 } st_call_t;
 
@@ -39,10 +43,10 @@ typedef struct {
   pb_ostream_t *os;
   const pb_field_iter_t *field;
   int ok;
-} st_rows_t;
+} st_put_t;
 
 static int put_row(void *arg, const char *title, const char *url) {
-  st_rows_t *r = arg;
+  st_put_t *r = arg;
   api_Product p = api_Product_init_zero;
   /* rows over the wire bounds are cut, never overrun */
   strncpy(p.title, title ? title : "", sizeof(p.title) - 1);
@@ -53,16 +57,15 @@ static int put_row(void *arg, const char *title, const char *url) {
 }
 
 typedef struct {
-  st_call_t *sc;
+  st_rows_t *rows;
   int count;
 } st_enc_t;
 
 static bool encode_products(pb_ostream_t *os, const pb_field_iter_t *field, void *const *arg) {
   st_enc_t *e = *arg;
-  st_rows_t rows = {os, field, 1};
-  e->count =
-      st_db_each_product(e->sc->svc->db, e->sc->req.vendor, e->sc->req.productType, put_row, &rows);
-  return e->count >= 0 && rows.ok;
+  st_put_t put = {os, field, 1};
+  e->count = st_rows_each(e->rows, put_row, &put);
+  return e->count >= 0 && put.ok;
 }
 
 static void lower(char *s) {
@@ -70,52 +73,71 @@ static void lower(char *s) {
     *s = (char)tolower((unsigned char)*s);
 }
 
-static void answer(st_call_t *sc) {
+/* The database's answer: the products, or which half of the request was
+ * wrong, or why there is none. */
+static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
+  st_call_t *sc = arg;
   rpc_scall_t *call = sc->call;
   api_StorageRequest *req = &sc->req;
   char msg[128];
-  st_enc_t enc = {sc, 0};
-  api_StorageResponse resp = api_StorageResponse_init_zero;
-  resp.prodDetail.funcs.encode = encode_products;
-  resp.prodDetail.arg = &enc;
-  /* one loop thread: the service's buffer is reused call after call */
+  sc->q = NULL;
+  sc->answered = 1;
+  rpc_scall_set_user(call, NULL);
   st_buf_t *buf = sc->svc->buf;
-  buf->len = 0;
-  pb_ostream_t os = {buf_write, buf, SIZE_MAX, 0, NULL};
-  /* the products first: when there are any, the vendor exists, and the
-   * call costs one query (one read transaction: SQLite's file locks and
-   * checks are system calls); only an empty answer asks which was wrong */
-  int ok = pb_encode(&os, api_StorageResponse_fields, &resp);
-  int has = ok && enc.count == 0 ? st_db_has_vendor(sc->svc->db, req->vendor) : 1;
-  if (!ok || has < 0) {
+  int ok = 1;
+  if (st == ST_ROWS) {
+    st_enc_t enc = {rows, 0};
+    api_StorageResponse resp = api_StorageResponse_init_zero;
+    resp.prodDetail.funcs.encode = encode_products;
+    resp.prodDetail.arg = &enc;
+    /* one loop thread: the service's buffer is reused call after call */
+    buf->len = 0;
+    pb_ostream_t os = {buf_write, buf, SIZE_MAX, 0, NULL};
+    ok = pb_encode(&os, api_StorageResponse_fields, &resp);
+    if (ok && rpc_scall_send(call, buf->p, buf->len) != RPC_OK) {
+      rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
+    } else if (ok) {
+      rpc_log("a number of %d products were sent to client", enc.count);
+      rpc_scall_finish(call, RPC_CODE_OK, NULL);
+    }
+  }
+  if (st == ST_FAILED || !ok) {
     rpc_log("cannot read the catalogue");
     rpc_scall_finish(call, RPC_CODE_INTERNAL, "cannot read the catalogue");
-  } else if (has == 0) {
+  } else if (st == ST_UNAVAILABLE) {
+    rpc_log("the database is unavailable");
+    rpc_scall_finish(call, RPC_CODE_UNAVAILABLE, "the database is unavailable");
+  } else if (st == ST_NO_VENDOR) {
     snprintf(msg, sizeof(msg), "Invalid Vendor: %s", req->vendor);
     rpc_log("%s", msg);
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
-  } else if (enc.count == 0) {
+  } else if (st == ST_NO_TYPE) {
     snprintf(msg, sizeof(msg), "Invalid ProductType: %s", req->productType);
     rpc_log("%s", msg);
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
-  } else if (rpc_scall_send(call, buf->p, buf->len) != RPC_OK) {
-    rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
-  } else {
-    rpc_log("a number of %d products were sent to client", enc.count);
-    rpc_scall_finish(call, RPC_CODE_OK, NULL);
   }
   if (buf->cap > (1u << 20)) { /* do not keep a huge answer's memory */
     free(buf->p);
     buf->p = NULL;
     buf->cap = 0;
   }
+  if (!sc->in_get) free(sc);
+}
+
+/* Asks the database; frees sc if the answer came at once. */
+static void lookup(st_call_t *sc) {
+  rpc_scall_set_user(sc->call, sc);
+  sc->in_get = 1;
+  st_query_t *q = st_db_get(sc->svc->db, sc->req.vendor, sc->req.productType, on_answer, sc);
+  sc->in_get = 0;
+  if (sc->answered)
+    free(sc);
+  else
+    sc->q = q;
 }
 
 static void on_delay(rpc_timer_t *t) {
-  st_call_t *sc = t->arg;
-  rpc_scall_set_user(sc->call, NULL);
-  answer(sc);
-  free(sc);
+  lookup(t->arg);
 }
 
 static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) {
@@ -136,8 +158,7 @@ static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) 
   for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++)
     rpc_log("request metadata: %s=%s", name, value);
   if (svc->delay_ms == 0) {
-    answer(sc);
-    free(sc);
+    lookup(sc);
     return;
   }
   sc->timer.fn = on_delay;
@@ -146,6 +167,8 @@ static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) 
   rpc_timer_start(rpc_scall_loop(call), &sc->timer, svc->delay_ms);
 }
 
+/* The client cancelled or the deadline passed: the timer or the query
+ * stops with the call (a PostgreSQL query is cancelled on the server). */
 static void on_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
   (void)ud;
   st_call_t *sc = rpc_scall_user(call);
@@ -153,6 +176,7 @@ static void on_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
           why == RPC_END_DEADLINE ? "deadline exceeded" : "cancelled by the client");
   if (!sc) return;
   rpc_timer_stop(rpc_scall_loop(call), &sc->timer);
+  if (sc->q) st_db_cancel(sc->svc->db, sc->q);
   free(sc);
 }
 

@@ -126,7 +126,7 @@ void fz_server_init(void) {
   if (!loop) die("rpc_loop_new");
 
   st.buf = &st_buf;
-  st.db = st_db_open(":memory:");
+  st.db = st_db_open(":memory:", loop, 1);
   if (!st.db) die("st_db_open(:memory:)");
   gw.loop = loop;
   size_t n = 0, k = 0;

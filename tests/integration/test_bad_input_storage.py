@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 """Storage on its own, called directly by a grpcio client: its catalogue and
 errors, and the same bad input as the gateway gets (test_bad_input.py):
 unknown methods, malformed protobuf, strings over the bounds, oversized

@@ -1,4 +1,5 @@
 #!/bin/bash
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 # The article's first deadline scenario: storage's "heavy processing" takes
 # 5 s (--delay-ms 5000), the client keeps its default 4 s deadline. The client
 # reports DeadlineExceeded after about 4 s, storage logs that it dropped the

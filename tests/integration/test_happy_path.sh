@@ -1,4 +1,5 @@
 #!/bin/bash
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 # The article's happy path through the real daemons: every vendor with both
 # product types (getprods) and every vendor's product types (getprodtypes),
 # compared line by line with expected/; case-insensitive matching; the
@@ -55,7 +56,10 @@ for f in "$STORAGE_LOG" "$GATEWAY_LOG"; do
   if [ -z "$bad" ] && [ -s "$f" ]; then ok "every line of $(basename "$f") starts with a timestamp"; else
     not_ok "every line of $(basename "$f") starts with a timestamp" "$bad"; fi
 done
-if [ -f "$TEST_TMP/catalogue.db" ]; then ok "storage creates its database at --db"; else not_ok "storage creates its database at --db"; fi
+if [ "${TEST_STORAGE_BACKEND:-sqlite}" = postgresql ]; then
+  n=$(psql -X "$STORAGE_DB" -Atc "SELECT count(*) FROM product" 2>&1)
+  check_eq "$n" "33" "storage creates and seeds its catalogue in the PostgreSQL database at --db"
+elif [ -f "$TEST_TMP/catalogue.db" ]; then ok "storage creates its database at --db"; else not_ok "storage creates its database at --db"; fi
 
 # The storage restarts on the same database (already seeded): same answers.
 stop_daemon "$STORAGE_PID" TERM

@@ -1,4 +1,5 @@
 #!/bin/bash
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 # shellcheck disable=SC2034  # variables read by lib/common.sh
 # Storage unreachable: getprods fails with Unavailable at once (never a hang),
 # the gateway still answers getprodtypes, and it reconnects by itself when

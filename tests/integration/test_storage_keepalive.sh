@@ -1,4 +1,5 @@
 #!/bin/bash
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 # shellcheck disable=SC2034  # variables read by lib/common.sh
 # The gateway's storage channel runs the device's keepalive (rpc_link): with
 # --storage-keepalive-ms it pings storage while idle, at that interval, and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 # Interop, server side of our gateway's client core: a python grpcio
 # StorageService (py_storage.py, the article's catalogue) replaces our storage
 # behind our gateway, and our CLI's output is unchanged: the same expected

@@ -14,6 +14,10 @@
 #   TEST_BIN_DIR  where storage, gateway and firmware-client live
 #                 (default build/host-asan/bin)
 #   TEST_KEEP=1   keep the temp dir (daemon logs) after the test
+#   TEST_STORAGE_BACKEND  sqlite (default) or postgresql: what start_storage's
+#                 --db is (tests/run.sh runs each test marked
+#                 "storage-backends: sqlite postgresql" with both)
+#   TEST_PG_CONNINFO  the run's PostgreSQL server (tests/run.sh starts it)
 #   LISTEN_HOST   where the gateway (and channel.sh's proxy) listen: 127.0.0.1,
 #                 or 0.0.0.0 inside a namespace whose tap carries a board's NIC
 
@@ -106,6 +110,24 @@ start_daemon() {
   fi
 }
 
+# storage_db: sets STORAGE_DB, the --db of this test's catalogue: a file in
+# its temp dir, or with TEST_STORAGE_BACKEND=postgresql a database of its own
+# on the run's server, created on first use and dropped by finish.
+TEST_PG_DB=
+storage_db() {
+  if [ "${TEST_STORAGE_BACKEND:-sqlite}" != postgresql ]; then
+    STORAGE_DB=$TEST_TMP/catalogue.db
+    return 0
+  fi
+  [ -n "${TEST_PG_CONNINFO:-}" ] || bail "TEST_STORAGE_BACKEND=postgresql needs TEST_PG_CONNINFO (tests/run.sh starts the server)"
+  if [ -z "$TEST_PG_DB" ]; then
+    TEST_PG_DB=t_$(basename "$TEST_TMP" | tr -c 'a-zA-Z0-9' '_' | tr 'A-Z' 'a-z')
+    psql -X "$TEST_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE $TEST_PG_DB" >/dev/null ||
+      bail "cannot create the database $TEST_PG_DB"
+  fi
+  STORAGE_DB="$TEST_PG_CONNINFO dbname=$TEST_PG_DB"
+}
+
 # start_storage [--port P] [EXTRA ARGS...]: sets STORAGE_PORT, STORAGE_PID,
 # STORAGE_LOG. The database lives in the test's temp dir (kept across restarts
 # of the same test so that a restart reuses it). STORAGE_EXE replaces our
@@ -119,8 +141,9 @@ start_storage() {
   STORAGE_PORT=$port
   STORAGE_LOG=$TEST_TMP/storage.$STORAGE_N.log
   : >"$STORAGE_LOG"
+  storage_db
   start_daemon "${STORAGE_EXE:-storage}" "$port" "$STORAGE_LOG" --listen "127.0.0.1:$port" \
-    --db "$TEST_TMP/catalogue.db" "$@" || bail "storage did not start"
+    --db "$STORAGE_DB" "$@" || bail "storage did not start"
   STORAGE_PID=$LAST_PID
 }
 
@@ -282,6 +305,9 @@ finish() {
   for i in "${!DAEMON_LOGS[@]}"; do
     check_sanitizers "${DAEMON_LOGS[$i]}" "$(basename "${DAEMON_LOGS[$i]}")"
   done
+  if [ -n "$TEST_PG_DB" ]; then
+    psql -X "$TEST_PG_CONNINFO dbname=postgres" -qc "DROP DATABASE IF EXISTS $TEST_PG_DB WITH (FORCE)" >/dev/null 2>&1
+  fi
   if [ "$FAILS" -gt 0 ]; then
     echo "# $TEST_NAME: $FAILS of $CHECKS checks failed"
     for i in "${!DAEMON_LOGS[@]}"; do

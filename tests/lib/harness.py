@@ -183,10 +183,30 @@ class T:
         self.daemons.append(d)
         return d
 
+    pg_db = None
+
+    def storage_db(self):
+        """The --db of this test's catalogue: a file in its temp dir, or with
+        TEST_STORAGE_BACKEND=postgresql a database of its own on the run's
+        server (TEST_PG_CONNINFO), created on first use, dropped by finish."""
+        if os.environ.get("TEST_STORAGE_BACKEND", "sqlite") != "postgresql":
+            return os.path.join(self.tmp, "catalogue.db")
+        ci = os.environ.get("TEST_PG_CONNINFO")
+        if not ci:
+            self.bail("TEST_STORAGE_BACKEND=postgresql needs TEST_PG_CONNINFO (tests/run.sh starts the server)")
+        if not self.pg_db:
+            name = "t_" + re.sub(r"[^a-z0-9]", "_", os.path.basename(self.tmp).lower())
+            r = subprocess.run(["psql", "-X", ci + " dbname=postgres", "-qc", "CREATE DATABASE " + name],
+                               capture_output=True, text=True, timeout=30)
+            if r.returncode != 0:
+                self.bail("cannot create the database %s: %s" % (name, r.stderr))
+            self.pg_db = name
+        return ci + " dbname=" + self.pg_db
+
     def start_storage(self, *extra, port=None, exe=None):
         port = port or free_port()
         argv = [exe or os.path.join(BIN, "storage"), "--listen", "127.0.0.1:%d" % port,
-                "--db", os.path.join(self.tmp, "catalogue.db")] + list(extra)
+                "--db", self.storage_db()] + list(extra)
         return self.start(argv, port, "storage")
 
     def start_gateway(self, storage_port, *extra):
@@ -237,6 +257,10 @@ class T:
             else:
                 self.not_ok("%s exited before the end of the test (exit status %s; killed by someone else?)"
                             % (os.path.basename(d.argv[0]), d.proc.returncode), d.tail())
+        if self.pg_db:
+            subprocess.run(["psql", "-X", os.environ["TEST_PG_CONNINFO"] + " dbname=postgres", "-qc",
+                            "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_db],
+                           capture_output=True, timeout=30)
         for d in self.daemons:
             text = d.text() if os.path.exists(d.log) else ""
             m = SANITIZER_RE.search(text)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 # shellcheck disable=SC2034  # variables read by lib/common.sh
 # Faults of the storage tier, seen by the board client (firmware-client):
 #   1. storage SIGKILLed while the gateway streams slowly (--stream-delay-ms):

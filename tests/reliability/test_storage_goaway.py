@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# storage-backends: sqlite postgresql (tests/run.sh runs it on both)
 """Fault: storage says GOAWAY to the gateway's storage channel (docs/design.md,
 "Added with TLS, health, limits and interop": the channel keeps a current
 connection and one retiring after GOAWAY; calls the server refused

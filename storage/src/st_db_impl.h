@@ -1,0 +1,32 @@
+/* st_db_impl.h - what a catalogue backend provides (st_sqlite.c, st_pg.c);
+ * st_db.c dispatches to it. */
+#ifndef ST_DB_IMPL_H
+#define ST_DB_IMPL_H
+
+#include "st_db.h"
+
+typedef struct st_backend {
+  const char *kind;
+  void (*close)(st_db_t *db);
+  st_query_t *(*get)(st_db_t *db, const char *vendor, const char *type, st_done_fn done, void *arg);
+  void (*cancel)(st_db_t *db, st_query_t *q);
+  int (*each)(st_rows_t *rows, st_row_fn fn, void *arg);
+  /* --import: begin (and empty the catalogue), one row each, then commit
+   * (ok) or roll back; each returns 0 or -1 with err set. */
+  int (*import_begin)(st_db_t *db, char *err, size_t errlen);
+  int (*import_row)(st_db_t *db, char *const f[4], int pos, char *err, size_t errlen);
+  int (*import_end)(st_db_t *db, int ok, char *err, size_t errlen);
+} st_backend_t;
+
+/* Every backend's context and rows begin with these. */
+struct st_db {
+  const st_backend_t *ops;
+};
+struct st_rows {
+  const st_backend_t *ops;
+};
+
+st_db_t *st_sqlite_open(const char *path);
+st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool);
+
+#endif /* ST_DB_IMPL_H */
