@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""Storage on PostgreSQL, beyond what every storage test checks on both
+backends (tests/run.sh): on a PostgreSQL cluster of this test's own
+(tools/pg.sh, in its temp dir), since it kills and restarts the server.
+
+  1. Two storages started at once on an empty database seed it once.
+  2. --import replaces the catalogue in one transaction; a bad line changes
+     nothing and is named.
+  3. A query stuck behind a lock does not block other calls (health Check is
+     answered), and the call's deadline cancels the query on the server.
+  4. Under load, a PostgreSQL fast restart and a crashed backend (kill -9,
+     which makes the server reset every session): calls fail only with
+     Unavailable meanwhile, and new calls succeed within 3 s of the server
+     being back, with the same storage process.
+"""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import T, ROOT  # noqa: E402
+import harness  # noqa: E402
+
+api_pb2, api_pb2_grpc = harness.stubs()
+import grpc  # noqa: E402
+
+t = T()
+t.require_bins(("storage",))
+PGDIR = os.path.join(t.tmp, "pg")
+os.chmod(t.tmp, 0o711)  # the postgres user (tools/pg.sh as root) must reach PGDIR
+PGSH = os.path.join(ROOT, "tools", "pg.sh")
+
+
+def pg(cmd):
+    r = subprocess.run(["bash", PGSH, cmd, PGDIR], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        t.bail("tools/pg.sh %s failed: %s" % (cmd, r.stderr))
+    return r.stdout.strip()
+
+
+_cleanup = t.cleanup
+
+
+def cleanup():  # the server stops before the harness removes its folder, on every way out
+    subprocess.run(["bash", PGSH, "stop", PGDIR], capture_output=True, timeout=60)
+    _cleanup()
+
+
+t.cleanup = cleanup
+CI = pg("start")
+DB = CI + " dbname=cat"
+
+
+def psql(sql, db="cat"):
+    r = subprocess.run(["psql", "-X", "-Atc", sql, CI + " dbname=" + db], capture_output=True, text=True,
+                       timeout=30)
+    return r.stdout.strip() if r.returncode == 0 else "ERROR " + r.stderr.strip()
+
+
+psql("CREATE DATABASE cat", "postgres")
+
+
+def detail(port, vendor="aws", ptype="storage", timeout=2):
+    with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+        stub = api_pb2_grpc.StorageServiceStub(ch)
+        try:
+            r = stub.GetProdsDetail(api_pb2.StorageRequest(vendor=vendor, productType=ptype), timeout=timeout)
+            return grpc.StatusCode.OK, len(r.prodDetail)
+        except grpc.RpcError as e:
+            return e.code(), e.details()
+
+
+# 1. Two storages at once on an empty database.
+s1 = t.start_storage("--db", DB, port=None)
+s2 = t.start_storage("--db", DB, port=None)
+t.check_eq(psql("SELECT count(*) FROM product"), "33", "two storages starting together seed the catalogue once")
+t.check_eq(detail(s1.port), (grpc.StatusCode.OK, 7), "storage 1 answers from PostgreSQL")
+t.check_eq(detail(s2.port), (grpc.StatusCode.OK, 7), "storage 2 answers from PostgreSQL")
+s2.stop()
+
+# 2. --import.
+STORAGE = os.path.join(harness.BIN, "storage")
+
+
+def do_import(path):
+    p = subprocess.run([STORAGE, "--db", DB, "--import", path], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stderr
+
+
+good = os.path.join(t.tmp, "good.tsv")
+with open(good, "w") as f:
+    f.write("# vendor type title url\n")
+    for i in range(5):
+        f.write("Acme\tWidgets\tWidget %d\thttps://acme.example/w%d\n" % (i, i))
+rc, err = do_import(good)
+t.check(rc == 0 and "imported 5 products" in err, "--import of 5 products into PostgreSQL succeeds", err)
+t.check_eq(detail(s1.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "the running storage serves the new catalogue")
+snap = psql("SELECT vendor, type, pos, title, url FROM product ORDER BY id")
+bad = os.path.join(t.tmp, "bad.tsv")
+with open(bad, "w") as f:
+    f.write("acme\tgadgets\tGadget\thttps://acme.example/g\nacme\tgadgets\tno url here\n")
+rc, err = do_import(bad)
+t.check(rc == 1 and "bad.tsv:2: expected 4 tab-separated fields" in err,
+        "a bad --import exits 1 and names its line", "exit %d: %s" % (rc, err))
+t.check(psql("SELECT vendor, type, pos, title, url FROM product ORDER BY id") == snap,
+        "a bad --import changes nothing in PostgreSQL")
+t.check_eq(detail(s1.port, "aws", "storage")[0], grpc.StatusCode.INVALID_ARGUMENT,
+           "the imported catalogue replaced the seed (aws is gone)")
+rc, err = do_import(good)
+
+# 3. A query stuck behind a lock; its deadline cancels it.
+locker = subprocess.Popen(["psql", "-X", "-q", CI + " dbname=cat", "-c",
+                           "BEGIN; LOCK TABLE product IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(100):
+    if psql("SELECT count(*) FROM pg_locks WHERE relation='product'::regclass AND mode='AccessExclusiveLock' "
+            "AND granted") == "1":
+        break
+    time.sleep(0.05)
+res = {}
+th = threading.Thread(target=lambda: res.setdefault("r", detail(s1.port, "acme", "widgets", timeout=1.0)))
+th.start()
+time.sleep(0.3)
+waiting = psql("SELECT count(*) FROM pg_stat_activity WHERE datname='cat' AND state='active' "
+               "AND query LIKE 'SELECT title%'")
+t.check_eq(waiting, "1", "the storage's query waits on the lock in PostgreSQL")
+with grpc.insecure_channel("127.0.0.1:%d" % s1.port) as ch:
+    check = ch.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda x: x,
+                           response_deserializer=lambda x: x)
+    t0 = time.monotonic()
+    try:
+        check(b"", timeout=0.5)
+        hc = "answered"
+    except grpc.RpcError as e:
+        hc = str(e.code())
+    hc_ms = (time.monotonic() - t0) * 1000
+t.check(hc == "answered", "health Check is answered while a query is blocked (%.0f ms)" % hc_ms, hc)
+th.join(5)
+t.check_eq(res.get("r", (None,))[0], grpc.StatusCode.DEADLINE_EXCEEDED, "the blocked call ends at its deadline")
+gone = "?"
+for _ in range(40):
+    gone = psql("SELECT count(*) FROM pg_stat_activity WHERE datname='cat' AND state='active' "
+                "AND query LIKE 'SELECT title%'")
+    if gone == "0":
+        break
+    time.sleep(0.05)
+t.check_eq(gone, "0", "the deadline cancelled the query on the server (pg_stat_activity)")
+with open(os.path.join(PGDIR, "server.log"), errors="replace") as f:
+    t.check("canceling statement due to user request" in f.read(), "PostgreSQL logs the cancel request")
+locker.kill()
+psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' "
+     "AND pid <> pg_backend_pid()")
+locker.wait()
+t.check_eq(detail(s1.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "storage answers again after the lock")
+
+
+# 4. Restarts under load.
+def under_load(disrupt, what):
+    calls, stop = [], threading.Event()
+
+    def loader():
+        with grpc.insecure_channel("127.0.0.1:%d" % s1.port) as ch:
+            stub = api_pb2_grpc.StorageServiceStub(ch)
+            while not stop.is_set():
+                t0 = time.monotonic()
+                try:
+                    stub.GetProdsDetail(api_pb2.StorageRequest(vendor="acme", productType="widgets"), timeout=2)
+                    code = grpc.StatusCode.OK
+                except grpc.RpcError as e:
+                    code = e.code()
+                calls.append((t0, code))
+                time.sleep(0.01)
+
+    ths = [threading.Thread(target=loader) for _ in range(2)]
+    for x in ths:
+        x.start()
+    time.sleep(1.0)
+    back = disrupt()  # when the server accepts again
+    time.sleep(4.0)
+    stop.set()
+    for x in ths:
+        x.join(10)
+    codes = {}
+    for _, c in calls:
+        codes[c.name] = codes.get(c.name, 0) + 1
+    print("# %s: %d calls, %s" % (what, len(calls), codes))
+    t.check(set(codes) <= {"OK", "UNAVAILABLE"}, "%s: calls end OK or Unavailable, nothing else" % what, codes)
+    first_ok = min((s for s, c in calls if s >= back and c == grpc.StatusCode.OK), default=None)
+    t.check(first_ok is not None and first_ok - back <= 3.0,
+            "%s: new calls succeed within 3 s of the server being back (%s)"
+            % (what, "%.2f s" % (first_ok - back) if first_ok else "never"))
+    late = [c for s, c in calls if s >= back + 3.0 and c != grpc.StatusCode.OK]
+    t.check(not late and any(s >= back + 3.0 for s, _ in calls),
+            "%s: every call from 3 s after it succeeds" % what, late[:5])
+
+
+def restart():
+    pg("restart")
+    return time.monotonic()
+
+
+def crash_backend():
+    pids = psql("SELECT pid FROM pg_stat_activity WHERE datname='cat' AND pid <> pg_backend_pid()").split()
+    if pids:
+        os.kill(int(pids[0]), 9)
+    # the postmaster resets every session, then accepts again
+    for _ in range(200):
+        if psql("SELECT 1") == "1":
+            break
+        time.sleep(0.05)
+    return time.monotonic()
+
+
+under_load(restart, "PostgreSQL fast restart")
+under_load(crash_backend, "a PostgreSQL backend killed (-9)")
+t.check(s1.alive(), "the same storage process survived both")
+log = s1.text()
+t.check("database connection lost" in log and "database connection restored" in log,
+        "storage logs the lost and restored database connections")
+s1.stop()
+t.finish()
