@@ -10,8 +10,10 @@
  *
  * A cancelled lookup leaves its connection busy until the server has
  * answered, so that the cancel request (PQcancel, sent from a short-lived
- * thread because libpq 15 has no non-blocking cancel) can only stop the
- * query it was meant for. The schema is created and seeded at open, before
+ * thread because libpq 15 has no non-blocking cancel) mostly stops only the
+ * query it was meant for; a thread slower than the query can still hit the
+ * next one, which is then sent again once. A query (or a cancelled one)
+ * that takes over 30 s replaces its connection. The schema is created and seeded at open, before
  * the loop runs, under an advisory lock so that storages starting together
  * seed once; a read replica (pg_is_in_recovery) is only read. */
 #include <libpq-fe.h>
@@ -30,6 +32,7 @@
 #define PG_BACKOFF_MIN_MS 100  /* first retry after a failed connection */
 #define PG_BACKOFF_MAX_MS 1000 /* a restarted server is used within a second */
 #define PG_CONNECT_MS 5000     /* an attempt that takes longer has failed */
+#define PG_QUERY_MS 30000      /* a query (or its cancel) that takes longer: replaced */
 #define PG_SEED_LOCK "7301"    /* pg_advisory_xact_lock key: one seeder */
 
 static const char products_sql[] =
@@ -112,16 +115,18 @@ static void on_notice(void *arg, const char *message) {
 
 /* --- the event loop's side ------------------------------------------------ */
 
-static void pc_watch(pg_conn_t *pc, uint32_t events) {
+static int pc_watch(pg_conn_t *pc, uint32_t events) {
   rpc_loop_t *l = pc->pg->loop;
   int fd = PQsocket(pc->c);
   /* libpq may change sockets while it connects (another address): always
    * register the current one afresh then */
   if (pc->watched) rpc_loop_del(l, &pc->io);
   pc->watched = 0;
-  if (fd < 0) return;
+  if (fd < 0) return -1;
   pc->io.fd = fd;
-  if (rpc_loop_add(l, &pc->io, events) == 0) pc->watched = 1;
+  if (rpc_loop_add(l, &pc->io, events) != 0) return -1;
+  pc->watched = 1;
+  return 0;
 }
 
 static void q_answer(struct st_query *q, st_status_t st, PGresult *res) {
@@ -170,13 +175,19 @@ static int pc_send(pg_conn_t *pc) {
   int f = PQflush(pc->c);
   if (f < 0) return -1;
   pc->state = PC_BUSY;
-  pc_watch(pc, EPOLLIN | (f ? EPOLLOUT : 0));
-  return 0;
+  /* a server that stops answering (a cut network) must not hold the
+   * connection for the kernel's TCP timeout */
+  rpc_timer_start(pc->pg->loop, &pc->timer, PG_QUERY_MS);
+  return pc_watch(pc, EPOLLIN | (f ? EPOLLOUT : 0));
 }
 
 static void pc_idle(pg_conn_t *pc) {
   pc->state = PC_IDLE;
-  pc_watch(pc, EPOLLIN); /* a server that goes away is seen at once */
+  rpc_timer_stop(pc->pg->loop, &pc->timer);
+  if (pc_watch(pc, EPOLLIN) != 0) { /* a server that goes away is seen at once */
+    pc_fail(pc);
+    return;
+  }
   pc_dispatch(pc->pg);
 }
 
@@ -229,13 +240,20 @@ static void pc_finished(pg_conn_t *pc) {
     pc_fail(pc);
     return;
   }
+  /* passing trouble of the server's, not of this catalogue: serialization
+   * or replica conflicts (40001, 40P01), resources (53, 58), a lock not
+   * available (55P03), a statement timeout or a second stray cancel */
+  int busy = state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+                       strncmp(state, "53", 2) == 0 || strncmp(state, "58", 2) == 0 ||
+                       strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0);
   pc->q = NULL;
-  q_answer(q, ST_FAILED, NULL);
+  q_answer(q, busy ? ST_UNAVAILABLE : ST_FAILED, NULL);
   pc_idle(pc);
 }
 
 static void pc_on_io(rpc_io_t *io, uint32_t events) {
   pg_conn_t *pc = io->arg;
+  if (pc->state == PC_DOWN) return; /* closed earlier in this batch of events */
   if (pc->state == PC_CONNECTING) {
     pc_connect(pc);
     return;
@@ -246,7 +264,10 @@ static void pc_on_io(rpc_io_t *io, uint32_t events) {
       pc_fail(pc);
       return;
     }
-    if (!f) pc_watch(pc, EPOLLIN);
+    if (!f && pc_watch(pc, EPOLLIN) != 0) {
+      pc_fail(pc);
+      return;
+    }
   }
   if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
   if (!PQconsumeInput(pc->c)) {
@@ -293,10 +314,8 @@ static void pc_connect(pg_conn_t *pc) {
   }
   switch (ps) {
   case PGRES_POLLING_READING:
-    pc_watch(pc, EPOLLIN);
-    return;
   case PGRES_POLLING_WRITING:
-    pc_watch(pc, EPOLLOUT);
+    if (pc_watch(pc, ps == PGRES_POLLING_READING ? EPOLLIN : EPOLLOUT) != 0) pc_fail(pc);
     return;
   case PGRES_POLLING_OK:
     rpc_timer_stop(pg->loop, &pc->timer);
@@ -316,7 +335,9 @@ static void pc_connect(pg_conn_t *pc) {
 
 static void pc_on_timer(rpc_timer_t *t) {
   pg_conn_t *pc = t->arg;
-  if (pc->state == PC_CONNECTING) { /* took too long */
+  if (pc->state == PC_CONNECTING || pc->state == PC_BUSY) { /* took too long */
+    if (pc->state == PC_BUSY)
+      rpc_log("database query took over %d s: the connection is replaced", PG_QUERY_MS / 1000);
     pc_fail(pc);
     return;
   }
@@ -562,8 +583,9 @@ st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool) {
   snprintf(dbname, sizeof(dbname), "%s", PQdb(pg->sync));
   PQfinish(pg->sync);
   pg->sync = NULL;
-  pg->nconns = pool < 1 ? 1 : pool;
-  pg->conns = calloc((size_t)pg->nconns, sizeof(*pg->conns));
+  int nconns = pool < 1 ? 1 : pool;
+  pg->conns = calloc((size_t)nconns, sizeof(*pg->conns));
+  pg->nconns = pg->conns ? nconns : 0;
   if (!pg->conns) {
     pg_close(&pg->base);
     return NULL;
