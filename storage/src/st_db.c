@@ -27,10 +27,6 @@ void st_db_close(st_db_t *db) {
   if (db) db->ops->close(db);
 }
 
-const char *st_db_kind(const st_db_t *db) {
-  return db->ops->kind;
-}
-
 st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, st_done_fn done,
                       void *arg) {
   return db->ops->get(db, vendor, type, done, arg);

@@ -36,8 +36,6 @@ int st_db_is_conninfo(const char *spec);
  * may be NULL for a one-shot command (--import). */
 st_db_t *st_db_open(const char *spec, rpc_loop_t *loop, int pool);
 void st_db_close(st_db_t *db);
-/* "SQLite" or "PostgreSQL". */
-const char *st_db_kind(const st_db_t *db);
 
 /* Looks up the products of vendor and type; done runs exactly once, maybe
  * before this returns (then the result is NULL). Otherwise the returned

@@ -6,7 +6,6 @@
 #include "st_db.h"
 
 typedef struct st_backend {
-  const char *kind;
   void (*close)(st_db_t *db);
   st_query_t *(*get)(st_db_t *db, const char *vendor, const char *type, st_done_fn done, void *arg);
   void (*cancel)(st_db_t *db, st_query_t *q);

@@ -91,6 +91,13 @@ static const st_backend_t pg_ops;
 static void pc_connect(pg_conn_t *pc);
 static void pc_dispatch(st_pg_t *pg);
 
+/* True while some connection is up (idle or busy). */
+static int pg_up(const st_pg_t *pg) {
+  for (int i = 0; i < pg->nconns; i++)
+    if (pg->conns[i].state >= PC_IDLE) return 1;
+  return 0;
+}
+
 /* libpq's messages span lines; a log line does not. */
 static const char *one_line(const char *m) {
   static char msg[256];
@@ -154,9 +161,7 @@ static void pc_fail(pg_conn_t *pc) {
   rpc_timer_start(pg->loop, &pc->timer, pc->backoff_ms);
   pc->backoff_ms = pc->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS : pc->backoff_ms * 2;
   /* with no connection up, waiting lookups would wait for nothing */
-  int up = 0;
-  for (int i = 0; i < pg->nconns; i++)
-    up += pg->conns[i].state >= PC_IDLE;
+  int up = pg_up(pg);
   while (!up && pg->head) {
     struct st_query *w = pg->head;
     pg->head = w->next;
@@ -362,10 +367,7 @@ static void pc_dispatch(st_pg_t *pg) {
 static st_query_t *pg_get(st_db_t *base, const char *vendor, const char *type, st_done_fn done,
                           void *arg) {
   st_pg_t *pg = (st_pg_t *)base;
-  int up = 0;
-  for (int i = 0; i < pg->nconns; i++)
-    up += pg->conns[i].state >= PC_IDLE;
-  struct st_query *q = up && pg->queued < PG_QUEUE_MAX ? calloc(1, sizeof(*q)) : NULL;
+  struct st_query *q = pg_up(pg) && pg->queued < PG_QUEUE_MAX ? calloc(1, sizeof(*q)) : NULL;
   if (!q) {
     done(arg, ST_UNAVAILABLE, NULL);
     return NULL;
@@ -376,19 +378,24 @@ static st_query_t *pg_get(st_db_t *base, const char *vendor, const char *type, s
   q->step = 1;
   snprintf(q->vendor, sizeof(q->vendor), "%s", vendor);
   snprintf(q->type, sizeof(q->type), "%s", type);
+  /* an idle connection takes it now (the queue is empty then: idle
+   * connections drain it), else it waits */
+  for (int i = 0; i < pg->nconns; i++) {
+    pg_conn_t *pc = &pg->conns[i];
+    if (pc->state != PC_IDLE) continue;
+    q->conn = pc;
+    pc->q = q;
+    if (pc_send(pc) == 0) return q;
+    pc_fail(pc); /* has answered q with ST_UNAVAILABLE */
+    return NULL;
+  }
   if (pg->tail)
     pg->tail->next = q;
   else
     pg->head = q;
   pg->tail = q;
   pg->queued++;
-  pc_dispatch(pg);
-  /* a send that failed at once has answered q already */
-  for (struct st_query *w = pg->head; w; w = w->next)
-    if (w == q) return q;
-  for (int i = 0; i < pg->nconns; i++)
-    if (pg->conns[i].q == q) return q;
-  return NULL;
+  return q;
 }
 
 static void *cancel_thread(void *arg) {
@@ -556,8 +563,7 @@ static void pg_close(st_db_t *base) {
 }
 
 static const st_backend_t pg_ops = {
-    "PostgreSQL", pg_close,        pg_get,        pg_cancel,
-    pg_each,      pg_import_begin, pg_import_row, pg_import_end,
+    pg_close, pg_get, pg_cancel, pg_each, pg_import_begin, pg_import_row, pg_import_end,
 };
 
 st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool) {

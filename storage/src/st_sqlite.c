@@ -146,7 +146,7 @@ static int sq_import_end(st_db_t *base, int ok, char *err, size_t errlen) {
 }
 
 static const st_backend_t sqlite_ops = {
-    "SQLite", sq_close, sq_get, sq_cancel, sq_each, sq_import_begin, sq_import_row, sq_import_end,
+    sq_close, sq_get, sq_cancel, sq_each, sq_import_begin, sq_import_row, sq_import_end,
 };
 
 st_db_t *st_sqlite_open(const char *path) {
