@@ -60,12 +60,13 @@ FC_GEN := $(GEN)/api.fc.c
 HEALTH_GEN := $(GEN)/health.pb.c $(GEN)/health.srv.c
 API_SRV := $(GEN)/api.srv.c
 API_CLI := $(GEN)/api.cli.c
+HEALTH_CLI := $(GEN)/health.cli.c
 
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC) $(FC_GEN))
 GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
-  $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI))
+  $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI) $(HEALTH_CLI))
 ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
   $(HEALTH_GEN) $(API_SRV))
 
@@ -91,7 +92,7 @@ $(GEN)/%.fc.c $(GEN)/%.fc.h $(GEN)/%.srv.c $(GEN)/%.srv.h $(GEN)/%.cli.c $(GEN)/
 
 # board.mk: its flags (PB_NO_ERRMSG) change what pb.h lays out
 $(B)/obj/%.c.o: %.c $(GEN)/api.pb.h $(GEN)/health.pb.h $(GEN)/api.fc.h $(GEN)/api.srv.h \
-  $(GEN)/api.cli.h $(GEN)/health.srv.h $(DEPS_STAMP) boards/$(BOARD)/board.mk
+  $(GEN)/api.cli.h $(GEN)/health.srv.h $(GEN)/health.cli.h $(DEPS_STAMP) boards/$(BOARD)/board.mk
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -168,7 +169,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJ)
 # bytes, no socket), and the daemons' services (their method tables).
 UNIT_CORE_OBJ := $(call obj,$(RPC_SERVER) rpc/host/src/log.c $(HEALTH_GEN))
 UNIT_SERVICE_OBJ := $(call obj,$(filter-out %_main.c,$(GW_SRC) $(ST_SRC)) $(RPC_SERVER) \
-  $(RPC_HOST) rpc/host/src/channel.c $(RPC_CLIENT_CORE) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI))
+  $(RPC_HOST) rpc/host/src/channel.c $(RPC_CLIENT_CORE) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI) $(HEALTH_CLI))
 $(B)/tests/test_server_core: $(UNIT_CORE_OBJ)
 $(B)/tests/test_server_core: UNIT_EXTRA = $(UNIT_CORE_OBJ) -lnghttp2 -lprotobuf-nanopb
 $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)

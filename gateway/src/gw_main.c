@@ -28,7 +28,7 @@ typedef struct gw_opts {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT] "
+          "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT[,HOST:PORT...]] "
           "[--stream-delay-ms N] [--workers N]\n"
           "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
           "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
@@ -51,12 +51,12 @@ static int serve(void *arg) {
   rpc_loop_t *loop = rpc_loop_new();
   if (!loop) return 1;
   svc.loop = loop;
-  svc.storage = rpc_channel_new(loop, o->storage);
-  if (svc.storage && o->storage_keepalive_ms)
-    rpc_channel_set_keepalive(svc.storage, o->storage_keepalive_ms,
-                              o->storage_keepalive_timeout_ms);
+  gw_balancer_t storages;
+  int have_storages = gw_lb_init(&storages, loop, o->storage) == 0;
+  svc.storages = &storages;
+  if (have_storages && o->storage_keepalive_ms)
+    gw_lb_set_keepalive(&storages, o->storage_keepalive_ms, o->storage_keepalive_timeout_ms);
   gw_health_t health = {0};
-  svc.health = &health;
   rpc_method_t methods[4];
   size_t n, nh;
   gw_service_methods(&svc, methods, &n);
@@ -79,28 +79,30 @@ static int serve(void *arg) {
       !(stls = rpc_tls_client_cfg(o->storage_tls_ca, NULL, NULL, err, sizeof(err))))
     rpc_log("%s", err);
   rpc_server_t *srv = NULL;
-  if (svc.storage && (tls || !o->tls_cert) && (stls || !o->storage_tls_ca))
+  if (have_storages && (tls || !o->tls_cert) && (stls || !o->storage_tls_ca))
     srv = rpc_server_new(loop, o->listen, methods, n, &lim);
   if (!srv) {
-    rpc_channel_free(svc.storage);
+    if (have_storages) gw_lb_free(&storages);
     rpc_tls_cfg_free(tls);
     rpc_tls_cfg_free(stls);
     rpc_loop_free(loop);
     return 1;
   }
   if (tls) rpc_server_set_tls(srv, tls);
-  if (stls) rpc_channel_set_tls(svc.storage, stls, o->storage_server_name);
-  gw_health_start(&health, loop, svc.storage);
+  if (stls) gw_lb_set_tls(&storages, stls, o->storage_server_name);
+  gw_health_start(&health, &storages);
+  gw_lb_start(&storages);
   rpc_log("Serving gRPC on %s://%s%s (storage at %s%s)", tls ? "https" : "http", o->listen,
           o->tls_client_ca ? ", client certificates required" : "", o->storage,
           stls ? " over TLS" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
   gw_health_stop(&health); /* Watch streams would hold the drain open */
+  gw_lb_stop(&storages);
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
-  rpc_channel_free(svc.storage);
+  gw_lb_free(&storages);
   gw_service_free(&svc);
   rpc_tls_cfg_free(tls);
   rpc_tls_cfg_free(stls);
@@ -172,11 +174,11 @@ int main(int argc, char **argv) {
     }
     o.shared_ticket_key = 1;
   }
-  if (o.storage_tls_ca && !o.storage_server_name) {
-    /* verify storage's certificate for the host part of --storage */
-    static char host[128];
-    if (rpc_addr_server_name(o.storage, host, sizeof(host)) != RPC_OK) return usage();
-    o.storage_server_name = host;
+  /* without --storage-server-name each storage's certificate is verified
+   * for the host part of its address (gw_lb_set_tls) */
+  if (gw_lb_parse(o.storage) != 0) {
+    fprintf(stderr, "gateway: --storage takes HOST:PORT[,HOST:PORT...] (at most %d)\n", GW_LB_MAX);
+    return usage();
   }
   return dm_workers_run(o.workers, serve, &o);
 }

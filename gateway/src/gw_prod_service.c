@@ -5,7 +5,9 @@
  * GetVendorProdTypes answers from the vendor table. GetVendorProds asks
  * storage (the client's remaining deadline forwarded), adds a ShortUrl to
  * each product and streams them; a client cancel or deadline cancels the
- * storage call, and storage's status reaches the client.
+ * storage call, and storage's status reaches the client. A storage call
+ * that a storage never processed (refused, or on a connection that never
+ * came up) is sent once to another storage, when there is one.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -14,7 +16,6 @@
 
 #include <uuid/uuid.h>
 
-#include "gw_health.h"
 #include "gw_prod_service.h"
 #include "gw_wire.h"
 #include "rpc_log.h"
@@ -60,6 +61,9 @@ typedef struct gw_prods {
   rpc_scall_t *scall; /* NULL once the client's call has ended */
   rpc_call_t storage; /* the call to storage; its deframer's buffer is pooled with it */
   int storage_open;   /* its on_close has not run yet */
+  gw_backend_t *be;   /* the storage it went to */
+  int resent;         /* already sent to a second storage */
+  api_StorageRequest sreq;
   uint8_t req[api_StorageRequest_size];
   const uint8_t *resp; /* storage's answer, in the storage call's deframer */
   size_t resp_len;
@@ -218,11 +222,24 @@ static int on_storage_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
   return 0;
 }
 
+static int storage_call(gw_prods_t *p);
+
 static void on_storage_close(rpc_call_t *call) {
   gw_prods_t *p = rpc_call_user(call);
   int code = rpc_call_code(call);
   p->storage_open = 0;
-  if (p->svc->health && code != RPC_CODE_CANCELLED) gw_health_saw(p->svc->health, code);
+  if (p->scall && code == RPC_CODE_UNAVAILABLE && call->refused && !p->resent &&
+      p->svc->storages->n > 1) {
+    p->resent = 1;
+    const gw_backend_t *first = p->be;
+    char why[RPC_CLIENT_MSG_LEN];
+    snprintf(why, sizeof(why), "%s", rpc_call_message(call)); /* the restart clears it */
+    if (storage_call(p) == RPC_OK) {
+      rpc_log("storage %s never processed the call (%s): sent to %s", first->addr, why,
+              p->be->addr);
+      return;
+    }
+  }
   if (p->scall) {
     if (code == RPC_CODE_OK) {
       p->cursor = p->resp;
@@ -270,23 +287,19 @@ static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud)
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
-  api_StorageRequest sreq = api_StorageRequest_init_zero;
-  memcpy(sreq.vendor, in->vendor, sizeof(sreq.vendor));
-  memcpy(sreq.productType, in->productType, sizeof(sreq.productType));
+  api_StorageRequest *sreq = &p->sreq;
+  memcpy(sreq->vendor, in->vendor, sizeof(sreq->vendor));
+  memcpy(sreq->productType, in->productType, sizeof(sreq->productType));
   p->scall = call;
   p->timer.fn = on_stream_tick;
   p->slice.fn = on_slice;
   /* the client's custom metadata goes on to storage */
   rpc_call_set_metadata(&p->storage, p->md, take_metadata(call, p));
   rpc_scall_set_user(call, p);
-  int64_t left = rpc_scall_remaining_ms(call);
-  uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
-  int r = api_StorageService_GetProdsDetail_call(svc->storage, &p->storage, &sreq, p->req,
-                                                 sizeof(p->req), tmo);
-  if (r != RPC_OK) { /* on_close will not run */
+  if (storage_call(p) != RPC_OK) { /* on_close will not run */
     /* the last attempt's words while its backoff runs: what a call that
      * waited for that attempt was told */
-    const char *why = rpc_channel_why(svc->storage);
+    const char *why = p->be ? rpc_channel_why(p->be->ch) : NULL;
     char m[300];
     snprintf(m, sizeof(m), "error while calling client.GetProdsDetail() method: %s",
              why ? why : "storage is unreachable");
@@ -295,7 +308,31 @@ static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud)
     prods_maybe_put(p);
     return;
   }
-  p->storage_open = 1;
+}
+
+/* Sends p's request to the next storage, the client's remaining deadline
+ * forwarded; one that refuses at once (its backoff runs) hands it to
+ * another, if any. Returns RPC_OK (storage_open) or RPC_ERR_*; p->be is
+ * the storage last tried. */
+static int storage_call(gw_prods_t *p) {
+  gw_balancer_t *lb = p->svc->storages;
+  int r = RPC_ERR_TRANSPORT;
+  for (int tries = 0; tries < 2; tries++) {
+    gw_backend_t *be = gw_lb_pick(lb, p->be);
+    if (!be) break;
+    p->be = be;
+    int64_t left = rpc_scall_remaining_ms(p->scall);
+    uint32_t tmo = left < 0 ? 0 : left == 0 ? 1 : (uint32_t)left;
+    r = api_StorageService_GetProdsDetail_call(be->ch, &p->storage, &p->sreq, p->req,
+                                               sizeof(p->req), tmo);
+    if (r == RPC_OK) {
+      p->storage_open = 1;
+      return RPC_OK;
+    }
+    if (p->resent || lb->n < 2) break;
+    p->resent = 1;
+  }
+  return r;
 }
 
 static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
@@ -307,7 +344,7 @@ static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
                                     "operation");
   p->scall = NULL; /* the server ends the call itself */
   pump_stop(p);
-  if (p->storage_open) rpc_channel_cancel(p->svc->storage, &p->storage);
+  if (p->storage_open) rpc_channel_cancel(p->be->ch, &p->storage);
   prods_maybe_put(p);
 }
 

@@ -137,12 +137,14 @@ static void run(int dummies) {
   gw_service_t svc = {0};
   svc.loop = gl;
   svc.stream_delay_ms = 1000;
-  svc.storage = rpc_channel_new(gl, saddr);
+  gw_balancer_t storages;
+  int lb_ok = gw_lb_init(&storages, gl, saddr) == 0; /* no Watch: the storage has no health */
+  svc.storages = &storages;
   rpc_method_t gw_methods[2];
   size_t n;
   gw_service_methods(&svc, gw_methods, &n);
   rpc_server_t *gw = rpc_server_new(gl, gaddr, gw_methods, n, NULL);
-  CHECK(st && gw && svc.storage);
+  CHECK(st && gw && lb_ok);
 
   rpc_channel_t *ch = rpc_channel_new(cl, gaddr);
   static const uint8_t req[] = {0x0a, 6,   'o', 'r', 'a', 'c', 'l', 'e', 0x12,
@@ -179,7 +181,7 @@ static void run(int dummies) {
 
   rpc_channel_free(ch);
   rpc_server_free(gw);
-  rpc_channel_free(svc.storage);
+  gw_lb_free(&storages);
   gw_service_free(&svc);
   rpc_server_free(st);
   for (int i = 0; i < 10; i++) { /* closed connections are freed a turn later */

@@ -52,6 +52,25 @@ void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_
  * this way. Returns RPC_OK or RPC_ERR_ARG. */
 int rpc_channel_set_source(rpc_channel_t *ch, const char *ip);
 
+/* on 0: a call the server refused unprocessed (and one on a connection
+ * that never came up) is not sent again here but closes with Unavailable
+ * and call->refused set, for a caller that sends it to another server (the
+ * gateway over several storages). on 1, the default: sent again here, once,
+ * on a fresh connection. */
+void rpc_channel_set_retry(rpc_channel_t *ch, int on);
+
+/* on 1: a call with no connection to ride dials one even while the backoff
+ * after a failed attempt runs (fails at once only if that dial does), so
+ * the first call after the server is back gets through; the backoff then
+ * paces the owner's background attempts (a health Watch), not its calls.
+ * For a server one hop away, where a refused connect costs a round trip.
+ * Default 0: fail fast while the backoff runs. */
+void rpc_channel_set_call_dials(rpc_channel_t *ch, int on);
+
+/* Milliseconds until the backoff after a failed connect ends (0: a call
+ * may dial now). */
+uint32_t rpc_channel_backoff_ms(const rpc_channel_t *ch);
+
 /* What the channel has done: calls, connections, TLS handshakes (full and
  * resumed), keepalive PINGs, retries. */
 const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch);

@@ -55,6 +55,8 @@ struct rpc_channel {
   rpc_link_t link;    /* the current connection's life: states, backoff, keepalive */
   char why[200];      /* the last failed attempt's reason, for fail-fast calls */
   char source[64];    /* local address to dial from; "" for the kernel's choice */
+  int no_retry;       /* refused calls close for the caller to send elsewhere */
+  int calls_dial;     /* a call dials even while the backoff runs */
 };
 
 /* The storage hop is near (one site) and a refused connect costs little:
@@ -170,6 +172,11 @@ static void conn_down(ch_conn_t *k, const char *why) {
     } else
       rpc_link_down(&ch->link);
   }
+  /* a connection that never came up sent nothing: its calls were never
+   * processed, and a caller with another server may send them there */
+  if (k->state == CH_CONNECTING || !k->sock.handshaken)
+    for (rpc_call_t *c = k->core.calls; c; c = c->next)
+      c->refused = 1;
   /* on_close handlers run now; a call they start goes to a new connection */
   k->failing = 1;
   rpc_client_fail(&k->core, RPC_CODE_UNAVAILABLE, m);
@@ -197,6 +204,7 @@ static int retry_refused(void *arg, rpc_client_t *c, rpc_call_t *call) {
   rpc_channel_t *ch = k->ch;
   (void)c;
   if (k->core.goaway) conn_retire(k);
+  if (ch->no_retry || k->failing) return -1; /* a failed connect: this server's backoff runs */
   uint32_t timeout;
   if (!rpc_link_may_retry(&ch->link, call, (uint32_t)rpc_loop_now(ch->loop), &timeout)) return -1;
   return start_on(ch, call, call->path, call->req, call->req_len, timeout) == RPC_OK ? 0 : -1;
@@ -391,7 +399,9 @@ static int start_on(rpc_channel_t *ch, rpc_call_t *call, const char *path, const
     uint32_t wait, now = (uint32_t)rpc_loop_update_now(ch->loop);
     /* fail fast while the backoff runs (a storage call does not wait for ready) */
     int want = rpc_link_want(&ch->link, now, 0, &wait);
-    if (want != RPC_LINK_CONNECT && want != RPC_LINK_GO) return RPC_ERR_TRANSPORT;
+    if (want != RPC_LINK_CONNECT && want != RPC_LINK_GO &&
+        !(ch->calls_dial && want == RPC_LINK_FAIL && ch->link.state == RPC_LINK_TRANSIENT_FAILURE))
+      return RPC_ERR_TRANSPORT;
     rpc_link_connecting(&ch->link, now);
     int r = dial(ch);
     if (r != RPC_OK) {
@@ -441,6 +451,20 @@ int rpc_channel_set_source(rpc_channel_t *ch, const char *ip) {
   if (!ip || strlen(ip) >= sizeof(ch->source)) return RPC_ERR_ARG;
   memcpy(ch->source, ip, strlen(ip) + 1);
   return RPC_OK;
+}
+
+void rpc_channel_set_call_dials(rpc_channel_t *ch, int on) {
+  ch->calls_dial = on;
+}
+
+void rpc_channel_set_retry(rpc_channel_t *ch, int on) {
+  ch->no_retry = !on;
+}
+
+uint32_t rpc_channel_backoff_ms(const rpc_channel_t *ch) {
+  if (ch->link.state != RPC_LINK_TRANSIENT_FAILURE) return 0;
+  int32_t left = (int32_t)(ch->link.retry_at_ms - (uint32_t)rpc_loop_now(ch->loop));
+  return left > 0 ? (uint32_t)left : 0;
 }
 
 const rpc_link_stats_t *rpc_channel_stats(const rpc_channel_t *ch) {
