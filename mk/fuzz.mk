@@ -60,7 +60,7 @@ FUZZ_MBEDTLS_DEPS := $(MBEDTLS_STAMP) $(MBEDTLS_CONFIG_H)
 fuzz_obj = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(1))
 # Every proto's generated code (the Makefile's $(GEN)/%.pb.c rule makes it).
 FUZZ_PB_SRC := $(patsubst proto/%.proto,$(GEN)/%.pb.c,$(wildcard proto/*.proto)) $(HEALTH_GEN) \
-  $(API_SRV) $(API_CLI)
+  $(API_SRV) $(API_CLI) $(HEALTH_CLI)
 FUZZ_PB_H := $(FUZZ_PB_SRC:.c=.h)
 
 # The daemons' objects as the Makefile lists them, less their main()s and the

@@ -26,6 +26,7 @@
 static rpc_loop_t *loop;
 static rpc_server_t *srv;
 static gw_service_t gw;
+static gw_balancer_t gw_storages; /* one storage, no health Watch */
 static st_service_t st;
 static st_buf_t st_buf;
 static rpc_method_t methods[16]; /* room for what the services add */
@@ -147,8 +148,8 @@ void fz_server_init(void) {
   if (storage_self)
     snprintf(storage_addr, sizeof(storage_addr), "127.0.0.1:%u", ntohs(srv_addr.sin_port));
   /* the methods reach the channel through &gw when a call comes */
-  gw.storage = rpc_channel_new(loop, storage_addr);
-  if (!gw.storage) die("rpc_channel_new");
+  if (gw_lb_init(&gw_storages, loop, storage_addr) != 0) die("gw_lb_init");
+  gw.storages = &gw_storages;
   tick.fn = on_tick;
   rearm.fn = on_rearm;
 }
