@@ -311,7 +311,7 @@ static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud)
 }
 
 /* Sends p's request to the next storage, the client's remaining deadline
- * forwarded; one that refuses at once (its backoff runs) hands it to
+ * forwarded; one that refuses at once (it cannot be dialled) hands it to
  * another, if any. Returns RPC_OK (storage_open) or RPC_ERR_*; p->be is
  * the storage last tried. */
 static int storage_call(gw_prods_t *p) {
