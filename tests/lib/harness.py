@@ -210,9 +210,11 @@ class T:
         return self.start(argv, port, "storage")
 
     def start_gateway(self, storage_port, *extra):
+        """storage_port: one port, or a list of them (--storage A,B,...)."""
         port = free_port()
+        ports = storage_port if isinstance(storage_port, (list, tuple)) else [storage_port]
         argv = [os.path.join(BIN, "gateway"), "--listen", "127.0.0.1:%d" % port,
-                "--storage", "127.0.0.1:%d" % storage_port] + list(extra)
+                "--storage", ",".join("127.0.0.1:%d" % p for p in ports)] + list(extra)
         return self.start(argv, port, "gateway")
 
     def client(self, *args, port):

@@ -19,7 +19,10 @@ policy on each GetProdsDetail, per connection:
      connection. b2: a call made while the retiring connection still serves
      goes over a new one; both are up at once, then the old one closes.
   c. every connection refuses (GOAWAY 0): the client gets Unavailable at once;
-     the request was sent twice, not more (one retry)."""
+     the request was sent twice, not more (one retry).
+  d. two storages, the raw one refusing every stream (RST_STREAM
+     REFUSED_STREAM): every call succeeds, each refused one sent once to the
+     real storage (gateway log "never processed the call"), which served all."""
 import os
 import re
 import socket
@@ -37,7 +40,7 @@ import h2wire as w  # noqa: E402
 api_pb2, _ = harness.stubs()
 
 t = T()
-t.require_bins(("gateway", "firmware-client"))
+t.require_bins(("storage", "gateway", "firmware-client"))
 EXPECTED = t.expected("getprods_google_compute.txt")
 PRODUCTS = re.findall(r"^Title: (.*), Url: (.*),  ShortUrl: ", EXPECTED, re.M)
 STORAGE_RESPONSE = api_pb2.StorageResponse(
@@ -365,6 +368,34 @@ t.check(gw.alive(), "c. the gateway is alive")
 check_storage_errors(st, "c")
 gw.stop()
 t.check(gw.proc.returncode == 0, "c. the gateway exits 0 on SIGTERM", gw.proc.returncode)
+st.close()
+
+
+# ---- d. two storages, one refusing every call: each is sent to the other ----
+def policy_d(s, c, sid):
+    c.h2.send(w.rst_stream(sid, w.REFUSED_STREAM))
+
+
+st = RawStorage(policy_d)
+real = t.start_storage()
+gw = t.start_gateway([st.port, real.port])
+settle(st)
+t.wait_log(gw, r"storage 127\.0\.0\.1:%d is READY" % real.port, "d. the real storage is READY", 3.0)
+before = real.text().count("have received a request")
+results = [client(gw, "getprods", "google", "compute") for _ in range(6)]
+for i, res in enumerate(results):
+    check_ok(res, "d. call %d of 6" % (i + 1), 1500)
+refused = sum(len(c.gets) for c in st.conns)
+resent = gw.text().count("storage 127.0.0.1:%d never processed the call" % st.port)
+t.check(refused >= 2, "d. the refusing storage got its share of the calls (%d of 6)" % refused)
+t.check(resent == refused and ": sent to 127.0.0.1:%d" % real.port in gw.text(),
+        "d. each refused call was sent to the other storage, once (%d refused, %d resent)" % (refused, resent),
+        gw.tail())
+t.check_eq(real.text().count("have received a request") - before, 6,
+           "d. the real storage served all 6 (its own log)")
+check_storage_errors(st, "d")
+gw.stop()
+t.check(gw.proc.returncode == 0, "d. the gateway exits 0 on SIGTERM", gw.proc.returncode)
 st.close()
 
 t.finish()
