@@ -97,6 +97,7 @@ struct fc_call {
   uint32_t timeout_ms;
   uint32_t received; /* response messages so far */
   uint8_t active, closed, streaming;
+  uint8_t attempts; /* made so far, under the channel's retry policy */
 };
 
 /* Declares a static call slot named name with its buffers: the largest

@@ -33,6 +33,15 @@ typedef struct fc_cfg {
   uint8_t wait_for_ready;        /* a call waits out TRANSIENT_FAILURE (within its deadline) */
   const char *user_agent;        /* a prefix of user-agent ("app/1.2"), or NULL */
   rpc_link_cfg_t link;
+  /* gRPC's retry policy (gRFC A6), for Unavailable, with FC_RETRY: a call
+   * that sends one request and ends Unavailable before the server answered
+   * it (no response headers and no message: refused by a proxy, or its
+   * server lost) is made again, up to retry_attempts in all (0 and 1:
+   * never), after a random wait below retry_backoff_ms (0: 100) doubled per
+   * attempt up to 1 s, within its deadline. Only for calls that are safe to
+   * make twice (ProdService's two calls only read). */
+  uint8_t retry_attempts;
+  uint16_t retry_backoff_ms;
 } fc_cfg_t;
 
 /* A call's outcome: a gRPC code (0 is OK) and its message. */

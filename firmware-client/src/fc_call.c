@@ -171,6 +171,9 @@ int fc_call_start(fc_call_t *call, fc_channel_t *ch, const fc_method_t *m, const
   call->m = m;
   call->received = 0;
   call->closed = 0;
+#if FC_RETRY
+  call->attempts = 1;
+#endif
   call->streaming = req == NULL;
   call->start_ms = port_time_ms();
   call->timeout_ms = call->o.timeout_ms == 0                ? ch->cfg.timeout_ms
@@ -220,12 +223,38 @@ static void retry(fc_call_t *call) {
   call->closed = 1;
 }
 
+#if FC_RETRY
+/* The channel's retry policy (fc_cfg_t): whether the closed call is made
+ * again; its wait is spent here, the connection kept meanwhile. A call the
+ * server committed to (response headers, a message) is never made again. */
+static int policy_retry(fc_call_t *call) {
+  fc_channel_t *ch = call->ch;
+  const rpc_call_t *rc = &call->rc;
+  if (call->received || rc->code != RPC_CODE_UNAVAILABLE) return 0;
+  if ((rc->got_headers == 2 && rc->http_status == 200) || call->attempts >= ch->cfg.retry_attempts)
+    return 0;
+  uint32_t cap = ch->cfg.retry_backoff_ms ? ch->cfg.retry_backoff_ms : 100u;
+  for (uint8_t k = 1; k < call->attempts && cap < 1000u; k++)
+    cap *= 2;
+  if (cap > 1000u) cap = 1000u;
+  uint32_t wait = (uint32_t)(((uint64_t)rpc_link_random(&ch->link) * cap) >> 32);
+  if (call->timeout_ms && port_time_ms() - call->start_ms + wait >= call->timeout_ms) return 0;
+  call->attempts++;
+  ch->link.stats.retries++;
+  if (wait) fc_channel_idle(ch, wait);
+  return 1;
+}
+#else
+#define policy_retry(call) 0
+#endif
+
 static void pump(fc_call_t *call, uint8_t what, uint32_t n) {
   until_t u = {call, n, what};
   for (;;) {
     uint32_t left;
     if (call->closed && !call->streaming &&
-        rpc_link_may_retry(&call->ch->link, &call->rc, port_time_ms(), &left)) {
+        (rpc_link_may_retry(&call->ch->link, &call->rc, port_time_ms(), &left) ||
+         policy_retry(call))) {
       retry(call);
       continue;
     }

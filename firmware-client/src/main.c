@@ -26,6 +26,9 @@ static void usage_to(int stream) {
 #endif
   fc_say(stream, "       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] "
                  "[--keepalive-timeout-ms T] [--stats]\n");
+#if FC_RETRY
+  fc_say(stream, "       retry: --retry N (attempts in all, up to 5, for Unavailable)\n");
+#endif
 }
 
 static int usage(void) {
@@ -125,6 +128,11 @@ int main(int argc, char **argv) {
       if (parse_u32(argv[++i], 86400000u, &every) != 0) return usage();
     } else if (strcmp(argv[i], "--wait-for-ready") == 0) {
       cfg.wait_for_ready = 1;
+#if FC_RETRY
+    } else if (strcmp(argv[i], "--retry") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 5u, &v) != 0 || v == 0) return usage(); /* gRPC caps it at 5 */
+      cfg.retry_attempts = (uint8_t)v;
+#endif
     } else if (strcmp(argv[i], "--keepalive-ms") == 0 && i + 1 < argc) {
       if (parse_u32(argv[++i], 86400000u, &v) != 0 || v == 0) return usage();
       cfg.link.keepalive_ms = v;

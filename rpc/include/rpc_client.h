@@ -64,7 +64,7 @@ struct rpc_call {
   uint8_t has_deadline;
   uint8_t done;
   uint8_t got_status;
-  uint8_t got_headers;
+  uint8_t got_headers; /* 1: trailers-only; 2: headers opening a response */
   int http_status;
   uint8_t refused;                  /* the server never processed it (REFUSED_STREAM) */
   uint8_t retried;                  /* already restarted once after a refusal */

@@ -129,4 +129,8 @@ int rpc_link_usable(const rpc_client_t *c);
  * and the retry is counted. */
 int rpc_link_may_retry(rpc_link_t *l, rpc_call_t *call, uint32_t now_ms, uint32_t *timeout_ms);
 
+/* The next number of the link's jitter sequence (cfg.seed), for waits of
+ * the link's owner. */
+uint32_t rpc_link_random(rpc_link_t *l);
+
 #endif /* RPC_LINK_H */

@@ -114,6 +114,14 @@
 #define FC_TLS_RESUME_DHE 1
 #endif
 
+/* FC_RETRY 1 builds the firmware client's retry policy (fc_cfg_t's
+ * retry_attempts, --retry N): gRPC's retryPolicy for Unavailable. 0 leaves
+ * it out of a board whose flash is counted to the byte (lm3s6965evb's TLS
+ * image). */
+#ifndef FC_RETRY
+#define FC_RETRY 1
+#endif
+
 /* --- a string-free build ------------------------------------------------- */
 
 /* RPC_NO_ERRSTR (make ERRSTR=no, as nanopb's PB_NO_ERRMSG): the runtime's

@@ -70,7 +70,13 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     for (size_t i = 0; i < vlen && i < 3; i++)
       st = st * 10 + (value[i] - '0');
     call->http_status = st;
+#if FC_RETRY
+    /* 2: headers that open a response (the server committed to the call, a
+     * retry policy's test); 1: a trailers-only answer. END_STREAM is 0x1. */
+    call->got_headers = (uint8_t)(2 - (f->hd.flags & NGHTTP2_FLAG_END_STREAM));
+#else
     call->got_headers = 1;
+#endif
   } else if (hdr_is(name, nlen, "grpc-status")) {
     call->code = rpc_code_parse((const char *)value, vlen);
     call->got_status = 1;
@@ -95,7 +101,9 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t sid, const u
   (void)flags;
   rpc_client_t *c = ud;
   rpc_call_t *call = nghttp2_session_get_stream_user_data(s, sid);
-  if (!call || call->done) return 0;
+  /* a proxy's error page (nginx's 502) is no gRPC message: its :status
+   * makes the call's status at the stream's end */
+  if (!call || call->done || call->http_status != 200) return 0;
   int r = rpc_deframer_feed(&call->deframer, data, len, on_msg, call);
   if (call->done) return 0; /* the owner cancelled it from on_message */
   switch (r) {

@@ -38,6 +38,10 @@ static uint32_t next_random(rpc_link_t *l) {
   return l->rng = x;
 }
 
+uint32_t rpc_link_random(rpc_link_t *l) {
+  return next_random(l);
+}
+
 int rpc_link_want(rpc_link_t *l, uint32_t now_ms, int wait_for_ready, uint32_t *wait_ms) {
   *wait_ms = 0;
   if (l->state == RPC_LINK_TRANSIENT_FAILURE && (int32_t)(now_ms - l->retry_at_ms) >= 0)
