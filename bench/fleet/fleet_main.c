@@ -18,20 +18,23 @@
 
 static const char *const kind_name[FL_KINDS] = {"GetVendorProdTypes", "GetVendorProds"};
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage: fleet-sim --addr HOST:PORT [--channels N] [--active N] [--procs N]\n"
-          "                 [--sources A.B.C.D/COUNT] [--rate N] [--hold-ms N] [--limit-ms N]\n"
-          "                 [--keepalive-ms N [--keepalive-timeout-ms N]] [--timeout-ms N]\n"
-          "                 [--stream-every N] [--pause-ms N]\n"
-          "                 [--ca F [--cert F --key F] [--server-name NAME] [--resume]]\n"
-          "  --channels: idle devices (one channel each, one first call, then keepalive)\n"
-          "  --active: devices calling back to back during the hold (GetVendorProdTypes;\n"
-          "            every Nth GetVendorProds aws storage with --stream-every N)\n"
-          "  --sources: dial from COUNT addresses from A.B.C.D on (127.0.0.0/8)\n"
-          "  --resume: TLS session resumption; one device connects first, and the\n"
-          "            others offer the session it was given\n");
+static int usage_to(FILE *f) {
+  fprintf(f, "usage: fleet-sim --addr HOST:PORT [--channels N] [--active N] [--procs N]\n"
+             "                 [--sources A.B.C.D/COUNT] [--rate N] [--hold-ms N] [--limit-ms N]\n"
+             "                 [--keepalive-ms N [--keepalive-timeout-ms N]] [--timeout-ms N]\n"
+             "                 [--stream-every N] [--pause-ms N]\n"
+             "                 [--ca F [--cert F --key F] [--server-name NAME] [--resume]]\n"
+             "  --channels: idle devices (one channel each, one first call, then keepalive)\n"
+             "  --active: devices calling back to back during the hold (GetVendorProdTypes;\n"
+             "            every Nth GetVendorProds aws storage with --stream-every N)\n"
+             "  --sources: dial from COUNT addresses from A.B.C.D on (127.0.0.0/8)\n"
+             "  --resume: TLS session resumption; one device connects first, and the\n"
+             "            others offer the session it was given\n");
   return 2;
+}
+
+static int usage(void) {
+  return usage_to(stderr);
 }
 
 static int num(const char *s, unsigned long max, uint32_t *out) {
@@ -215,7 +218,11 @@ static uint32_t before(uint32_t n, uint32_t i, uint32_t p) {
 int main(int argc, char **argv) {
   fl_opts_t o = {0};
   if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-    usage();
+    usage_to(stdout);
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("fleet-sim 0.3 (grpc-c-embedded)\n");
     return 0;
   }
   if (parse(argc, argv, &o) != 0) return usage();

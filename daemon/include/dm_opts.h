@@ -6,7 +6,16 @@
 #ifndef DM_OPTS_H
 #define DM_OPTS_H
 
+#include <stdio.h>
+
 #include "rpc_server_core.h"
+
+#define DM_VERSION "0.3 (grpc-c-embedded)"
+
+/* "--help" (usage_to(stdout)) or "--version" ("NAME 0.3 ...") as the first
+ * argument: returns 1 when it was one of them (the daemon then exits 0),
+ * else 0. */
+int dm_info_arg(int argc, char **argv, const char *name, int (*usage_to)(FILE *f));
 
 /* Reads a limit option ("--max-connections N", "--max-streams N",
  * "--max-msg-bytes N", "--max-header-bytes N", "--idle-timeout-ms N" or its

@@ -46,3 +46,16 @@ int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i) {
   }
   return 0;
 }
+
+int dm_info_arg(int argc, char **argv, const char *name, int (*usage_to)(FILE *f)) {
+  if (argc < 2) return 0;
+  if (strcmp(argv[1], "--help") == 0) {
+    usage_to(stdout);
+    return 1;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("%s %s\n", name, DM_VERSION);
+    return 1;
+  }
+  return 0;
+}

@@ -126,10 +126,14 @@ static int device_ok(const char *s) {
   return 1;
 }
 
-static int usage(void) {
-  fc_say(2, "usage: telemetry-device [--addr HOST:PORT] [--device ID] [--readings N]\n"
-            "                        [--interval-ms MS] [--timeout SECONDS]\n");
+static int usage_to(int stream) {
+  fc_say(stream, "usage: telemetry-device [--addr HOST:PORT] [--device ID] [--readings N]\n"
+                 "                        [--interval-ms MS] [--timeout SECONDS]\n");
   return 2;
+}
+
+static int usage(void) {
+  return usage_to(2);
 }
 
 static void marks(void) {
@@ -222,6 +226,14 @@ int main(int argc, char **argv) {
   uint32_t n = TD_DEFAULT_READINGS, interval_ms = TD_DEFAULT_INTERVAL_MS;
   uint32_t timeout_s = TD_DEFAULT_TIMEOUT_S;
   cfg.addr = TD_DEFAULT_ADDR;
+  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    usage_to(1);
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    fc_say(1, "telemetry-device 0.3 (grpc-c-embedded)\n");
+    return 0;
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) return usage();

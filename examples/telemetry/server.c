@@ -334,13 +334,18 @@ static const telemetry_Telemetry_handlers_t handlers = {
     .ud = &tele,
 };
 
-static int usage(void) {
-  fprintf(stderr, "usage: telemetry-server [--listen HOST:PORT] [--db PATH] [--command-every K]\n"
-                  "       " DM_LIMITS_USAGE "\n");
+static int usage_to(FILE *f) {
+  fprintf(f, "usage: telemetry-server [--listen HOST:PORT] [--db PATH] [--command-every K]\n"
+             "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
 
+static int usage(void) {
+  return usage_to(stderr);
+}
+
 int main(int argc, char **argv) {
+  if (dm_info_arg(argc, argv, "telemetry-server", usage_to)) return 0;
   static rpc_method_t methods[telemetry_Telemetry_METHODS];
   const char *listen = "127.0.0.1:7070", *db_path = "telemetry.db";
   rpc_server_limits_t lim = {0};

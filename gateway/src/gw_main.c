@@ -26,15 +26,18 @@ typedef struct gw_opts {
   unsigned char ticket_key[RPC_TLS_TICKET_KEY_LEN];
 } gw_opts_t;
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT[,HOST:PORT...]] "
-          "[--stream-delay-ms N] [--workers N]\n"
-          "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
-          "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
-          "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
-          "       " DM_LIMITS_USAGE "\n");
+static int usage_to(FILE *f) {
+  fprintf(f, "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT[,HOST:PORT...]] "
+             "[--stream-delay-ms N] [--workers N]\n"
+             "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
+             "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
+             "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
+             "       " DM_LIMITS_USAGE "\n");
   return 2;
+}
+
+static int usage(void) {
+  return usage_to(stderr);
 }
 
 static int parse_num(const char *s, unsigned long max, unsigned long *out) {
@@ -111,6 +114,7 @@ static int serve(void *arg) {
 }
 
 int main(int argc, char **argv) {
+  if (dm_info_arg(argc, argv, "gateway", usage_to)) return 0;
   if (dm_process_init() != 0) return 1;
   gw_opts_t o = {0};
   o.listen = "127.0.0.1:8080";

@@ -12,16 +12,20 @@
 
 #define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
 
-static int usage(void) {
-  fprintf(stderr, "usage: storage [--listen HOST:PORT] [--db PATH|CONNINFO] [--db-pool N] "
-                  "[--delay-ms N] [--tls-cert F --tls-key F]\n"
-                  "       storage --db PATH|CONNINFO --import FILE   (replace the catalogue, "
-                  "then exit)\n"
-                  "       --db: a SQLite file (the default, storage.db), or a libpq connection\n"
-                  "       string (postgresql://... or \"host=... dbname=...\"); --db-pool:\n"
-                  "       PostgreSQL connections (default 4)\n"
-                  "       " DM_LIMITS_USAGE "\n");
+static int usage_to(FILE *f) {
+  fprintf(f, "usage: storage [--listen HOST:PORT] [--db PATH|CONNINFO] [--db-pool N] "
+             "[--delay-ms N] [--tls-cert F --tls-key F]\n"
+             "       storage --db PATH|CONNINFO --import FILE   (replace the catalogue, "
+             "then exit)\n"
+             "       --db: a SQLite file (the default, storage.db), or a libpq connection\n"
+             "       string (postgresql://... or \"host=... dbname=...\"); --db-pool:\n"
+             "       PostgreSQL connections (default 4)\n"
+             "       " DM_LIMITS_USAGE "\n");
   return 2;
+}
+
+static int usage(void) {
+  return usage_to(stderr);
 }
 
 static int parse_u32(const char *s, uint32_t *out) {
@@ -33,6 +37,7 @@ static int parse_u32(const char *s, uint32_t *out) {
 }
 
 int main(int argc, char **argv) {
+  if (dm_info_arg(argc, argv, "storage", usage_to)) return 0;
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
   const char *tls_cert = NULL, *tls_key = NULL, *import = NULL;
   st_service_t svc = {0};

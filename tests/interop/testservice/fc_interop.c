@@ -552,12 +552,16 @@ static const struct {
     {"custom_metadata", custom_metadata},
 };
 
-static int usage(void) {
-  fc_say(2, "usage: fc-interop [--addr HOST:PORT] CASE\n       cases:");
+static int usage_to(int stream) {
+  fc_say(stream, "usage: fc-interop [--addr HOST:PORT] CASE\n       cases:");
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-    fc_say(2, " %s", cases[i].name);
-  fc_say(2, "\n");
+    fc_say(stream, " %s", cases[i].name);
+  fc_say(stream, "\n");
   return 2;
+}
+
+static int usage(void) {
+  return usage_to(2);
 }
 
 static int play(const char *addr, const char *name) {
@@ -590,6 +594,14 @@ static int play(const char *addr, const char *name) {
 int main(int argc, char **argv) {
   /* a serial board's wire goes to one server: its address only names it */
   const char *name = NULL, *addr = "localhost:10000";
+  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    usage_to(1);
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    fc_say(1, "fc-interop 0.3 (grpc-c-embedded)\n");
+    return 0;
+  }
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc)
       addr = argv[++i];
