@@ -238,7 +238,10 @@ static int policy_retry(fc_call_t *call) {
     cap *= 2;
   if (cap > 1000u) cap = 1000u;
   uint32_t wait = (uint32_t)(((uint64_t)rpc_link_random(&ch->link) * cap) >> 32);
-  if (call->timeout_ms && port_time_ms() - call->start_ms + wait >= call->timeout_ms) return 0;
+  if (call->timeout_ms && port_time_ms() - call->start_ms + wait >= call->timeout_ms) {
+    call->attempts = ch->cfg.retry_attempts; /* decided: a later pump must not draw again */
+    return 0;
+  }
   call->attempts++;
   ch->link.stats.retries++;
   if (wait) fc_channel_idle(ch, wait);
