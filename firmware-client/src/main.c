@@ -26,9 +26,6 @@ static void usage_to(int stream) {
 #endif
   fc_say(stream, "       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] "
                  "[--keepalive-timeout-ms T] [--stats]\n");
-#if FC_RETRY
-  fc_say(stream, "       retry: --retry N (attempts in all, up to 5, for Unavailable)\n");
-#endif
 }
 
 static int usage(void) {
