@@ -38,11 +38,13 @@ RPC_CLIENT := $(RPC_CLIENT_CORE) rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
 RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/server_mem.c \
-              rpc/src/server_keepalive.c rpc/src/health.c rpc/src/server_pb.c
+              rpc/src/server_keepalive.c rpc/src/health.c rpc/src/server_pb.c rpc/src/stats.c
 RPC_HOST := rpc/host/src/server_host.c rpc/host/src/loop.c rpc/host/src/log.c rpc/host/src/sock.c rpc/host/src/tls.c \
   rpc/src/tls_common.c
 # What the daemons share outside the runtime: options and the process.
-DM_SRC := $(wildcard daemon/src/*.c)
+DM_SRC := daemon/src/dm_opts.c daemon/src/dm_process.c
+# The gateway's and storage's metrics over HTTP/1.1 (libmicrohttpd).
+DM_METRICS_SRC := daemon/src/dm_http.c daemon/src/dm_metrics.c
 # A board with FC_TLS := yes links mbedtls (fc_tls.c, and tls_common.c, which
 # it shares with the host's tls.c); others refuse --tls.
 FC_TLS_SRC := $(if $(filter yes,$(FC_TLS)),firmware-client/src/fc_tls.c rpc/src/tls_common.c,\
@@ -65,9 +67,9 @@ HEALTH_CLI := $(GEN)/health.cli.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC) $(FC_GEN))
-GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
+GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(DM_METRICS_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
   $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI) $(HEALTH_CLI))
-ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
+ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(DM_METRICS_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
   $(HEALTH_GEN) $(API_SRV))
 
 .PHONY: certs unit all deps test demo run size bench fuzz clean format boards
@@ -107,11 +109,11 @@ $(B)/bin/firmware-client$(EXE): $(CLIENT_OBJ) $(DEPS_LIBS)
 
 $(B)/bin/gateway: $(GW_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid $(TLS_LIBS) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid -lmicrohttpd $(TLS_LIBS) $(BOARD_LIBS)
 
 $(B)/bin/storage: $(ST_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 $(PG_LIBS) $(TLS_LIBS) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 -lmicrohttpd $(PG_LIBS) $(TLS_LIBS) $(BOARD_LIBS)
 # PostgreSQL's client (Debian's libpq-dev), for storage's st_pg.c only.
 PG_CFLAGS := -I/usr/include/postgresql
 PG_LIBS := -lpq -pthread
@@ -176,7 +178,7 @@ $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)
 $(B)/tests/test_method_tables: UNIT_EXTRA = $(UNIT_SERVICE_OBJ) -lnghttp2 -lprotobuf-nanopb \
   -luuid -lsqlite3 $(PG_LIBS) $(TLS_LIBS)
 # Tests of the gateway's services link the gateway without its main.
-GW_LIB_OBJ := $(filter-out %/gw_main.c.o,$(GW_OBJ))
+GW_LIB_OBJ := $(filter-out %/gw_main.c.o $(call obj,$(DM_METRICS_SRC)),$(GW_OBJ))
 $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -o $@ $< $(GW_LIB_OBJ) \

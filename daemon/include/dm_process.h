@@ -21,4 +21,8 @@ int dm_process_init(void);
  * Returns 0 when every worker exited 0, else 1. */
 int dm_workers_run(int n, int (*serve)(void *arg), void *arg);
 
+/* Which worker this process is: 0..n-1 inside dm_workers_run's serve (0
+ * without workers). */
+int dm_worker(void);
+
 #endif /* DM_PROCESS_H */

@@ -23,6 +23,12 @@ int dm_process_init(void) {
   return 0;
 }
 
+static int worker_index;
+
+int dm_worker(void) {
+  return worker_index;
+}
+
 int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
   if (n <= 1) return serve(arg);
   /* the shepherd takes its signals with sigwait, which wants them blocked */
@@ -46,6 +52,7 @@ int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
   for (int i = 0; i < n; i++) {
     pids[i] = fork();
     if (pids[i] == 0) {
+      worker_index = i;
       sigprocmask(SIG_SETMASK, &child, NULL);
       _exit(serve(arg));
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "dm_metrics.h"
 #include "dm_opts.h"
 #include "dm_process.h"
 #include "gw_health.h"
@@ -23,6 +24,8 @@ typedef struct gw_opts {
   const char *tls_ticket_key;                                  /* shared session ticket key */
   int shared_ticket_key;                                       /* ticket_key holds it */
   uint32_t storage_keepalive_ms, storage_keepalive_timeout_ms; /* PINGs to storage */
+  const char *metrics_listen;                                  /* GET /metrics there */
+  dm_metrics_t *metrics;                                       /* made before the workers */
   unsigned char ticket_key[RPC_TLS_TICKET_KEY_LEN];
 } gw_opts_t;
 
@@ -32,6 +35,7 @@ static int usage_to(FILE *f) {
              "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
              "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
              "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
+             "               [--metrics-listen HOST:PORT]\n"
              "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
@@ -44,6 +48,29 @@ static int parse_num(const char *s, unsigned long max, unsigned long *out) {
   char *end;
   *out = strtoul(s, &end, 10);
   return (*s && !*end && *out <= max) ? 0 : -1;
+}
+
+/* The storage channels' state, for the metrics. */
+static void sample_storages(void *arg, dm_metrics_slot_t *slot) {
+  const gw_balancer_t *lb = arg;
+  for (size_t i = 0; i < lb->n && i < DM_METRICS_LINKS; i++) {
+    RPC_STAT_SET(slot->link_state[i], (uint8_t)rpc_channel_state(lb->be[i].ch));
+    RPC_STAT_SET(slot->link_serving[i], (uint8_t)(lb->be[i].state == GW_BE_READY));
+  }
+}
+
+/* Serves the metrics of this worker's server and storages. 0 or -1. */
+static int metrics_start(const gw_opts_t *o, rpc_loop_t *loop, rpc_server_t *srv,
+                         const rpc_method_t *methods, size_t n, gw_balancer_t *lb,
+                         const char **names) {
+  if (!o->metrics) return 0;
+  if (dm_metrics_start(o->metrics, loop, o->metrics_listen, methods, n) != 0) return -1;
+  rpc_server_set_stats(srv, &dm_metrics_slot(o->metrics)->rpc);
+  for (size_t i = 0; i < lb->n; i++)
+    names[i] = lb->be[i].addr;
+  dm_metrics_links(o->metrics, names, lb->n, sample_storages, lb);
+  if (dm_worker() == 0) rpc_log("Serving metrics on http://%s/metrics", o->metrics_listen);
+  return 0;
 }
 
 /* One event loop: the whole gateway, or one worker of it. */
@@ -82,9 +109,15 @@ static int serve(void *arg) {
       !(stls = rpc_tls_client_cfg(o->storage_tls_ca, NULL, NULL, err, sizeof(err))))
     rpc_log("%s", err);
   rpc_server_t *srv = NULL;
+  const char *names[GW_LB_MAX];
   if (have_storages && (tls || !o->tls_cert) && (stls || !o->storage_tls_ca))
     srv = rpc_server_new(loop, o->listen, methods, n, &lim);
+  if (srv && metrics_start(o, loop, srv, methods, n, &storages, names) != 0) {
+    rpc_server_free(srv);
+    srv = NULL;
+  }
   if (!srv) {
+    dm_metrics_stop(o->metrics);
     if (have_storages) gw_lb_free(&storages);
     rpc_tls_cfg_free(tls);
     rpc_tls_cfg_free(stls);
@@ -105,6 +138,7 @@ static int serve(void *arg) {
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
+  dm_metrics_stop(o->metrics);
   gw_lb_free(&storages);
   gw_service_free(&svc);
   rpc_tls_cfg_free(tls);
@@ -150,6 +184,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--storage-keepalive-timeout-ms") == 0 && i + 1 < argc) {
       if (parse_num(argv[++i], 86400000ul, &v) || v == 0) return usage();
       o.storage_keepalive_timeout_ms = (uint32_t)v;
+    } else if (strcmp(argv[i], "--metrics-listen") == 0 && i + 1 < argc) {
+      o.metrics_listen = argv[++i];
     } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
       if (parse_num(argv[++i], 256, &v) || v == 0) return usage();
       o.workers = (int)v;
@@ -184,5 +220,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gateway: --storage takes HOST:PORT[,HOST:PORT...] (at most %d)\n", GW_LB_MAX);
     return usage();
   }
-  return dm_workers_run(o.workers, serve, &o);
+  /* the workers' counters live in memory they share, mapped before they fork */
+  if (o.metrics_listen && !(o.metrics = dm_metrics_new("gateway", o.workers))) return 1;
+  int rc = dm_workers_run(o.workers, serve, &o);
+  dm_metrics_free(o.metrics);
+  return rc;
 }

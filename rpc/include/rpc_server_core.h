@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "rpc.h"
+#include "rpc_stats.h"
 
 typedef struct rpc_server_core rpc_server_core_t;
 typedef struct rpc_sconn rpc_sconn_t;
@@ -61,7 +62,10 @@ typedef struct rpc_method {
   rpc_on_end_fn on_end;   /* may be NULL */
   void *ud;               /* handed to every callback */
   rpc_on_msg_fn on_msg;   /* request streams only: NULL for unary and server streaming */
+  uint8_t kind;           /* RPC_KIND_*: what the stats call it (grpc_type) */
 } rpc_method_t;
+
+enum { RPC_KIND_UNARY = 0, RPC_KIND_SERVER_STREAM, RPC_KIND_CLIENT_STREAM, RPC_KIND_BIDI_STREAM };
 
 /* A unary method: one request message, one response. on_end may be NULL.
  * Returns the table entry, every other field zero. */
@@ -76,7 +80,8 @@ static inline rpc_method_t rpc_method_unary(const char *path, rpc_on_call_fn on_
  * other field zero. */
 static inline rpc_method_t rpc_method_server_stream(const char *path, rpc_on_call_fn on_call,
                                                     rpc_on_end_fn on_end, void *ud) {
-  rpc_method_t m = {.path = path, .on_call = on_call, .on_end = on_end, .ud = ud};
+  rpc_method_t m = {
+      .path = path, .on_call = on_call, .on_end = on_end, .ud = ud, .kind = RPC_KIND_SERVER_STREAM};
   return m;
 }
 
@@ -87,7 +92,12 @@ static inline rpc_method_t rpc_method_server_stream(const char *path, rpc_on_cal
 static inline rpc_method_t rpc_method_client_stream(const char *path, rpc_on_call_fn on_call,
                                                     rpc_on_msg_fn on_msg, rpc_on_end_fn on_end,
                                                     void *ud) {
-  rpc_method_t m = {.path = path, .on_call = on_call, .on_end = on_end, .ud = ud, .on_msg = on_msg};
+  rpc_method_t m = {.path = path,
+                    .on_call = on_call,
+                    .on_end = on_end,
+                    .ud = ud,
+                    .on_msg = on_msg,
+                    .kind = RPC_KIND_CLIENT_STREAM};
   return m;
 }
 
@@ -96,7 +106,9 @@ static inline rpc_method_t rpc_method_client_stream(const char *path, rpc_on_cal
 static inline rpc_method_t rpc_method_bidi_stream(const char *path, rpc_on_call_fn on_call,
                                                   rpc_on_msg_fn on_msg, rpc_on_end_fn on_end,
                                                   void *ud) {
-  return rpc_method_client_stream(path, on_call, on_msg, on_end, ud);
+  rpc_method_t m = rpc_method_client_stream(path, on_call, on_msg, on_end, ud);
+  m.kind = RPC_KIND_BIDI_STREAM;
+  return m;
 }
 
 /* Limits; zero fields take the defaults in brackets. The core enforces the
@@ -134,6 +146,9 @@ typedef struct rpc_server_env {
    * should call rpc_sconn_send soon. conn_arg is rpc_sconn_new's. May be
    * NULL when the driver polls rpc_sconn_send anyway. */
   void (*wake)(void *conn_arg);
+  /* A finer clock (microseconds) for the latency of rpc_stats.h; may be
+   * NULL, then now_ms serves. */
+  uint64_t (*now_us)(void *clock_arg);
 } rpc_server_env_t;
 
 /* Creates a core serving methods[n] (kept by reference, as is nothing else).
@@ -141,6 +156,10 @@ typedef struct rpc_server_env {
 rpc_server_core_t *rpc_server_core_new(const rpc_method_t *methods, size_t n,
                                        const rpc_server_limits_t *limits,
                                        const rpc_server_env_t *env);
+
+/* Counts into stats (rpc_stats.h; NULL: nothing counted) from now on. The
+ * core does not own it. */
+void rpc_server_core_set_stats(rpc_server_core_t *core, rpc_server_stats_t *stats);
 
 /* Frees the core and its pooled calls; free its connections first. */
 void rpc_server_core_free(rpc_server_core_t *core);

@@ -55,9 +55,41 @@ rpc_scall_t *rpc_sc_call_new(rpc_sconn_t *c, int32_t sid) {
   return call;
 }
 
+static uint64_t now_us(const rpc_server_core_t *core) {
+  const rpc_server_env_t *e = &core->env;
+  return e->now_us ? e->now_us(e->clock_arg) : e->now_ms(e->clock_arg) * 1000u;
+}
+
+rpc_method_stats_t *rpc_sc_method_stats(const rpc_scall_t *call) {
+  const rpc_server_core_t *core = call->conn->core;
+  if (!core->stats || !call->method) return NULL;
+  size_t i = (size_t)(call->method - core->methods);
+  return i < RPC_STATS_METHODS ? &core->stats->method[i] : NULL;
+}
+
+void rpc_sc_stat_start(rpc_scall_t *call) {
+  rpc_method_stats_t *ms = rpc_sc_method_stats(call);
+  if (!ms) return;
+  RPC_STAT_ADD(ms->started, 1);
+  call->counted = 1;
+  call->started_us = now_us(call->conn->core);
+}
+
+/* The client has its status (or is gone: code Cancelled). */
+static void stat_handled(rpc_scall_t *call, int code) {
+  rpc_method_stats_t *ms = rpc_sc_method_stats(call);
+  if (!call->counted || !ms) return;
+  call->counted = 0;
+  if (code < 0 || code >= RPC_STATS_CODES) code = RPC_CODE_UNKNOWN;
+  RPC_STAT_ADD(ms->handled[code], 1);
+  uint64_t now = now_us(call->conn->core);
+  rpc_hist_observe(&ms->latency, now > call->started_us ? now - call->started_us : 0);
+}
+
 void rpc_sc_call_release(rpc_scall_t *call) {
   rpc_sconn_t *c = call->conn;
   rpc_server_core_t *core = c->core;
+  stat_handled(call, RPC_CODE_CANCELLED); /* the stream closed without our status */
   /* idleness counts from the end of the last call, not the last byte: a
    * trickle of bytes must not hold a connection for ever */
   c->last_active = rpc_sc_now(core);
@@ -211,6 +243,7 @@ void rpc_sc_finish_http(rpc_scall_t *call, int code, const char *message, const 
   call->finished = 1;
   call->live = 0;
   call->code = code;
+  stat_handled(call, code);
   snprintf(call->message, sizeof(call->message), "%s", message ? message : "");
   if (!call->headers_sent && call->out_len == 0)
     send_trailers_only(call, http);
@@ -229,6 +262,8 @@ int rpc_scall_finish(rpc_scall_t *call, int code, const char *message) {
 int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len) {
   if (call->finished) return RPC_ERR_ARG;
   if (out_append(call, msg, len) != RPC_OK) return RPC_ERR_NOMEM;
+  rpc_method_stats_t *ms = rpc_sc_method_stats(call);
+  if (ms) RPC_STAT_ADD(ms->msgs_sent, 1);
   if (!call->headers_sent)
     send_headers(call);
   else

@@ -57,6 +57,10 @@ void rpc_server_core_free(rpc_server_core_t *core) {
   free(core);
 }
 
+void rpc_server_core_set_stats(rpc_server_core_t *core, rpc_server_stats_t *stats) {
+  core->stats = stats;
+}
+
 const rpc_server_limits_t *rpc_server_core_limits(const rpc_server_core_t *core) {
   return &core->lim;
 }

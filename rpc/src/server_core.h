@@ -27,6 +27,8 @@ struct rpc_scall {
   uint32_t timeout_ms;
   uint8_t has_timeout;
   uint32_t hdr_bytes; /* the request's header list size, as SETTINGS counts it */
+  uint8_t counted;    /* started in the stats, not yet handled */
+  uint64_t started_us;
   /* metadata buffers of RPC_MD_BYTES, made on first use and kept with the
    * pooled call: most calls carry none, so most calls stay small */
   char *md; /* custom metadata: "name\0value\0" pairs */
@@ -81,6 +83,7 @@ struct rpc_server_core {
   rpc_server_env_t env;
   nghttp2_session_callbacks *cbs;
   nghttp2_option *opt;
+  rpc_server_stats_t *stats; /* NULL: nothing counted */
   rpc_scall_t *pool;
   /* the frame buffer every session shares (server_mem.c) */
   uint8_t *framebuf;
@@ -134,6 +137,12 @@ static inline void rpc_sk_sent(rpc_sconn_t *c) {
 
 /* Keeps the keepalive and age clocks. Returns when they are next due. */
 uint64_t rpc_sk_tick(rpc_sconn_t *c, uint64_t now);
+
+/* The stats of the call's method, or NULL (none kept, or past the first
+ * RPC_STATS_METHODS). */
+rpc_method_stats_t *rpc_sc_method_stats(const rpc_scall_t *call);
+/* The method was found: the call counts as started. */
+void rpc_sc_stat_start(rpc_scall_t *call);
 
 /* Frees the pooled calls. */
 void rpc_sc_pool_free(rpc_server_core_t *core);

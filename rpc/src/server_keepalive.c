@@ -88,6 +88,7 @@ static void final_goaway(rpc_sconn_t *c) {
 
 void rpc_sk_ping(rpc_sconn_t *c, const nghttp2_frame *f) {
   if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+    if (c->core->stats) RPC_STAT_ADD(c->core->stats->pings_received, 1);
     client_ping(c);
   } else if (c->drain == 1 && memcmp(f->ping.opaque_data, drain_ping, 8) == 0) {
     final_goaway(c);
@@ -128,6 +129,7 @@ static uint64_t keepalive_tick(rpc_sconn_t *c, uint64_t now) {
   if (!c->established) return now + lim->keepalive_ms; /* the handshake timer's case */
   if (now - c->last_read < lim->keepalive_ms) return c->last_read + lim->keepalive_ms;
   nghttp2_submit_ping(c->session, NGHTTP2_FLAG_NONE, keepalive_ping);
+  if (c->core->stats) RPC_STAT_ADD(c->core->stats->pings_sent, 1);
   c->ping_out = 1;
   c->ping_sent_at = now;
   return now + lim->keepalive_timeout_ms;

@@ -132,6 +132,7 @@ static void check_headers(rpc_scall_t *call) {
   } else if (!(call->method = find_method(c->core, call->path))) {
     reject_unknown(call);
   } else {
+    rpc_sc_stat_start(call);
     if (call->has_timeout) {
       call->deadline_at = rpc_sc_now(c->core) + call->timeout_ms;
       rpc_sc_due(c, call->deadline_at);
@@ -142,6 +143,8 @@ static void check_headers(rpc_scall_t *call) {
 
 static int on_req_msg(void *arg, const uint8_t *msg, size_t len) {
   rpc_scall_t *call = arg;
+  rpc_method_stats_t *ms = rpc_sc_method_stats(call);
+  if (ms) RPC_STAT_ADD(ms->msgs_received, 1);
   if (call->method && call->method->on_msg) { /* a request stream */
     if (call->live) call->method->on_msg(call, msg, len, call->method->ud);
     return 0;

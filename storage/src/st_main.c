@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_metrics.h"
 #include "dm_opts.h"
 #include "dm_process.h"
 #include "rpc_health.h"
@@ -15,6 +16,7 @@
 static int usage_to(FILE *f) {
   fprintf(f, "usage: storage [--listen HOST:PORT] [--db PATH|CONNINFO] [--db-pool N] "
              "[--delay-ms N] [--tls-cert F --tls-key F]\n"
+             "               [--metrics-listen HOST:PORT]\n"
              "       storage --db PATH|CONNINFO --import FILE   (replace the catalogue, "
              "then exit)\n"
              "       --db: a SQLite file (the default, storage.db), or a libpq connection\n"
@@ -39,7 +41,7 @@ static int parse_u32(const char *s, uint32_t *out) {
 int main(int argc, char **argv) {
   if (dm_info_arg(argc, argv, "storage", usage_to)) return 0;
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
-  const char *tls_cert = NULL, *tls_key = NULL, *import = NULL;
+  const char *tls_cert = NULL, *tls_key = NULL, *import = NULL, *metrics_listen = NULL;
   st_service_t svc = {0};
   uint32_t pool = 4;
   st_buf_t buf = {0};
@@ -61,6 +63,8 @@ int main(int argc, char **argv) {
       tls_cert = argv[++i];
     else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc)
       tls_key = argv[++i];
+    else if (strcmp(argv[i], "--metrics-listen") == 0 && i + 1 < argc)
+      metrics_listen = argv[++i];
     else if (strcmp(argv[i], "--delay-ms") == 0 && i + 1 < argc) {
       if (parse_u32(argv[++i], &svc.delay_ms)) return usage();
     } else
@@ -105,14 +109,26 @@ int main(int argc, char **argv) {
   st_service_methods(&svc, methods, &n);
   rpc_health_methods(&health, methods + n, &nh);
   n += nh;
-  rpc_server_t *srv = rpc_server_new(loop, listen, methods, n, &lim);
+  dm_metrics_t *metrics = metrics_listen ? dm_metrics_new("storage", 1) : NULL;
+  rpc_server_t *srv = NULL;
+  if (!metrics_listen ||
+      (metrics && dm_metrics_start(metrics, loop, metrics_listen, methods, n) == 0))
+    srv = rpc_server_new(loop, listen, methods, n, &lim);
   if (!srv) {
+    dm_metrics_free(metrics);
     rpc_tls_cfg_free(tls);
     st_db_close(svc.db);
     rpc_loop_free(loop);
     return 1;
   }
   if (tls) rpc_server_set_tls(srv, tls);
+  if (metrics) {
+    dm_metrics_slot_t *slot = dm_metrics_slot(metrics);
+    rpc_server_set_stats(srv, &slot->rpc);
+    dm_metrics_db(metrics, st_db_is_conninfo(db_path) ? "postgresql" : "sqlite");
+    svc.db_query = &slot->db_query;
+    rpc_log("Serving metrics on http://%s/metrics", metrics_listen);
+  }
   rpc_log("Listening on %s%s..", listen, tls ? " (TLS)" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
@@ -120,6 +136,7 @@ int main(int argc, char **argv) {
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
   rpc_server_free(srv);
+  dm_metrics_free(metrics);
   st_db_close(svc.db);
   rpc_loop_free(loop);
   rpc_tls_cfg_free(tls);

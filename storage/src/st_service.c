@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pb_encode.h>
 
@@ -20,8 +21,15 @@ typedef struct st_call {
   st_query_t *q; /* the database lookup, while it is pending */
   int in_get;    /* inside st_db_get: an answer now must not free sc */
   int answered;
+  uint64_t asked_us; /* when the database was asked (st_service_t.db_query) */
   api_StorageRequest req;
 } st_call_t;
+
+static uint64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static bool buf_write(pb_ostream_t *s, const pb_byte_t *data, size_t n) {
   st_buf_t *b = s->state;
@@ -82,6 +90,10 @@ static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
   char msg[128];
   sc->q = NULL;
   sc->answered = 1;
+  if (sc->svc->db_query) {
+    uint64_t t = now_us();
+    rpc_hist_observe(sc->svc->db_query, t > sc->asked_us ? t - sc->asked_us : 0);
+  }
   rpc_scall_set_user(call, NULL);
   st_buf_t *buf = sc->svc->buf;
   int ok = 1;
@@ -128,6 +140,7 @@ static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
 static void lookup(st_call_t *sc) {
   rpc_scall_set_user(sc->call, sc);
   sc->in_get = 1;
+  if (sc->svc->db_query) sc->asked_us = now_us();
   st_query_t *q = st_db_get(sc->svc->db, sc->req.vendor, sc->req.productType, on_answer, sc);
   sc->in_get = 0;
   if (sc->answered)

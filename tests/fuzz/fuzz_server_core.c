@@ -179,7 +179,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   size_t nh;
   rpc_health_methods(&health, methods + n, &nh);
   nmethods = n + nh;
-  rpc_server_env_t env = {clock_fn, NULL, wake_fn};
+  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
   rpc_server_limits_t small = {0};
   small.max_streams = 4;
   small.max_recv_msg = 64;

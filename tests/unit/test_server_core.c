@@ -239,7 +239,7 @@ static void test_keepalive(const rpc_method_t *methods) {
   lim.keepalive_min_ms = 1000;
   lim.keepalive_ms = 100;
   lim.keepalive_timeout_ms = 50;
-  rpc_server_env_t env = {clock_fn, NULL, wake_fn};
+  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
   rpc_server_core_t *core = rpc_server_core_new(methods, 3, &lim, &env);
 
   /* 4 PINGs 10 ms apart: 3 strikes, GOAWAY ENHANCE_YOUR_CALM, dropped */
@@ -342,11 +342,11 @@ int main(void) {
   methods[2] = rpc_method_client_stream("/t.S/Sum", sum_call, sum_msg, on_end, NULL);
   rpc_server_limits_t lim = {0};
   lim.request_timeout_ms = 50;
-  rpc_server_env_t env = {clock_fn, NULL, wake_fn};
+  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
   rpc_server_core_t *core = rpc_server_core_new(methods, 3, &lim, &env);
   CHECK(core != NULL);
   CHECK(rpc_server_core_limits(core)->max_streams == 100); /* defaults filled in */
-  rpc_server_env_t no_clock = {NULL, NULL, NULL};
+  rpc_server_env_t no_clock = {0};
   CHECK(rpc_server_core_new(methods, 3, &lim, &no_clock) == NULL);
 
   int marker;

@@ -67,6 +67,10 @@ void rpc_channel_set_retry(rpc_channel_t *ch, int on);
  * Default 0: fail fast while the backoff runs. */
 void rpc_channel_set_call_dials(rpc_channel_t *ch, int on);
 
+/* The channel's connectivity state (RPC_LINK_IDLE ... RPC_LINK_SHUTDOWN,
+ * rpc_link.h). */
+int rpc_channel_state(const rpc_channel_t *ch);
+
 /* Milliseconds until the backoff after a failed connect ends (0: a call
  * may dial now). */
 uint32_t rpc_channel_backoff_ms(const rpc_channel_t *ch);

@@ -38,6 +38,10 @@ int rpc_server_drain(rpc_server_t *s, uint32_t timeout_ms);
  * the server does not own cfg. */
 void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *cfg);
 
+/* Counts calls, connections, handshakes, PINGs and bytes into stats
+ * (rpc_stats.h) from now on; the server does not own it. */
+void rpc_server_set_stats(rpc_server_t *s, rpc_server_stats_t *stats);
+
 /* The loop the call runs on (for a handler's timers). Only for calls of an
  * rpc_server_t. */
 rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call);

@@ -95,6 +95,9 @@ int rpc_tls_resumed(const rpc_tls_t *t);
  * when a record is under way, or when already trimmed). */
 size_t rpc_tls_trim(rpc_tls_t *t);
 
+/* Why the handshake failed, as rpc_stats.h counts it (RPC_TLS_FAIL_*). */
+int rpc_tls_fail_reason(const rpc_tls_t *t);
+
 /* What went wrong, in words. */
 const char *rpc_tls_error(const rpc_tls_t *t);
 

@@ -461,6 +461,10 @@ void rpc_channel_set_retry(rpc_channel_t *ch, int on) {
   ch->no_retry = !on;
 }
 
+int rpc_channel_state(const rpc_channel_t *ch) {
+  return ch->link.state;
+}
+
 uint32_t rpc_channel_backoff_ms(const rpc_channel_t *ch) {
   if (ch->link.state != RPC_LINK_TRANSIENT_FAILURE) return 0;
   int32_t left = (int32_t)(ch->link.retry_at_ms - (uint32_t)rpc_loop_now(ch->loop));

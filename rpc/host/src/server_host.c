@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rpc_log.h"
@@ -47,6 +48,7 @@ struct rpc_conn {
   rpc_timer_t timer;         /* handshake, then idle timeout; the refusal's linger */
   rpc_timer_t due;           /* the core's next deadline (rpc_sconn_tick) */
   int refusing;              /* TLS refused: lingering so the client reads the alert */
+  int kind;                  /* RPC_STATS_PLAIN or RPC_STATS_TLS */
   uint64_t born;             /* accepted then: the handshake timeout counts from here */
   int listed;                /* on the server's trim list: bytes came in since */
   rpc_conn_t *tprev, *tnext; /* it was last trimmed (on_trim) */
@@ -70,6 +72,7 @@ struct rpc_server {
   int heap_freed;                 /* a call, handshake or connection ended since */
   uint64_t fd_logged, max_logged; /* when a limit was last logged */
   uint64_t refused;               /* connections refused since then */
+  rpc_server_stats_t *stats;      /* NULL: nothing counted */
 };
 
 static void conn_close(rpc_conn_t *c);
@@ -88,9 +91,23 @@ static void host_wake(void *arg) {
   if (!c->dead) rpc_loop_defer(c->srv->loop, &c->flush);
 }
 
+static uint64_t host_now_us(void *arg) {
+  (void)arg;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static long pull_frames(void *arg, const uint8_t **out) {
   rpc_conn_t *c = arg;
-  return rpc_sconn_send(c->core, out);
+  long n = rpc_sconn_send(c->core, out);
+  if (n > 0 && c->srv->stats) RPC_STAT_ADD(c->srv->stats->bytes_sent, (uint64_t)n);
+  return n;
+}
+
+/* A TLS handshake that will not finish, and why. */
+static void count_tls_failure(rpc_conn_t *c, int reason) {
+  if (c->srv->stats) RPC_STAT_ADD(c->srv->stats->tls_failed[reason], 1);
 }
 
 /* Watches for writability only while bytes wait. */
@@ -173,6 +190,7 @@ static void conn_close(rpc_conn_t *c) {
   c->dead = 1;
   rpc_sconn_free(c->core); /* ends the open calls */
   c->core = NULL;
+  if (s->stats) RPC_STAT_ADD(s->stats->conns_closed[c->kind], 1);
   rpc_timer_stop(s->loop, &c->timer);
   rpc_timer_stop(s->loop, &c->due);
   rpc_loop_del(s->loop, &c->io);
@@ -206,6 +224,7 @@ static void on_conn_timer(rpc_timer_t *t) {
       return;
     }
     rpc_log("closing %s: no handshake within %u ms", c->peer, s->lim->handshake_timeout_ms);
+    if (!c->sock.handshaken) count_tls_failure(c, RPC_TLS_FAIL_TIMEOUT);
     conn_close(c);
   } else if (!calls && idle >= s->lim->idle_timeout_ms) {
     rpc_sconn_terminate(c->core); /* GOAWAY, then close */
@@ -225,6 +244,7 @@ static int conn_handshake(rpc_conn_t *c) {
   }
   if (r < 0) {
     rpc_log("tls handshake with %s failed: %s", c->peer, rpc_sock_error(&c->sock));
+    count_tls_failure(c, rpc_tls_fail_reason(c->sock.tls));
     /* the alert is out; closing now would reset the client's last handshake
      * writes, and some transports (a UART behind QEMU) then drop the alert
      * unread: read and discard until the client closes, for a short while */
@@ -239,6 +259,12 @@ static int conn_handshake(rpc_conn_t *c) {
   if (rpc_tls_resumed(c->sock.tls)) /* full handshakes stay unlogged, as before */
     rpc_log("tls: resumed session with %s%s%s", c->peer, *cn ? ", device " : "", cn);
   c->srv->heap_freed = 1; /* what the handshake worked with */
+  if (c->srv->stats) {
+    if (rpc_tls_resumed(c->sock.tls))
+      RPC_STAT_ADD(c->srv->stats->tls_resumed, 1);
+    else
+      RPC_STAT_ADD(c->srv->stats->tls_full, 1);
+  }
   return 0;
 }
 
@@ -259,6 +285,7 @@ static void on_conn_io(rpc_io_t *io, uint32_t ev) {
     for (;;) {
       ssize_t n = rpc_sock_read(&c->sock, buf, sizeof(buf));
       if (n > 0) {
+        if (c->srv->stats) RPC_STAT_ADD(c->srv->stats->bytes_received, (uint64_t)n);
         if (rpc_sconn_recv(c->core, buf, (size_t)n) != RPC_OK) {
           conn_flush(c); /* the GOAWAY, if the core queued one */
           conn_close(c);
@@ -326,6 +353,8 @@ static rpc_conn_t *conn_new(rpc_server_t *s, int fd, const struct sockaddr_stora
     free(c);
     return NULL;
   }
+  c->kind = tls ? RPC_STATS_TLS : RPC_STATS_PLAIN;
+  if (s->stats) RPC_STAT_ADD(s->stats->conns_accepted[c->kind], 1);
   /* whichever comes first: an idle timeout shorter than the handshake
    * timeout must not wait for it */
   c->born = rpc_loop_now(s->loop);
@@ -433,7 +462,7 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   rpc_server_t *s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   s->loop = loop;
-  rpc_server_env_t env = {host_now, loop, host_wake};
+  rpc_server_env_t env = {host_now, loop, host_wake, host_now_us};
   if (!(s->core = rpc_server_core_new(methods, n, limits, &env))) {
     rpc_log("cannot listen on %s: out of memory", listen);
     free(s);
@@ -538,6 +567,11 @@ static void on_trim(rpc_timer_t *t) {
   if (s->heap_freed) malloc_trim(0);
   s->heap_freed = 0;
   rpc_timer_start(s->loop, t, TRIM_MS);
+}
+
+void rpc_server_set_stats(rpc_server_t *s, rpc_server_stats_t *stats) {
+  s->stats = stats;
+  rpc_server_core_set_stats(s->core, stats);
 }
 
 void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *tls) {

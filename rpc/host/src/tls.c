@@ -31,6 +31,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "rpc_tls.h"
+#include "rpc_stats.h"
 #include "rpc_tls_common.h"
 
 struct rpc_tls_cfg {
@@ -61,6 +62,7 @@ struct rpc_tls {
   size_t wretry; /* length of a write mbedtls must be given again */
   char cn[128];  /* the device's: its certificate's, or its ticket's */
   char *err;     /* what went wrong, ERR_MAX bytes, allocated when it does */
+  int last_rc;   /* mbedtls's code for it, for rpc_tls_fail_reason */
   /* what the handshake saw, for the session ticket callbacks */
   int leaf_seen;    /* a client certificate came in this handshake */
   int from_ticket;  /* one of our tickets was accepted; a client's: offered */
@@ -547,6 +549,7 @@ static char *err_buf(rpc_tls_t *t) {
 /* Notes why the session failed with rc (rpc_tls_error); returns -1. */
 static int failed(rpc_tls_t *t, int rc) {
   char *e = err_buf(t);
+  t->last_rc = rc;
   if (e && !rpc_tls_verify_text(e, ERR_MAX, "certificate verify failed: ", &t->ssl, rc))
     mbedtls_strerror(rc, e, ERR_MAX);
   return -1;
@@ -659,6 +662,28 @@ const char *rpc_tls_peer_cn(const rpc_tls_t *t) {
 
 int rpc_tls_resumed(const rpc_tls_t *t) {
   return t->resumed;
+}
+
+int rpc_tls_fail_reason(const rpc_tls_t *t) {
+  uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+  switch (t->last_rc) {
+  case 0: /* no mbedtls error: check_client found no certificate, or ALPN */
+    return t->require_cert && !mbedtls_ssl_get_peer_cert(&t->ssl) && !t->resumed
+               ? RPC_TLS_FAIL_NO_CERT
+               : RPC_TLS_FAIL_PROTOCOL;
+  case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
+    return flags != (uint32_t)-1 && (flags & MBEDTLS_X509_BADCERT_REVOKED) ? RPC_TLS_FAIL_REVOKED
+                                                                           : RPC_TLS_FAIL_BAD_CERT;
+  case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+    return RPC_TLS_FAIL_ALERT;
+  case MBEDTLS_ERR_SSL_CONN_EOF:
+  case MBEDTLS_ERR_NET_CONN_RESET:
+  case MBEDTLS_ERR_NET_RECV_FAILED:
+  case MBEDTLS_ERR_NET_SEND_FAILED:
+    return RPC_TLS_FAIL_CLOSED;
+  default:
+    return RPC_TLS_FAIL_PROTOCOL;
+  }
 }
 
 const char *rpc_tls_error(const rpc_tls_t *t) {
