@@ -14,8 +14,8 @@
 #include "rpc.h"
 #include "rpc_log.h"
 
-#define HTTP_MAX_CONNS 32 /* a scraper or two, and an operator's curl */
-#define HTTP_TIMEOUT_S 10 /* an idle or slow client is closed after this */
+#define HTTP_MAX_CONNS 256 /* scrapers, an operator's curl, REST clients */
+#define HTTP_TIMEOUT_S 30  /* an idle or slow client is closed after this */
 #define HTTP_HOST_LEN 256
 
 struct dm_http {
@@ -23,8 +23,20 @@ struct dm_http {
   struct MHD_Daemon *mhd;
   rpc_io_t io;       /* libmicrohttpd's epoll descriptor */
   rpc_timer_t timer; /* its next timeout */
+  rpc_defer_t kick;  /* a resumed connection: run it this turn */
   dm_http_fn fn;
   void *arg;
+};
+
+struct dm_http_req {
+  dm_http_t *h;
+  struct MHD_Connection *conn;
+  const char *method, *path;
+  int dispatched, suspended, answered;
+  unsigned status;
+  struct MHD_Response *resp;
+  void (*on_gone)(void *arg);
+  void *gone_arg;
 };
 
 static void run(dm_http_t *h) {
@@ -45,44 +57,91 @@ static void on_timer(rpc_timer_t *t) {
   run(t->arg);
 }
 
+static void on_kick(rpc_defer_t *d) {
+  run(d->arg);
+}
+
+const char *dm_http_method(const dm_http_req_t *req) {
+  return req->method;
+}
+
+const char *dm_http_path(const dm_http_req_t *req) {
+  return req->path;
+}
+
+const char *dm_http_header(const dm_http_req_t *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void dm_http_on_gone(dm_http_req_t *req, void (*fn)(void *arg), void *arg) {
+  req->on_gone = fn;
+  req->gone_arg = arg;
+}
+
+void dm_http_answer(dm_http_req_t *req, int status, const char *content_type, char *body,
+                    size_t len) {
+  req->answered = 1;
+  req->on_gone = NULL;
+  req->status = (unsigned)status;
+  req->resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if (!req->resp)
+    free(body);
+  else if (content_type)
+    MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  if (req->suspended) { /* the connection waits: wake it, and run MHD this turn */
+    req->suspended = 0;
+    MHD_resume_connection(req->conn);
+    rpc_loop_defer(req->h->loop, &req->h->kick);
+  }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_len, void **state) {
   (void)version, (void)upload;
   dm_http_t *h = cls;
-  if (!*state) { /* the headers are in; a body, if any, is not wanted */
-    *state = h;
+  dm_http_req_t *req = *state;
+  if (!req) { /* the headers are in */
+    if (!(req = calloc(1, sizeof(*req)))) return MHD_NO;
+    req->h = h;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    *state = req;
     return MHD_YES;
   }
   if (*upload_len) {
-    *upload_len = 0; /* discarded */
+    *upload_len = 0; /* a body is not wanted: dropped */
     return MHD_YES;
   }
-  dm_http_reply_t r = {0};
-  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-    r.status = MHD_HTTP_METHOD_NOT_ALLOWED;
-  } else {
-    h->fn(h->arg, url, &r);
+  if (!req->dispatched) {
+    req->dispatched = 1;
+    h->fn(h->arg, req);
   }
-  if (!r.body) { /* a status alone: a one-line body says it */
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = malloc(64);
-    r.len = r.body ? (size_t)snprintf(r.body, 64, "%d\n", r.status) : 0;
+  if (!req->answered) { /* later, from the loop */
+    req->suspended = 1;
+    MHD_suspend_connection(conn);
+    return MHD_YES;
   }
-  struct MHD_Response *resp = MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(r.body);
-    return MHD_NO;
-  }
-  if (r.content_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
-  if (r.status == MHD_HTTP_METHOD_NOT_ALLOWED)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-  enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.status, resp);
-  MHD_destroy_response(resp);
+  if (!req->resp) return MHD_NO;
+  enum MHD_Result ret = MHD_queue_response(conn, req->status, req->resp);
+  MHD_destroy_response(req->resp);
+  req->resp = NULL;
   return ret;
 }
 
-static int listen_on(const char *addr, int reuseport) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode why) {
+  (void)cls, (void)conn, (void)why;
+  dm_http_req_t *req = *state;
+  if (!req) return;
+  if (req->on_gone) req->on_gone(req->gone_arg);
+  if (req->resp) MHD_destroy_response(req->resp);
+  free(req);
+  *state = NULL;
+}
+
+int dm_listen(const char *addr, int reuseport) {
   char host[HTTP_HOST_LEN], port[8];
   uint16_t p;
   if (rpc_addr_split(addr, host, sizeof(host), &p) != RPC_OK) {
@@ -100,7 +159,7 @@ static int listen_on(const char *addr, int reuseport) {
   if (fd >= 0) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0) {
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0) {
       int e = errno;
       close(fd);
       fd = -1;
@@ -115,8 +174,8 @@ dm_http_t *dm_http_new(rpc_loop_t *loop, const char *listen, int reuseport, dm_h
                        void *arg) {
   dm_http_t *h = calloc(1, sizeof(*h));
   if (!h) return NULL;
-  int fd = listen_on(listen, reuseport);
-  if (fd < 0) {
+  int fd = -1;
+  if (listen && (fd = dm_listen(listen, reuseport)) < 0) {
     rpc_log("cannot listen on %s for HTTP: %s", listen, strerror(errno));
     free(h);
     return NULL;
@@ -125,16 +184,24 @@ dm_http_t *dm_http_new(rpc_loop_t *loop, const char *listen, int reuseport, dm_h
   h->fn = fn;
   h->arg = arg;
   /* no thread: everything runs in our loop's turns */
-  h->mhd =
-      MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                       MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
-                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_END);
+  unsigned flags =
+      MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (fd < 0 ? MHD_USE_NO_LISTEN_SOCKET : 0);
+  if (fd >= 0)
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+  else
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned)HTTP_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                              h, MHD_OPTION_END);
   const union MHD_DaemonInfo *info =
       h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
   if (!info) {
-    rpc_log("cannot serve HTTP on %s", listen);
+    rpc_log("cannot serve HTTP%s%s", listen ? " on " : "", listen ? listen : "");
     if (h->mhd) MHD_stop_daemon(h->mhd);
-    close(fd);
+    if (fd >= 0) close(fd);
     free(h);
     return NULL;
   }
@@ -143,9 +210,11 @@ dm_http_t *dm_http_new(rpc_loop_t *loop, const char *listen, int reuseport, dm_h
   h->io.arg = h;
   h->timer.fn = on_timer;
   h->timer.arg = h;
+  h->kick.fn = on_kick;
+  h->kick.arg = h;
   if (rpc_loop_add(loop, &h->io, EPOLLIN) != 0) {
     MHD_stop_daemon(h->mhd);
-    close(fd);
+    if (fd >= 0) close(fd);
     free(h);
     return NULL;
   }
@@ -153,10 +222,17 @@ dm_http_t *dm_http_new(rpc_loop_t *loop, const char *listen, int reuseport, dm_h
   return h;
 }
 
+int dm_http_add(dm_http_t *h, int fd, const struct sockaddr *sa, socklen_t len) {
+  if (MHD_add_connection(h->mhd, fd, sa, len) != MHD_YES) return -1; /* MHD closed it */
+  rpc_loop_defer(h->loop, &h->kick);
+  return 0;
+}
+
 void dm_http_free(dm_http_t *h) {
   if (!h) return;
   rpc_loop_del(h->loop, &h->io);
   rpc_timer_stop(h->loop, &h->timer);
+  rpc_loop_undefer(h->loop, &h->kick);
   /* MHD closes a listening socket it was given only when it made it */
   MHD_socket fd = MHD_quiesce_daemon(h->mhd);
   MHD_stop_daemon(h->mhd);

@@ -88,16 +88,24 @@ static void on_sample(rpc_timer_t *t) {
   rpc_timer_start(m->loop, t, SAMPLE_MS);
 }
 
-static void on_http(void *arg, const char *path, dm_http_reply_t *r) {
+static void on_http(void *arg, dm_http_req_t *req) {
   dm_metrics_t *m = arg;
-  if (strcmp(path, "/metrics") != 0) {
-    r->status = 404;
+  const char *method = dm_http_method(req);
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    dm_http_answer(req, 405, NULL, NULL, 0);
+    return;
+  }
+  if (strcmp(dm_http_path(req), "/metrics") != 0) {
+    dm_http_answer(req, 404, NULL, NULL, 0);
     return;
   }
   sample_now(m);
-  r->body = dm_metrics_render(m, &r->len);
-  r->status = r->body ? 200 : 500;
-  r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  size_t len = 0;
+  char *body = dm_metrics_render(m, &len);
+  if (!body)
+    dm_http_answer(req, 500, NULL, NULL, 0);
+  else
+    dm_http_answer(req, 200, "text/plain; version=0.0.4; charset=utf-8", body, len);
 }
 
 int dm_metrics_start(dm_metrics_t *m, rpc_loop_t *loop, const char *listen,
