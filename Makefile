@@ -1,7 +1,7 @@
 # One entry point. Everything builds into build/<board>/; see docs/build.md.
 #   make [BOARD=name]   build one board (default host)
 #   make test           install deps, build every board, run every test
-#   make demo | run | deps | size | bench | fuzz | docs
+#   make demo | run | deps | size | bench | fuzz | docs | install (mk/install.mk)
 BOARD ?= host
 BOARDS := host armhf-linux aarch64-linux lm3s6965evb mps2-an385
 # The boards that also build with lwIP (NET=lwip, into build/<board>-lwip/).

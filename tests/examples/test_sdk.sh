@@ -86,7 +86,14 @@ fi
 
 for BOARD in "${BOARDS[@]}"; do
   log=$TEST_TMP/$BOARD
-  if ! run_block lib "$log.lib.log"; then
+  # one make lib at a time with tests/tools/test_install.sh's make install,
+  # which rewrites the same build/<board>/ folders
+  exec 9>"$TEST_ROOT/build/.make-lib.lock"
+  flock 9
+  run_block lib "$log.lib.log"
+  rc=$?
+  exec 9>&-
+  if [ "$rc" != 0 ]; then
     not_ok "$BOARD: sdk:lib (make BOARD=$BOARD lib)" "$(tail -8 "$log.lib.log")"
     continue
   fi
