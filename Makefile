@@ -53,7 +53,10 @@ FC_LIB := firmware-client/src/fc_client.c firmware-client/src/fc_call.c firmware
   firmware-client/src/fc_console.c $(FC_TLS_SRC)
 FC_MAIN := firmware-client/src/main.c
 PORT_SRC := $(filter-out $(PORT_NET_OUT),$(wildcard port/$(PORT)/*.c) $(wildcard port/$(PORT)/*.S))
-GW_SRC := $(wildcard gateway/src/*.c)
+# The REST bridge (jansson, libmicrohttpd, the in-process channel) links
+# into the gateway alone, not into the tests and fuzzers of its services.
+GW_REST_SRC := $(wildcard gateway/src/gw_rest*.c) rpc/host/src/inproc.c
+GW_SRC := $(filter-out $(GW_REST_SRC),$(wildcard gateway/src/*.c))
 ST_SRC := $(wildcard storage/src/*.c)
 PB_SRC := $(GEN)/api.pb.c
 # tools/protoc-gen-fc's stubs: the board's ProdService client, the daemons'
@@ -67,7 +70,7 @@ HEALTH_CLI := $(GEN)/health.cli.c
 obj = $(patsubst %,$(B)/obj/%.o,$(1))
 
 CLIENT_OBJ := $(call obj,$(FC_MAIN) $(FC_LIB) $(RPC_CLIENT) $(RPC_COMMON) $(PORT_SRC) $(PB_SRC) $(FC_GEN))
-GW_OBJ := $(call obj,$(GW_SRC) $(DM_SRC) $(DM_METRICS_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
+GW_OBJ := $(call obj,$(GW_SRC) $(GW_REST_SRC) $(DM_SRC) $(DM_METRICS_SRC) $(RPC_SERVER) $(RPC_HOST) rpc/host/src/channel.c \
   $(RPC_CLIENT_CORE) $(RPC_COMMON) $(PB_SRC) $(HEALTH_GEN) $(API_SRV) $(API_CLI) $(HEALTH_CLI))
 ST_OBJ := $(call obj,$(ST_SRC) $(DM_SRC) $(DM_METRICS_SRC) $(RPC_SERVER) $(RPC_HOST) $(RPC_COMMON) $(PB_SRC) \
   $(HEALTH_GEN) $(API_SRV))
@@ -109,7 +112,7 @@ $(B)/bin/firmware-client$(EXE): $(CLIENT_OBJ) $(DEPS_LIBS)
 
 $(B)/bin/gateway: $(GW_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid -lmicrohttpd $(TLS_LIBS) $(BOARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GW_OBJ) -lnghttp2 -lprotobuf-nanopb -luuid -lmicrohttpd -ljansson $(TLS_LIBS) $(BOARD_LIBS)
 
 $(B)/bin/storage: $(ST_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
@@ -178,7 +181,7 @@ $(B)/tests/test_method_tables: $(UNIT_SERVICE_OBJ) $(TLS_LIBS)
 $(B)/tests/test_method_tables: UNIT_EXTRA = $(UNIT_SERVICE_OBJ) -lnghttp2 -lprotobuf-nanopb \
   -luuid -lsqlite3 $(PG_LIBS) $(TLS_LIBS)
 # Tests of the gateway's services link the gateway without its main.
-GW_LIB_OBJ := $(filter-out %/gw_main.c.o $(call obj,$(DM_METRICS_SRC)),$(GW_OBJ))
+GW_LIB_OBJ := $(filter-out %/gw_main.c.o $(call obj,$(DM_METRICS_SRC) $(GW_REST_SRC)),$(GW_OBJ))
 $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -Igateway/src -o $@ $< $(GW_LIB_OBJ) \

@@ -21,7 +21,8 @@ typedef struct dm_http_req dm_http_req_t;
  * with dm_http_answer, now or later. */
 typedef void (*dm_http_fn)(void *arg, dm_http_req_t *req);
 
-/* The request's method ("GET"), path (percent-decoded, no query) and a
+/* The request's method ("GET"), path (as sent: not percent-decoded, no
+ * query) and a
  * header (NULL when absent); valid until it is answered. */
 const char *dm_http_method(const dm_http_req_t *req);
 const char *dm_http_path(const dm_http_req_t *req);

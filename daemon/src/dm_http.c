@@ -1,6 +1,7 @@
 /* dm_http.c - see dm_http.h. */
 #include <errno.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   *state = NULL;
 }
 
+/* The path is handed on as sent: its reader decodes each segment, so that
+ * an escaped '/' or NUL stays inside its segment. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *conn, char *uri) {
+  (void)cls, (void)conn;
+  return strlen(uri);
+}
+
 int dm_listen(const char *addr, int reuseport) {
   char host[HTTP_HOST_LEN], port[8];
   uint16_t p;
@@ -186,16 +194,14 @@ dm_http_t *dm_http_new(rpc_loop_t *loop, const char *listen, int reuseport, dm_h
   /* no thread: everything runs in our loop's turns */
   unsigned flags =
       MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (fd < 0 ? MHD_USE_NO_LISTEN_SOCKET : 0);
-  if (fd >= 0)
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-  else
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned)HTTP_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                              h, MHD_OPTION_END);
+  struct MHD_OptionItem opts[] = {{MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNS, NULL},
+                                  {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S, NULL},
+                                  {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
+                                  {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)keep_escapes, NULL},
+                                  {fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, fd, NULL},
+                                  {MHD_OPTION_END, 0, NULL}};
+  h->mhd =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
   const union MHD_DaemonInfo *info =
       h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
   if (!info) {

@@ -10,6 +10,7 @@
 #include "dm_process.h"
 #include "gw_health.h"
 #include "gw_prod_service.h"
+#include "gw_rest_net.h"
 #include "rpc_log.h"
 
 #define DRAIN_MS 5000 /* in-flight calls get this long to finish on SIGTERM */
@@ -25,6 +26,8 @@ typedef struct gw_opts {
   int shared_ticket_key;                                       /* ticket_key holds it */
   uint32_t storage_keepalive_ms, storage_keepalive_timeout_ms; /* PINGs to storage */
   const char *metrics_listen;                                  /* GET /metrics there */
+  const char *rest_listen;                                     /* the REST bridge there */
+  uint32_t rest_timeout_ms;                                    /* its default deadline */
   dm_metrics_t *metrics;                                       /* made before the workers */
   unsigned char ticket_key[RPC_TLS_TICKET_KEY_LEN];
 } gw_opts_t;
@@ -35,7 +38,8 @@ static int usage_to(FILE *f) {
              "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
              "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
              "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
-             "               [--metrics-listen HOST:PORT]\n"
+             "               [--metrics-listen HOST:PORT] [--rest-listen HOST:PORT "
+             "[--rest-timeout-ms N (10000)]]\n"
              "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
@@ -70,6 +74,38 @@ static int metrics_start(const gw_opts_t *o, rpc_loop_t *loop, rpc_server_t *srv
     names[i] = lb->be[i].addr;
   dm_metrics_links(o->metrics, names, lb->n, sample_storages, lb);
   if (dm_worker() == 0) rpc_log("Serving metrics on http://%s/metrics", o->metrics_listen);
+  return 0;
+}
+
+/* The REST bridge of one worker: an in-process channel to its methods,
+ * the mapping, and the port. */
+typedef struct rest_side {
+  rpc_inproc_t *ch;
+  gw_rest_t *rest;
+  gw_rest_net_t *net;
+} rest_side_t;
+
+static void rest_stop(rest_side_t *r) {
+  if (r->rest) gw_rest_stop(r->rest); /* open requests are answered, 503 */
+  gw_rest_net_free(r->net);
+  gw_rest_free(r->rest);
+  rpc_inproc_free(r->ch);
+  memset(r, 0, sizeof(*r));
+}
+
+static int rest_start(const gw_opts_t *o, rpc_loop_t *loop, const rpc_method_t *methods, size_t n,
+                      rest_side_t *r) {
+  if (!o->rest_listen) return 0;
+  if (!(r->ch = rpc_inproc_new(loop, methods, n, NULL, "rest")) ||
+      !(r->rest = gw_rest_new(loop, r->ch, o->rest_timeout_ms)) ||
+      !(r->net = gw_rest_net_new(loop, o->rest_listen, o->workers > 1, r->rest))) {
+    rest_stop(r);
+    return -1;
+  }
+  if (o->metrics) rpc_inproc_set_stats(r->ch, &dm_metrics_slot(o->metrics)->rpc);
+  if (dm_worker() == 0)
+    rpc_log("Serving REST on http://%s (HTTP/1.1, and HTTP/2 with prior knowledge)",
+            o->rest_listen);
   return 0;
 }
 
@@ -112,7 +148,9 @@ static int serve(void *arg) {
   const char *names[GW_LB_MAX];
   if (have_storages && (tls || !o->tls_cert) && (stls || !o->storage_tls_ca))
     srv = rpc_server_new(loop, o->listen, methods, n, &lim);
-  if (srv && metrics_start(o, loop, srv, methods, n, &storages, names) != 0) {
+  rest_side_t rest = {0};
+  if (srv && (metrics_start(o, loop, srv, methods, n, &storages, names) != 0 ||
+              rest_start(o, loop, methods, n, &rest) != 0)) {
     rpc_server_free(srv);
     srv = NULL;
   }
@@ -133,6 +171,7 @@ static int serve(void *arg) {
           stls ? " over TLS" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
+  rest_stop(&rest);
   gw_health_stop(&health); /* Watch streams would hold the drain open */
   gw_lb_stop(&storages);
   int left = rpc_server_drain(srv, DRAIN_MS);
@@ -184,6 +223,11 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--storage-keepalive-timeout-ms") == 0 && i + 1 < argc) {
       if (parse_num(argv[++i], 86400000ul, &v) || v == 0) return usage();
       o.storage_keepalive_timeout_ms = (uint32_t)v;
+    } else if (strcmp(argv[i], "--rest-listen") == 0 && i + 1 < argc) {
+      o.rest_listen = argv[++i];
+    } else if (strcmp(argv[i], "--rest-timeout-ms") == 0 && i + 1 < argc) {
+      if (parse_num(argv[++i], 86400000ul, &v) || v == 0) return usage();
+      o.rest_timeout_ms = (uint32_t)v;
     } else if (strcmp(argv[i], "--metrics-listen") == 0 && i + 1 < argc) {
       o.metrics_listen = argv[++i];
     } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {

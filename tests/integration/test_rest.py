@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""The REST/JSON bridge (gateway --rest-listen, docs/rest.md), driven with
+curl over HTTP/1.1 and HTTP/2 with prior knowledge on the same port:
+answers equal what grpcio gets from the gRPC port, errors carry
+grpc-gateway's HTTP status and {code, message, details}, deadlines (the
+default and Grpc-Timeout) end in 504, a hostile path value is escaped in
+valid JSON, and a client that leaves mid-call costs the gateway nothing.
+storage-backends: sqlite postgresql"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+from harness import T  # noqa: E402
+
+import grpc  # noqa: E402
+
+api_pb2, api_pb2_grpc = harness.stubs()
+t = T()
+t.require_bins()
+SHORT = re.compile(r"^https://made-up-url\.com/[0-9a-f]{6}$")
+
+
+def curl(port, path, *extra, http2=False, timeout=20):
+    """(HTTP status, HTTP version, body) of one curl request."""
+    argv = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{http_version}",
+            "--max-time", str(timeout)] + (["--http2-prior-knowledge"] if http2 else ["--http1.1"])
+    argv += list(extra) + ["http://127.0.0.1:%d%s" % (port, path)]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10)
+    body, _, tail = p.stdout.rpartition("\n")
+    code, _, ver = tail.partition(" ")
+    return int(code or 0), ver, body
+
+
+storage = t.start_storage()
+rp = harness.free_port()
+gw = t.start_gateway(storage.port, "--rest-listen", "127.0.0.1:%d" % rp, "--rest-timeout-ms", "5000")
+t.wait_log(gw, r"Serving REST on http://127\.0\.0\.1:%d" % rp, "the gateway serves REST")
+t.wait_log(gw, r"storage 127\.0\.0\.1:%d is READY" % storage.port, "its storage is READY")
+
+ch = grpc.insecure_channel("127.0.0.1:%d" % gw.port)
+stub = api_pb2_grpc.ProdServiceStub(ch)
+want_types = stub.GetVendorProdTypes(api_pb2.ClientRequestType(vendor="aws"), timeout=10).productType
+want_prods = [(m.product.title, m.product.url) for m in stub.GetVendorProds(
+    api_pb2.ClientRequestProds(vendor="aws", productType="compute"), timeout=10)]
+ch.close()
+
+for h2 in (False, True):
+    proto = "HTTP/2" if h2 else "HTTP/1.1"
+    code, ver, body = curl(rp, "/v1/vendors/aws/types", http2=h2)
+    t.check_eq((code, ver), (200, "2" if h2 else "1.1"), proto + ": types answered 200 in " + proto)
+    t.check_eq(json.loads(body) if code == 200 else body, {"productType": want_types},
+               proto + ": the types are grpcio's GetVendorProdTypes reply")
+    code, ver, body = curl(rp, "/v1/vendors/AWS/types/Compute/products", http2=h2)
+    lines = [json.loads(l) for l in body.splitlines()] if code == 200 else []
+    got = [(l["result"]["product"]["title"], l["result"]["product"]["url"]) for l in lines]
+    t.check_eq(got, want_prods, proto + ": one {\"result\": ...} line per product, as grpcio's stream")
+    t.check(lines and all(SHORT.match(l["result"]["product"]["shortUrl"]) for l in lines),
+            proto + ": every product has a fresh ShortUrl", body[:300])
+
+# errors, each on both protocols: (path, curl options, HTTP status, gRPC code, stream)
+cases = [
+    ("/v1/vendors/nosuch/types", [], 400, 3, False),
+    ("/v1/vendors/aws/types/nosuch/products", [], 400, 3, True),
+    ("/v1/vendors/aws", [], 404, 5, False),
+    ("/v1/elsewhere", [], 404, 5, False),
+    ("/v1/vendors/aws/types", ["-X", "POST", "-d", "x"], 501, 12, False),
+    ("/v1/vendors/aws/types", ["-H", "Grpc-Timeout: soon"], 400, 3, False),
+    ("/v1/vendors/" + "x" * 40 + "/types", [], 400, 3, False),
+    ("/v1/vendors/a%00b/types", [], 400, 3, False),
+]
+for path, extra, status, code, stream in cases:
+    for h2 in (False, True):
+        got, _, body = curl(rp, path, *extra, http2=h2)
+        try:
+            j = json.loads(body)
+            err = j["error"] if stream else j
+        except (ValueError, KeyError, TypeError):
+            err = {}
+        t.check_eq((got, err.get("code"), sorted(err)), (status, code, ["code", "details", "message"]),
+                   "%s %s%s: %d with code %d" % ("HTTP/2" if h2 else "HTTP/1.1", path[:40],
+                                                 " " + " ".join(extra) if extra else "", status, code))
+
+# a vendor full of quotes, backslashes and a control byte: the message that
+# names it is valid JSON and says it whole
+code, _, body = curl(rp, "/v1/vendors/%22q%5C%01%27/types/x/products")
+try:
+    msg = json.loads(body)["error"]["message"]
+except (ValueError, KeyError):
+    msg = None
+t.check(code == 400 and msg is not None and '"q\\' in msg and "\x01" in msg,
+        "a hostile vendor comes back escaped, in valid JSON", body)
+
+# deadlines: storage takes 2 s; Grpc-Timeout 300m, and a gateway whose
+# default is 300 ms, both answer 504 DeadlineExceeded in well under 2 s
+slow = t.start_storage("--delay-ms", "2000")
+rp2 = harness.free_port()
+gw2 = t.start_gateway(slow.port, "--rest-listen", "127.0.0.1:%d" % rp2, "--rest-timeout-ms", "300")
+t.wait_log(gw2, r"storage 127\.0\.0\.1:%d is READY" % slow.port, "the slow storage is READY")
+for h2 in (False, True):
+    t0 = time.monotonic()
+    code, _, body = curl(rp, "/v1/vendors/aws/types/compute/products", http2=h2)
+    t.check_eq(code, 200, "the first gateway still answers (its storage is not slow)")
+    code, _, body = curl(rp2, "/v1/vendors/aws/types/compute/products", http2=h2)
+    ms = (time.monotonic() - t0) * 1000
+    t.check(code == 504 and '"code":4' in body and ms < 1900,
+            "%s: the default deadline (300 ms) gives 504 DeadlineExceeded" % ("HTTP/2" if h2 else "HTTP/1.1"),
+            code, body, "%d ms" % ms)
+gw3p = harness.free_port()
+gw3 = t.start_gateway(slow.port, "--rest-listen", "127.0.0.1:%d" % gw3p)
+t.wait_log(gw3, r"storage 127\.0\.0\.1:%d is READY" % slow.port, "a third gateway's storage is READY")
+t0 = time.monotonic()
+code, _, body = curl(gw3p, "/v1/vendors/aws/types/compute/products", "-H", "Grpc-Timeout: 300m")
+ms = (time.monotonic() - t0) * 1000
+t.check(code == 504 and '"code":4' in body and ms < 1900,
+        "Grpc-Timeout: 300m gives 504 DeadlineExceeded", code, body, "%d ms" % ms)
+
+# a client that gives up mid-call: the call is cancelled, the gateway goes on
+code, _, _ = curl(gw3p, "/v1/vendors/aws/types/compute/products", timeout=0.3)
+t.check(code == 0, "curl gave up after 0.3 s (no answer yet)")
+code, _, _ = curl(gw3p, "/v1/vendors/aws/types/compute/products", http2=True, timeout=0.3)
+t.check(code == 0, "curl over HTTP/2 gave up after 0.3 s")
+code, _, body = curl(gw3p, "/v1/vendors/aws/types/compute/products", timeout=10)
+t.check_eq(code, 200, "the next request is answered in full")
+t.wait_log(slow, r"(?i)cancel", "storage saw the abandoned call cancelled", seconds=3)
+
+# storage gone: 503 Unavailable
+storage.stop()
+time.sleep(0.3)
+for h2 in (False, True):
+    code, _, body = curl(rp, "/v1/vendors/aws/types/compute/products", http2=h2)
+    t.check(code == 503 and '"code":14' in body, "storage down: 503 Unavailable", code, body)
+t.finish()
