@@ -11,7 +11,8 @@
 # after the SIGHUP that brings the new CRL (openssl s_client, and a
 # firmware-client --repeat run that resumes until then), while a good
 # device's ticket from before the reload still resumes (the ticket keys
-# stay); --workers 2 both reload; storage reloads its certificate too; a
+# stay); the client CA reloads (a second CA lets its device in, and out
+# again); --workers 2 both reload; storage reloads its certificate too; a
 # CRL that cannot work stops the gateway at start.
 . "$(dirname "$0")/../lib/common.sh"
 require_bins storage gateway firmware-client
@@ -58,7 +59,8 @@ crl "$TEST_TMP/dev2.crl" "$C/device2.pem"
 L=$TEST_TMP/live
 mkdir -p "$L"
 cp "$C/server.pem" "$L/cert.pem" && cp "$C/server.key" "$L/key.pem" && cp "$TEST_TMP/none.crl" "$L/crl.pem"
-GW_TLS=(--tls-cert "$L/cert.pem" --tls-key "$L/key.pem" --tls-client-ca "$C/ca.pem" --tls-crl "$L/crl.pem")
+cp "$C/ca.pem" "$L/ca.pem"
+GW_TLS=(--tls-cert "$L/cert.pem" --tls-key "$L/key.pem" --tls-client-ca "$L/ca.pem" --tls-crl "$L/crl.pem")
 TLS=(--tls --ca "$C/ca.pem" --server-name localhost)
 DEV1=(--cert "$C/device.pem" --key "$C/device.key")
 DEV2=(--cert "$C/device2.pem" --key "$C/device2.key")
@@ -127,11 +129,24 @@ cp "$C/server2.key" "$L/key.pem" && echo "-----BEGIN X509 CRL-----" >"$L/crl.pem
 bad_reload "an unparseable CRL" "cannot load CRL .*crl.pem"
 cp "$C/other-ca.pem" "$L/crl.pem"
 bad_reload "a certificate in place of the CRL" "cannot load CRL .*crl.pem"
+cp "$TEST_TMP/none.crl" "$L/crl.pem" && cp "$C/other-ca.pem" "$L/ca.pem"
+bad_reload "a client CA that did not issue the CRL" "CRL .*crl.pem: not issued by a client CA"
+
+# the client CA reloads: a second CA in the file lets its device in, and out
+# again when it goes
+ROGUE=(--cert "$C/rogue-device.pem" --key "$C/rogue-device.key")
+cat "$C/ca.pem" "$C/other-ca.pem" >"$L/ca.pem"
+hup "$GW" "$GATEWAY_LOG" "tls reloaded: " "a client CA file with a second CA reloads"
+client "${TLS[@]}" "${ROGUE[@]}" getprodtypes aws
+check_rc "$RC" 0 "the second CA's device (board-rogue) now calls"
+cp "$C/ca.pem" "$L/ca.pem"
+hup "$GW" "$GATEWAY_LOG" "tls reloaded: " "the client CA file without it reloads"
+client "${TLS[@]}" "${ROGUE[@]}" getprodtypes aws
+check_eq "$ERR" "rpc error: code = Unavailable desc = error while calling client.GetVendorProdTypes() method: connection error: authentication handshake failed: server sent TLS alert 48 (unknown_ca: device certificate not trusted)" \
+  "board-rogue is refused again (unknown_ca)"
 
 # 3. --tls-crl: the revoked device is refused at its handshake, named in the
 # log; the good one calls
-cp "$TEST_TMP/none.crl" "$L/crl.pem"
-hup "$GW" "$GATEWAY_LOG" "tls reloaded: .*CRL with 0 revoked" "the good files reload again"
 # 4a. before the revocation: board-0002 saves a session, which resumes
 # handshake VERSION-FLAG ARGS...: openssl's New/Reused and the version,
 # then the alert it got, if any (a refused client certificate is told after
