@@ -13,6 +13,7 @@ int dm_process_init(void) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP); /* a reload, read by the loop too */
   if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
   signal(SIGPIPE, SIG_IGN);
   struct rlimit rl;
@@ -36,13 +37,16 @@ int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, &old);
-  /* a worker's loop stops on SIGINT/SIGTERM through its signalfd, so they
-   * stay blocked there; SIGCHLD goes back to what it was */
+  /* a worker's loop stops on SIGINT/SIGTERM and reloads on SIGHUP through
+   * its signalfd, so they stay blocked there; SIGCHLD goes back to what it
+   * was */
   child = old;
   sigaddset(&child, SIGINT);
   sigaddset(&child, SIGTERM);
+  sigaddset(&child, SIGHUP);
   pid_t *pids = calloc((size_t)n, sizeof(*pids));
   if (!pids) {
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -66,6 +70,11 @@ int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
   while (alive > 0) {
     int sig;
     sigwait(&set, &sig);
+    if (sig == SIGHUP) { /* a reload: every worker does its own */
+      for (int i = 0; i < n; i++)
+        if (pids[i] > 0) kill(pids[i], sig);
+      continue;
+    }
     if (sig != SIGCHLD) { /* pass the stop on; a second one too */
       stopping = 1;
       for (int i = 0; i < n; i++)

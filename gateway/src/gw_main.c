@@ -23,6 +23,7 @@ typedef struct gw_opts {
   const char *tls_cert, *tls_key, *tls_client_ca;              /* serve TLS, optionally mutual */
   const char *storage_tls_ca, *storage_server_name;            /* TLS to storage */
   const char *tls_ticket_key;                                  /* shared session ticket key */
+  const char *tls_crl;                                         /* revoked devices */
   int shared_ticket_key;                                       /* ticket_key holds it */
   uint32_t storage_keepalive_ms, storage_keepalive_timeout_ms; /* PINGs to storage */
   const char *metrics_listen;                                  /* GET /metrics there */
@@ -35,7 +36,8 @@ typedef struct gw_opts {
 static int usage_to(FILE *f) {
   fprintf(f, "usage: gateway [--listen HOST:PORT] [--storage HOST:PORT[,HOST:PORT...]] "
              "[--stream-delay-ms N] [--workers N]\n"
-             "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
+             "               [--tls-cert F --tls-key F [--tls-client-ca F [--tls-crl F]] "
+             "[--tls-ticket-key F]]\n"
              "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
              "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
              "               [--metrics-listen HOST:PORT] [--rest-listen HOST:PORT "
@@ -109,6 +111,48 @@ static int rest_start(const gw_opts_t *o, rpc_loop_t *loop, const rpc_method_t *
   return 0;
 }
 
+/* The server's TLS configuration from the files of o; prev: the one it
+ * replaces on a reload, whose session ticket keys it keeps (a reload costs
+ * no device a full handshake), NULL at start. NULL on error, with the
+ * reason in err. */
+static rpc_tls_cfg_t *tls_load(const gw_opts_t *o, const rpc_tls_cfg_t *prev, char *err,
+                               size_t errlen) {
+  rpc_tls_cfg_t *c = rpc_tls_server_cfg(o->tls_cert, o->tls_key, o->tls_client_ca, err, errlen);
+  if (!c) return NULL;
+  if ((o->tls_crl && rpc_tls_server_crl(c, o->tls_crl, err, errlen) != 0) ||
+      (prev ? rpc_tls_server_share_tickets(c, prev)
+            : rpc_tls_server_tickets(c, o->shared_ticket_key ? o->ticket_key : NULL, err,
+                                     errlen)) != 0) {
+    rpc_tls_cfg_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* SIGHUP: certificate, key, client CA and CRL again from their files. */
+typedef struct gw_reload {
+  const gw_opts_t *o;
+  rpc_server_t *srv;
+  rpc_tls_cfg_t *cur; /* served to new connections; a reference of ours */
+} gw_reload_t;
+
+/* Connections open keep the configuration they began with (rpc_tls.h);
+ * a reload that fails keeps the one served. */
+static void on_reload(void *arg) {
+  gw_reload_t *r = arg;
+  char err[256], what[160];
+  rpc_tls_cfg_t *c = tls_load(r->o, r->cur, err, sizeof(err));
+  if (!c) {
+    rpc_log("tls reload failed, still serving the previous certificates: %s", err);
+    return;
+  }
+  rpc_server_set_tls(r->srv, c);
+  rpc_tls_cfg_free(r->cur);
+  r->cur = c;
+  rpc_tls_cfg_describe(c, what, sizeof(what));
+  rpc_log("tls reloaded: %s", what);
+}
+
 /* One event loop: the whole gateway, or one worker of it. */
 static int serve(void *arg) {
   const gw_opts_t *o = arg;
@@ -132,15 +176,7 @@ static int serve(void *arg) {
   lim.reuseport = o->workers > 1;
   char err[256];
   rpc_tls_cfg_t *tls = NULL, *stls = NULL;
-  if (o->tls_cert &&
-      !(tls = rpc_tls_server_cfg(o->tls_cert, o->tls_key, o->tls_client_ca, err, sizeof(err))))
-    rpc_log("%s", err);
-  if (tls && rpc_tls_server_tickets(tls, o->shared_ticket_key ? o->ticket_key : NULL, err,
-                                    sizeof(err)) != 0) {
-    rpc_log("%s", err);
-    rpc_tls_cfg_free(tls);
-    tls = NULL;
-  }
+  if (o->tls_cert && !(tls = tls_load(o, NULL, err, sizeof(err)))) rpc_log("%s", err);
   if (o->storage_tls_ca &&
       !(stls = rpc_tls_client_cfg(o->storage_tls_ca, NULL, NULL, err, sizeof(err))))
     rpc_log("%s", err);
@@ -162,7 +198,11 @@ static int serve(void *arg) {
     rpc_loop_free(loop);
     return 1;
   }
-  if (tls) rpc_server_set_tls(srv, tls);
+  gw_reload_t reload = {o, srv, tls};
+  if (tls) {
+    rpc_server_set_tls(srv, tls);
+    rpc_loop_on_reload(loop, on_reload, &reload);
+  }
   if (stls) gw_lb_set_tls(&storages, stls, o->storage_server_name);
   gw_health_start(&health, &storages);
   gw_lb_start(&storages);
@@ -180,7 +220,7 @@ static int serve(void *arg) {
   dm_metrics_stop(o->metrics);
   gw_lb_free(&storages);
   gw_service_free(&svc);
-  rpc_tls_cfg_free(tls);
+  rpc_tls_cfg_free(reload.cur); /* tls, or what a reload put in its place */
   rpc_tls_cfg_free(stls);
   rpc_loop_free(loop);
   return 0;
@@ -211,6 +251,8 @@ int main(int argc, char **argv) {
       o.tls_key = argv[++i];
     } else if (strcmp(argv[i], "--tls-client-ca") == 0 && i + 1 < argc) {
       o.tls_client_ca = argv[++i];
+    } else if (strcmp(argv[i], "--tls-crl") == 0 && i + 1 < argc) {
+      o.tls_crl = argv[++i];
     } else if (strcmp(argv[i], "--tls-ticket-key") == 0 && i + 1 < argc) {
       o.tls_ticket_key = argv[++i];
     } else if (strcmp(argv[i], "--storage-tls-ca") == 0 && i + 1 < argc) {
@@ -237,7 +279,8 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (!o.tls_cert != !o.tls_key || ((o.tls_client_ca || o.tls_ticket_key) && !o.tls_cert))
+  if (!o.tls_cert != !o.tls_key || ((o.tls_client_ca || o.tls_ticket_key) && !o.tls_cert) ||
+      (o.tls_crl && !o.tls_client_ca))
     return usage();
   char err[256];
   /* once, before the workers fork: they all seal tickets under this key */

@@ -38,6 +38,28 @@ static int parse_u32(const char *s, uint32_t *out) {
   return 0;
 }
 
+/* What SIGHUP reloads: the certificate and its key, from the same files. */
+typedef struct st_reload {
+  rpc_server_t *srv;
+  const char *cert, *key;
+} st_reload_t;
+
+/* Connections open keep the configuration they began with (rpc_tls.h);
+ * a reload that fails keeps the one served. */
+static void on_reload(void *arg) {
+  const st_reload_t *r = arg;
+  char err[256], what[160];
+  rpc_tls_cfg_t *c = rpc_tls_server_cfg(r->cert, r->key, NULL, err, sizeof(err));
+  if (!c) {
+    rpc_log("tls reload failed, still serving the previous certificate: %s", err);
+    return;
+  }
+  rpc_server_set_tls(r->srv, c);
+  rpc_tls_cfg_describe(c, what, sizeof(what));
+  rpc_tls_cfg_free(c); /* the server holds it */
+  rpc_log("tls reloaded: %s", what);
+}
+
 int main(int argc, char **argv) {
   if (dm_info_arg(argc, argv, "storage", usage_to)) return 0;
   const char *listen = "127.0.0.1:6000", *db_path = "storage.db";
@@ -121,7 +143,11 @@ int main(int argc, char **argv) {
     rpc_loop_free(loop);
     return 1;
   }
-  if (tls) rpc_server_set_tls(srv, tls);
+  st_reload_t reload = {srv, tls_cert, tls_key};
+  if (tls) {
+    rpc_server_set_tls(srv, tls);
+    rpc_loop_on_reload(loop, on_reload, &reload);
+  }
   if (metrics) {
     dm_metrics_slot_t *slot = dm_metrics_slot(metrics);
     rpc_server_set_stats(srv, &slot->rpc);

@@ -3,7 +3,9 @@
  * for the next one, after that iteration's I/O, so that a job done in
  * slices that keeps queueing itself lets a ready socket in between every
  * slice, and never spins inside one iteration; undefer takes it off either
- * queue. */
+ * queue. With SIGHUP, SIGTERM blocked: SIGHUP calls the reload hook and
+ * the loop goes on, SIGTERM stops it with its number. */
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,7 +35,36 @@ static void on_now(rpc_defer_t *d) {
   ran_now++;
 }
 
+static int reloads;
+static void on_reload(void *arg) {
+  (void)arg;
+  reloads++;
+}
+
+/* SIGHUP reloads, SIGTERM stops (the process blocks both, as
+ * dm_process_init does). */
+static void signals(void) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  CHECK(sigprocmask(SIG_BLOCK, &set, &old) == 0);
+  rpc_loop_t *l = rpc_loop_new();
+  CHECK(l != NULL);
+  rpc_loop_on_reload(l, on_reload, NULL);
+  CHECK(raise(SIGHUP) == 0);
+  CHECK(rpc_loop_turn(l, 1000) == 0);
+  CHECK(reloads == 1);
+  CHECK(raise(SIGHUP) == 0);
+  CHECK(raise(SIGTERM) == 0);
+  CHECK(rpc_loop_run(l) == SIGTERM); /* the reload did not stop it, SIGTERM did */
+  CHECK(reloads == 2);
+  rpc_loop_free(l);
+  CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
+}
+
 int main(void) {
+  signals();
   loop = rpc_loop_new();
   CHECK(loop != NULL);
   int p[2];

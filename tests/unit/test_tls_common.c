@@ -19,6 +19,7 @@ static void alerts(void) {
   } want[] = {
       {40, "handshake_failure: client certificate missing or refused?"},
       {42, "bad_certificate"},
+      {44, "certificate_revoked"},
       {45, "certificate_expired"},
       {46, "certificate_unknown"},
       {48, "unknown_ca: device certificate not trusted"},

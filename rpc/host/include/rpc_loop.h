@@ -36,7 +36,8 @@ typedef struct rpc_defer {
 } rpc_defer_t;
 
 /* Creates a loop; NULL on failure. SIGINT and SIGTERM stop it (rpc_loop_run
- * returns their number) only if the process blocked them before this call:
+ * returns their number), and SIGHUP calls its reload hook
+ * (rpc_loop_on_reload), only if the process blocked them before this call:
  * the loop reads those from a signalfd and never changes the signal mask,
  * SIGPIPE or any other process-wide setting itself (a daemon's main does,
  * with dm_process_init). Signals left unblocked keep their default action. */
@@ -80,6 +81,11 @@ int rpc_loop_turn(rpc_loop_t *l, int max_wait_ms);
  * timers follow it. NULL restores the monotonic clock. */
 void rpc_loop_set_clock(rpc_loop_t *l, uint64_t (*clock)(void *arg), void *arg);
 void rpc_loop_stop(rpc_loop_t *l);
+
+/* Makes SIGHUP (when blocked, see rpc_loop_new) call fn(arg) on the loop's
+ * thread, between events, and the loop go on: a daemon reloads its
+ * certificates there. Without a hook SIGHUP is logged and ignored. */
+void rpc_loop_on_reload(rpc_loop_t *l, void (*fn)(void *arg), void *arg);
 
 /* A deframer grow hook over the C heap (host only): realloc, or free when
  * n is 0. */

@@ -34,8 +34,10 @@ void rpc_server_free(rpc_server_t *s);
  * Returns the number of calls still open when it gave up (0: a clean drain). */
 int rpc_server_drain(rpc_server_t *s, uint32_t timeout_ms);
 
-/* Serves TLS (ALPN h2) instead of h2c on connections accepted from now on;
- * the server does not own cfg. */
+/* Serves TLS (ALPN h2) with cfg instead of h2c on connections accepted from
+ * now on. The server takes a reference to cfg and drops the one to the
+ * configuration it replaces (a reload), whose open connections keep it
+ * until they close; the caller keeps its own reference. */
 void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *cfg);
 
 /* Counts calls, connections, handshakes, PINGs and bytes into stats

@@ -33,7 +33,29 @@ rpc_tls_cfg_t *rpc_tls_server_cfg(const char *cert, const char *key, const char 
 rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *key, char *err,
                                   size_t errlen);
 
+/* A configuration is reference counted: each session made from it holds a
+ * reference (rpc_tls_new), so that one replaced by a reload lives until its
+ * last connection closes. rpc_tls_cfg_ref takes one more (returns cfg);
+ * rpc_tls_cfg_free drops one, and frees the configuration with the last. */
+rpc_tls_cfg_t *rpc_tls_cfg_ref(rpc_tls_cfg_t *cfg);
 void rpc_tls_cfg_free(rpc_tls_cfg_t *cfg);
+
+/* Makes a server configuration with a client CA check client certificates
+ * against the CRLs in path (PEM or DER, `openssl ca -gencrl`): a revoked
+ * device is refused with certificate_revoked, and its session tickets no
+ * longer resume. Each CRL must come from one of the client CAs and be
+ * before its next update. 0, or -1 with the reason in err. */
+int rpc_tls_server_crl(rpc_tls_cfg_t *cfg, const char *path, char *err, size_t errlen);
+
+/* Makes a server configuration issue and take session tickets under the
+ * keys of from (a configuration that it replaces on a reload), so that the
+ * devices' sessions survive the reload. Nothing when from issues none. 0,
+ * or -1 when either is not a server's. */
+int rpc_tls_server_share_tickets(rpc_tls_cfg_t *cfg, const rpc_tls_cfg_t *from);
+
+/* One line about a server configuration for the log: its certificate's
+ * serial and end of validity, client CA, how many the CRL revokes. 0. */
+int rpc_tls_cfg_describe(const rpc_tls_cfg_t *cfg, char *buf, size_t cap);
 
 /* Makes a client configuration resume sessions: each connection offers the
  * latest session that one of its connections was given (a TLS 1.3

@@ -1,6 +1,7 @@
 /* loop.c - epoll, a binary min-heap of caller-owned timers, the deferred
  * work of this iteration and of the next (rpc_loop_later), and signalfd for
- * SIGINT/SIGTERM when the process has blocked them. */
+ * SIGINT/SIGTERM (stop) and SIGHUP (the reload hook) when the process has
+ * blocked them. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ struct rpc_loop {
   rpc_io_t sig;
   uint64_t (*clock)(void *arg); /* NULL: the monotonic clock */
   void *clock_arg;
+  void (*reload)(void *arg); /* SIGHUP's hook (rpc_loop_on_reload) */
+  void *reload_arg;
 };
 
 uint64_t rpc_now_ms(void) {
@@ -45,15 +48,23 @@ static void on_signal(rpc_io_t *io, uint32_t ev) {
   (void)ev;
   rpc_loop_t *l = io->arg;
   struct signalfd_siginfo si;
-  if (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+  while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    if (si.ssi_signo == SIGHUP) { /* a reload: the loop goes on */
+      if (l->reload)
+        l->reload(l->reload_arg);
+      else
+        rpc_log("SIGHUP: nothing to reload");
+      continue;
+    }
     l->signo = (int)si.ssi_signo;
     l->stop = 1;
+    return;
   }
 }
 
-/* The stop signals the process has blocked: only those can be read from a
- * signalfd. The loop never changes the mask itself (dm_process_init does, in
- * a daemon's main). Returns how many. */
+/* The stop and reload signals the process has blocked: only those can be
+ * read from a signalfd. The loop never changes the mask itself
+ * (dm_process_init does, in a daemon's main). Returns how many. */
 static int stop_signals(sigset_t *set) {
   sigset_t blocked;
   int n = 0;
@@ -61,6 +72,7 @@ static int stop_signals(sigset_t *set) {
   if (sigprocmask(SIG_BLOCK, NULL, &blocked) != 0) return 0;
   if (sigismember(&blocked, SIGINT) == 1) n += sigaddset(set, SIGINT) == 0;
   if (sigismember(&blocked, SIGTERM) == 1) n += sigaddset(set, SIGTERM) == 0;
+  if (sigismember(&blocked, SIGHUP) == 1) n += sigaddset(set, SIGHUP) == 0;
   return n;
 }
 
@@ -240,6 +252,11 @@ void rpc_loop_set_clock(rpc_loop_t *l, uint64_t (*clock)(void *arg), void *arg) 
   l->clock = clock;
   l->clock_arg = arg;
   rpc_loop_update_now(l);
+}
+
+void rpc_loop_on_reload(rpc_loop_t *l, void (*fn)(void *arg), void *arg) {
+  l->reload = fn;
+  l->reload_arg = arg;
 }
 
 void rpc_loop_stop(rpc_loop_t *l) {

@@ -534,6 +534,7 @@ void rpc_server_free(rpc_server_t *s) {
     close(s->lio.fd);
   }
   rpc_server_core_free(s->core);
+  rpc_tls_cfg_free(s->tls);
   free(s);
 }
 
@@ -575,7 +576,9 @@ void rpc_server_set_stats(rpc_server_t *s, rpc_server_stats_t *stats) {
 }
 
 void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *tls) {
-  s->tls = tls;
+  rpc_tls_cfg_t *old = s->tls;
+  s->tls = rpc_tls_cfg_ref(tls);
+  rpc_tls_cfg_free(old);
 }
 
 rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call) {

@@ -26,23 +26,41 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include "rpc_tls.h"
 #include "rpc_stats.h"
 #include "rpc_tls_common.h"
 
+/* A server's session ticket keys, shared by the configurations that a
+ * reload makes from one another (rpc_tls_server_share_tickets), so that a
+ * reload costs no device a full handshake; with its own generator, which
+ * renews mbedtls's random keys. */
+typedef struct tls_tickets {
+  int refs;
+  mbedtls_entropy_context entropy;
+  mbedtls_ctr_drbg_context drbg;
+  mbedtls_ssl_ticket_context ctx; /* mbedtls's sealed session state */
+  mbedtls_gcm_context seal;       /* seals our trailer: the device's identity */
+} tls_tickets_t;
+
 struct rpc_tls_cfg {
   mbedtls_ssl_config conf;
+  /* the listener's, and one per session made from it (rpc_tls_new): a
+   * reloaded configuration lives on while its connections do */
+  int refs;
   int require_cert; /* a server that wants client certificates */
   mbedtls_x509_crt ca, own;
+  mbedtls_x509_crl crl; /* checked against client certificates and tickets */
+  int have_crl;
   mbedtls_pk_context key;
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
-  mbedtls_ssl_ticket_context tickets; /* mbedtls's sealed session state */
-  mbedtls_gcm_context cn_seal;        /* seals our trailer: the device's CN */
+  tls_tickets_t *tickets; /* NULL: none issued */
   /* a client that resumes (rpc_tls_client_resume): the latest session one
    * of its connections was given, offered by the next */
   int resume, have_saved;
@@ -61,8 +79,12 @@ struct rpc_tls {
   int want_write;
   size_t wretry; /* length of a write mbedtls must be given again */
   char cn[128];  /* the device's: its certificate's, or its ticket's */
-  char *err;     /* what went wrong, ERR_MAX bytes, allocated when it does */
-  int last_rc;   /* mbedtls's code for it, for rpc_tls_fail_reason */
+  /* and its certificate's serial and issuer (a hash), which a ticket
+   * carries so that a resumption is checked against the CRL */
+  unsigned char serial[32], serial_len, issuer[16];
+  int ticket_revoked; /* the ticket offered was a revoked device's */
+  char *err;          /* what went wrong, ERR_MAX bytes, allocated when it does */
+  int last_rc;        /* mbedtls's code for it, for rpc_tls_fail_reason */
   /* what the handshake saw, for the session ticket callbacks */
   int leaf_seen;    /* a client certificate came in this handshake */
   int from_ticket;  /* one of our tickets was accepted; a client's: offered */
@@ -94,17 +116,17 @@ static void *tls_calloc(size_t n, size_t size) {
 static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
   rpc_tls_cfg_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
+  c->refs = 1;
   /* before the first session; what was allocated before is freed by free
    * all the same */
   mbedtls_platform_set_calloc_free(tls_calloc, free);
   mbedtls_ssl_config_init(&c->conf);
   mbedtls_x509_crt_init(&c->ca);
   mbedtls_x509_crt_init(&c->own);
+  mbedtls_x509_crl_init(&c->crl);
   mbedtls_pk_init(&c->key);
   mbedtls_entropy_init(&c->entropy);
   mbedtls_ctr_drbg_init(&c->drbg);
-  mbedtls_ssl_ticket_init(&c->tickets);
-  mbedtls_gcm_init(&c->cn_seal);
   mbedtls_ssl_session_init(&c->saved);
   if (rpc_tls_setup(&c->conf, endpoint, rpc_tls_suites, &c->drbg, mbedtls_entropy_func, &c->entropy,
                     err, errlen) != 0) {
@@ -112,6 +134,10 @@ static rpc_tls_cfg_t *cfg_new(int endpoint, char *err, size_t errlen) {
     return NULL;
   }
   return c;
+}
+
+static int is_server(const rpc_tls_cfg_t *c) {
+  return c && mbedtls_ssl_conf_get_endpoint(&c->conf) == MBEDTLS_SSL_IS_SERVER;
 }
 
 static int load_own(rpc_tls_cfg_t *c, const char *cert, const char *key, char *err, size_t errlen) {
@@ -125,7 +151,10 @@ static int load_own(rpc_tls_cfg_t *c, const char *cert, const char *key, char *e
     rpc_tls_say(err, errlen, "cannot load key", key, rc);
     return -1;
   }
-  rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own, &c->key);
+  /* mbedtls_ssl_conf_own_cert takes any key: a mismatch would fail every
+   * handshake, not the start or the reload */
+  rc = mbedtls_pk_check_pair(&c->own.pk, &c->key, mbedtls_ctr_drbg_random, &c->drbg);
+  if (!rc) rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own, &c->key);
   if (rc) {
     rpc_tls_say(err, errlen, "certificate and key do not match", cert, rc);
     return -1;
@@ -160,6 +189,72 @@ rpc_tls_cfg_t *rpc_tls_server_cfg(const char *cert, const char *key, const char 
   mbedtls_ssl_conf_authmode(&c->conf,
                             client_ca ? MBEDTLS_SSL_VERIFY_OPTIONAL : MBEDTLS_SSL_VERIFY_NONE);
   return c;
+}
+
+/* Compares two DER names. */
+static int same_name(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b) {
+  return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+int rpc_tls_server_crl(rpc_tls_cfg_t *c, const char *path, char *err, size_t errlen) {
+  if (!is_server(c) || !c->require_cert) {
+    snprintf(err, errlen, "CRL %s: needs a client CA", path);
+    return -1;
+  }
+  mbedtls_x509_crl_free(&c->crl);
+  mbedtls_x509_crl_init(&c->crl);
+  c->have_crl = 0;
+  int rc = mbedtls_x509_crl_parse_file(&c->crl, path);
+  if (rc) {
+    rpc_tls_say(err, errlen, "cannot load CRL", path, rc);
+    return -1;
+  }
+  /* mbedtls applies a CRL to the CA that issued it and quietly ignores
+   * one of another CA, and refuses every device once a CRL is past its
+   * next update: both are said now, not found out from the fleet */
+  for (const mbedtls_x509_crl *l = &c->crl; l && l->version; l = l->next) {
+    const mbedtls_x509_crt *ca = &c->ca;
+    while (ca && ca->version && !same_name(&ca->subject_raw, &l->issuer_raw))
+      ca = ca->next;
+    if (!ca || !ca->version) {
+      snprintf(err, errlen, "CRL %s: not issued by a client CA", path);
+      return -1;
+    }
+    if (mbedtls_x509_time_is_past(&l->next_update)) {
+      snprintf(err, errlen, "CRL %s: expired (next update %04d-%02d-%02d %02d:%02d)", path,
+               l->next_update.year, l->next_update.mon, l->next_update.day, l->next_update.hour,
+               l->next_update.min);
+      return -1;
+    }
+  }
+  mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, &c->crl);
+  c->have_crl = 1;
+  return 0;
+}
+
+/* The serial's bytes in hex, as openssl prints them ("serial=..."). */
+static void hex_of(const unsigned char *p, size_t n, char *out, size_t cap) {
+  size_t o = 0;
+  for (size_t i = 0; i < n && o + 3 <= cap; i++, o += 2)
+    snprintf(out + o, 3, "%02X", p[i]);
+  if (cap) out[o < cap ? o : cap - 1] = '\0';
+}
+
+int rpc_tls_cfg_describe(const rpc_tls_cfg_t *c, char *buf, size_t cap) {
+  char serial[65] = "";
+  const mbedtls_x509_crt *own = &c->own;
+  if (own->version) hex_of(own->serial.p, own->serial.len, serial, sizeof(serial));
+  size_t revoked = 0;
+  for (const mbedtls_x509_crl *l = c->have_crl ? &c->crl : NULL; l && l->version; l = l->next)
+    for (const mbedtls_x509_crl_entry *e = &l->entry; e && e->serial.len; e = e->next)
+      revoked++;
+  int k = snprintf(buf, cap, "certificate serial %s until %04d-%02d-%02d", serial,
+                   own->valid_to.year, own->valid_to.mon, own->valid_to.day);
+  if (c->require_cert && k >= 0 && (size_t)k < cap)
+    k += snprintf(buf + k, cap - (size_t)k, ", client CA");
+  if (c->have_crl && k >= 0 && (size_t)k < cap)
+    snprintf(buf + k, cap - (size_t)k, ", CRL with %zu revoked", revoked);
+  return 0;
 }
 
 rpc_tls_cfg_t *rpc_tls_client_cfg(const char *ca, const char *cert, const char *key, char *err,
@@ -205,14 +300,28 @@ static void keep_session(rpc_tls_t *t) {
   c->have_saved = 1;
 }
 
+static void tickets_release(tls_tickets_t *k) {
+  if (!k || --k->refs > 0) return;
+  mbedtls_ssl_ticket_free(&k->ctx);
+  mbedtls_gcm_free(&k->seal);
+  mbedtls_ctr_drbg_free(&k->drbg);
+  mbedtls_entropy_free(&k->entropy);
+  free(k);
+}
+
+rpc_tls_cfg_t *rpc_tls_cfg_ref(rpc_tls_cfg_t *c) {
+  if (c) c->refs++;
+  return c;
+}
+
 void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
-  if (!c) return;
+  if (!c || --c->refs > 0) return;
   mbedtls_ssl_config_free(&c->conf);
   mbedtls_x509_crt_free(&c->ca);
   mbedtls_x509_crt_free(&c->own);
+  mbedtls_x509_crl_free(&c->crl);
   mbedtls_pk_free(&c->key);
-  mbedtls_ssl_ticket_free(&c->tickets);
-  mbedtls_gcm_free(&c->cn_seal);
+  tickets_release(c->tickets);
   mbedtls_ssl_session_free(&c->saved);
   mbedtls_ctr_drbg_free(&c->drbg);
   mbedtls_entropy_free(&c->entropy);
@@ -239,26 +348,41 @@ static void find_cn(rpc_tls_t *t) {
 
 /*
  * Session tickets. mbedtls seals the session state (mbedtls_ssl_ticket_*);
- * its TLS 1.3 server state has no peer certificate, so the device's CN
- * travels in a trailer that we seal with AES-256-GCM, the whole mbedtls
- * ticket as additional data, so that a CN cannot be moved to another ticket:
+ * its TLS 1.3 server state has no peer certificate, so the device's
+ * identity travels in a trailer that we seal with AES-256-GCM, the whole
+ * mbedtls ticket as additional data, so that it cannot be moved to another
+ * ticket:
  *
- *   mbedtls ticket | nonce (12) | sealed [1, flags, CN...] (n) | tag (16) | n (1)
+ *   mbedtls ticket | nonce (12) | sealed [2, flags, CN length, CN...,
+ *   serial length, serial..., issuer (16)] (n) | tag (16) | n (1)
+ *
+ * The serial and a hash of the issuer (the first 16 bytes of SHA-256 over
+ * its DER name) are what a resumption is checked against the CRL with. A
+ * version 1 trailer (CN only, before CRLs) is not taken: a full handshake.
  *
  * The callbacks get no ssl: `current' is the connection whose handshake
  * is stepping (rpc_tls_handshake). Each event loop is one thread (one
  * process per --workers), so one per thread is exact.
  */
-#define TICKET_V1 1
+#define TICKET_V2 2
 #define TICKET_VERIFIED 0x01 /* the client's certificate verified */
 #define TICKET_NONCE 12
 #define TICKET_TAG 16
-#define TICKET_TRAILER_MAX (TICKET_NONCE + 2 + 127 + TICKET_TAG + 1)
+#define TICKET_ID_MAX (3 + 127 + 1 + 32 + 16) /* the sealed identity, at most */
+#define TICKET_TRAILER_MAX (TICKET_NONCE + TICKET_ID_MAX + TICKET_TAG + 1)
 /* mbedtls's own age check for a key from a file: never (ours is below) */
 #define TICKET_KEY_FOREVER UINT32_MAX
 #define TICKET_INFO "rpc-tls session ticket key v1"
 
 static _Thread_local rpc_tls_t *current;
+
+/* What names a certificate's issuer in a ticket: 16 bytes of SHA-256 over
+ * its DER name (a ticket stays small; it is sealed, so no one picks it). */
+static void issuer_hash(const mbedtls_x509_buf *raw, unsigned char out[16]) {
+  unsigned char h[32];
+  if (mbedtls_sha256(raw->p, raw->len, h, 0) != 0) memset(h, 0, sizeof(h));
+  memcpy(out, h, 16);
+}
 
 /* Notes the client's certificate as mbedtls verifies it: in TLS 1.2 the
  * ticket is written before mbedtls_ssl_get_peer_cert can see it. */
@@ -268,77 +392,113 @@ static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flag
   if (depth == 0) {
     t->leaf_seen = 1;
     cn_of(crt, t->cn); /* over a ticket's: that ticket was turned down */
+    size_t l = crt->serial.len < sizeof(t->serial) ? crt->serial.len : sizeof(t->serial);
+    memcpy(t->serial, crt->serial.p, l);
+    t->serial_len = (unsigned char)l;
+    issuer_hash(&crt->issuer_raw, t->issuer);
   }
   return 0;
 }
 
 /* What a new ticket says about the device: the certificate of this
- * handshake, else that of the ticket it resumed. */
-static int ticket_identity(const rpc_tls_t *t, const char **cn) {
-  *cn = "";
-  if (!t) return 0;
-  if (t->leaf_seen) {
-    *cn = t->cn;
-    return mbedtls_ssl_get_verify_result(&t->ssl) == 0 ? TICKET_VERIFIED : 0;
-  }
-  if (t->from_ticket) {
-    *cn = t->cn;
-    return t->ticket_flags;
-  }
-  return 0;
+ * handshake, else that of the ticket it resumed (its identity is in t
+ * either way). */
+static int ticket_flags(const rpc_tls_t *t) {
+  if (t->leaf_seen) return mbedtls_ssl_get_verify_result(&t->ssl) == 0 ? TICKET_VERIFIED : 0;
+  return t->from_ticket ? t->ticket_flags : 0;
 }
 
 static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
                         const unsigned char *end, size_t *tlen, uint32_t *lifetime) {
   rpc_tls_cfg_t *c = arg;
+  tls_tickets_t *k = c->tickets;
   if (end - start < TICKET_TRAILER_MAX) return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
-  int rc = mbedtls_ssl_ticket_write(&c->tickets, session, start, end - TICKET_TRAILER_MAX, tlen,
-                                    lifetime);
+  int rc =
+      mbedtls_ssl_ticket_write(&k->ctx, session, start, end - TICKET_TRAILER_MAX, tlen, lifetime);
   if (rc) return rc;
   *lifetime = RPC_TLS_TICKET_LIFETIME_S;
-  const char *cn;
-  unsigned char pt[2 + 127];
-  pt[0] = TICKET_V1;
-  pt[1] = (unsigned char)ticket_identity(current, &cn);
-  size_t n = 2 + strlen(cn); /* cn_of keeps it under 128 */
-  memcpy(pt + 2, cn, n - 2);
+  unsigned char pt[TICKET_ID_MAX], *p = pt;
+  const rpc_tls_t *t = current && (current->leaf_seen || current->from_ticket) ? current : NULL;
+  size_t cl = t ? strlen(t->cn) : 0; /* cn_of keeps it under 128 */
+  *p++ = TICKET_V2;
+  *p++ = (unsigned char)(t ? ticket_flags(t) : 0);
+  *p++ = (unsigned char)cl;
+  if (t) memcpy(p, t->cn, cl);
+  p += cl;
+  *p++ = t ? t->serial_len : 0;
+  if (t) memcpy(p, t->serial, t->serial_len);
+  p += t ? t->serial_len : 0;
+  if (t)
+    memcpy(p, t->issuer, 16);
+  else
+    memset(p, 0, 16);
+  p += 16;
+  size_t n = (size_t)(p - pt);
   unsigned char *nonce = start + *tlen, *ct = nonce + TICKET_NONCE;
-  if ((rc = mbedtls_ctr_drbg_random(&c->drbg, nonce, TICKET_NONCE)) ||
-      (rc = mbedtls_gcm_crypt_and_tag(&c->cn_seal, MBEDTLS_GCM_ENCRYPT, n, nonce, TICKET_NONCE,
-                                      start, *tlen, pt, ct, TICKET_TAG, ct + n)))
+  if ((rc = mbedtls_ctr_drbg_random(&k->drbg, nonce, TICKET_NONCE)) ||
+      (rc = mbedtls_gcm_crypt_and_tag(&k->seal, MBEDTLS_GCM_ENCRYPT, n, nonce, TICKET_NONCE, start,
+                                      *tlen, pt, ct, TICKET_TAG, ct + n)))
     return rc;
   ct[n + TICKET_TAG] = (unsigned char)n;
   *tlen += TICKET_NONCE + n + TICKET_TAG + 1;
   return 0;
 }
 
-/* Opens our trailer over buf[0..len): the mbedtls ticket's length, or -1
- * when the trailer is not ours, forged, or moved from another ticket. */
-static long ticket_open(rpc_tls_cfg_t *c, const unsigned char *buf, size_t len,
-                        unsigned char pt[2 + 127], size_t *n) {
-  if (len < TICKET_NONCE + 2 + TICKET_TAG + 1) return -1;
+/* Opens our trailer over buf[0..len) into pt (n bytes, its fields checked
+ * against n): the mbedtls ticket's length, or -1 when the trailer is not
+ * ours, forged, moved from another ticket or of another version. */
+static long ticket_open(tls_tickets_t *k, const unsigned char *buf, size_t len,
+                        unsigned char pt[TICKET_ID_MAX], size_t *n) {
+  if (len < TICKET_NONCE + 4 + 16 + TICKET_TAG + 1) return -1;
   *n = buf[len - 1];
-  if (*n < 2 || *n > 2 + 127 || len < TICKET_NONCE + *n + TICKET_TAG + 1) return -1;
+  if (*n < 4 + 16 || *n > TICKET_ID_MAX || len < TICKET_NONCE + *n + TICKET_TAG + 1) return -1;
   size_t l = len - 1 - TICKET_TAG - *n - TICKET_NONCE;
   const unsigned char *nonce = buf + l, *ct = nonce + TICKET_NONCE;
-  if (mbedtls_gcm_auth_decrypt(&c->cn_seal, *n, nonce, TICKET_NONCE, buf, l, ct + *n, TICKET_TAG,
-                               ct, pt) != 0 ||
-      pt[0] != TICKET_V1)
+  if (mbedtls_gcm_auth_decrypt(&k->seal, *n, nonce, TICKET_NONCE, buf, l, ct + *n, TICKET_TAG, ct,
+                               pt) != 0 ||
+      pt[0] != TICKET_V2 || pt[2] > 127 || 3u + pt[2] >= *n || pt[3 + pt[2]] > 32 ||
+      3u + pt[2] + 1 + pt[3 + pt[2]] + 16 != *n)
     return -1;
   return (long)l;
 }
 
+/* True when c's CRL lists the certificate of that serial from the issuer
+ * of that hash (as mbedtls judges a certificate: a revocation dated in the
+ * future does not count yet). */
+static int crl_lists(const rpc_tls_cfg_t *c, const unsigned char *serial, size_t serial_len,
+                     const unsigned char issuer[16]) {
+  if (!c->have_crl) return 0;
+  for (const mbedtls_x509_crl *l = &c->crl; l && l->version; l = l->next) {
+    unsigned char h[16];
+    issuer_hash(&l->issuer_raw, h);
+    if (memcmp(h, issuer, 16) != 0) continue;
+    for (const mbedtls_x509_crl_entry *e = &l->entry; e && e->serial.len; e = e->next)
+      if (e->serial.len == serial_len && memcmp(e->serial.p, serial, serial_len) == 0 &&
+          mbedtls_x509_time_is_past(&e->revocation_date))
+        return 1;
+  }
+  return 0;
+}
+
 /* Any failure is a full handshake: mbedtls ignores a ticket it cannot
- * parse, in both versions. */
+ * parse, in both versions. A revoked device's ticket is turned down the
+ * same way; its full handshake then meets the CRL (or, if it has a new
+ * certificate, passes). */
 static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf, size_t len) {
   rpc_tls_cfg_t *c = arg;
-  unsigned char pt[2 + 127];
+  unsigned char pt[TICKET_ID_MAX];
   size_t n;
-  long l = ticket_open(c, buf, len, pt, &n);
+  long l = ticket_open(c->tickets, buf, len, pt, &n);
   /* a ticket from before client certificates were required proves none */
   if (l < 0 || !current || (c->require_cert && !(pt[1] & TICKET_VERIFIED)))
     return MBEDTLS_ERR_SSL_INVALID_MAC;
-  int rc = mbedtls_ssl_ticket_parse(&c->tickets, session, buf, (size_t)l);
+  size_t cl = pt[2], sl = pt[3 + cl];
+  const unsigned char *serial = pt + 4 + cl, *issuer = serial + sl;
+  if (crl_lists(c, serial, sl, issuer)) {
+    current->ticket_revoked = 1;
+    return MBEDTLS_ERR_SSL_INVALID_MAC;
+  }
+  int rc = mbedtls_ssl_ticket_parse(&c->tickets->ctx, session, buf, (size_t)l);
   if (rc) return rc;
   /* ours, not mbedtls's: a key from a file never expires (tickets_from_file) */
   mbedtls_ms_time_t born, age = -1;
@@ -350,14 +510,17 @@ static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *
   }
   current->from_ticket = 1;
   current->ticket_flags = pt[1];
-  memcpy(current->cn, pt + 2, n - 2);
-  current->cn[n - 2] = '\0';
+  memcpy(current->cn, pt + 3, cl);
+  current->cn[cl] = '\0';
+  memcpy(current->serial, serial, sl);
+  current->serial_len = (unsigned char)sl;
+  memcpy(current->issuer, issuer, 16);
   return 0;
 }
 
 /* Installs the key derived from a ticket key file: HKDF-SHA256 over its 80
  * bytes gives mbedtls's 4-byte key name and 32-byte key, then ours. */
-static int tickets_from_file(rpc_tls_cfg_t *c, const unsigned char key[RPC_TLS_TICKET_KEY_LEN]) {
+static int tickets_from_file(tls_tickets_t *k, const unsigned char key[RPC_TLS_TICKET_KEY_LEN]) {
   unsigned char okm[MBEDTLS_SSL_TICKET_KEY_NAME_BYTES + 32 + 32];
   const unsigned char *name = okm, *mk = okm + MBEDTLS_SSL_TICKET_KEY_NAME_BYTES, *ck = mk + 32;
   int rc = mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), NULL, 0, key,
@@ -366,39 +529,67 @@ static int tickets_from_file(rpc_tls_cfg_t *c, const unsigned char key[RPC_TLS_T
   /* forever: mbedtls would replace an expired key with a random one, and
    * the gateways behind one address would stop sharing theirs */
   if (!rc)
-    rc = mbedtls_ssl_ticket_rotate(&c->tickets, name, MBEDTLS_SSL_TICKET_KEY_NAME_BYTES, mk, 32,
+    rc = mbedtls_ssl_ticket_rotate(&k->ctx, name, MBEDTLS_SSL_TICKET_KEY_NAME_BYTES, mk, 32,
                                    TICKET_KEY_FOREVER);
-  if (!rc) rc = mbedtls_gcm_setkey(&c->cn_seal, MBEDTLS_CIPHER_ID_AES, ck, 256);
+  if (!rc) rc = mbedtls_gcm_setkey(&k->seal, MBEDTLS_CIPHER_ID_AES, ck, 256);
   mbedtls_platform_zeroize(okm, sizeof(okm));
   return rc;
 }
 
-static int tickets_random(rpc_tls_cfg_t *c) {
+static int tickets_random(tls_tickets_t *k) {
   unsigned char ck[32];
-  int rc = mbedtls_ctr_drbg_random(&c->drbg, ck, sizeof(ck));
-  if (!rc) rc = mbedtls_gcm_setkey(&c->cn_seal, MBEDTLS_CIPHER_ID_AES, ck, 256);
+  int rc = mbedtls_ctr_drbg_random(&k->drbg, ck, sizeof(ck));
+  if (!rc) rc = mbedtls_gcm_setkey(&k->seal, MBEDTLS_CIPHER_ID_AES, ck, 256);
   mbedtls_platform_zeroize(ck, sizeof(ck));
   return rc;
 }
 
-int rpc_tls_server_tickets(rpc_tls_cfg_t *c, const unsigned char *key, char *err, size_t errlen) {
-  if (!c || mbedtls_ssl_conf_get_endpoint(&c->conf) != MBEDTLS_SSL_IS_SERVER) {
-    snprintf(err, errlen, "session tickets: not a server configuration");
-    return -1;
-  }
-  /* mbedtls makes two random keys and renews them each lifetime, keeping
-   * the previous one: what a gateway without a key file uses */
-  int rc = mbedtls_ssl_ticket_setup(&c->tickets, mbedtls_ctr_drbg_random, &c->drbg,
-                                    MBEDTLS_CIPHER_AES_256_GCM, RPC_TLS_TICKET_LIFETIME_S);
-  if (!rc) rc = key ? tickets_from_file(c, key) : tickets_random(c);
-  if (rc) {
-    rpc_tls_say(err, errlen, "session tickets", NULL, rc);
-    return -1;
-  }
+/* Makes c issue and take tickets under k (a reference of c's own). */
+static void tickets_use(rpc_tls_cfg_t *c, tls_tickets_t *k) {
+  k->refs++;
+  tickets_release(c->tickets);
+  c->tickets = k;
   /* psk_ke (no ECDHE: cheaper for a board, no forward secrecy for the
    * resumed session) and psk_dhe_ke alike; the client chooses */
   mbedtls_ssl_conf_tls13_key_exchange_modes(&c->conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_ALL);
   mbedtls_ssl_conf_session_tickets_cb(&c->conf, ticket_write, ticket_parse, c);
+}
+
+int rpc_tls_server_tickets(rpc_tls_cfg_t *c, const unsigned char *key, char *err, size_t errlen) {
+  if (!is_server(c)) {
+    snprintf(err, errlen, "session tickets: not a server configuration");
+    return -1;
+  }
+  tls_tickets_t *k = calloc(1, sizeof(*k));
+  if (!k) {
+    snprintf(err, errlen, "session tickets: out of memory");
+    return -1;
+  }
+  mbedtls_entropy_init(&k->entropy);
+  mbedtls_ctr_drbg_init(&k->drbg);
+  mbedtls_ssl_ticket_init(&k->ctx);
+  mbedtls_gcm_init(&k->seal);
+  /* mbedtls makes two random keys and renews them each lifetime, keeping
+   * the previous one: what a gateway without a key file uses */
+  int rc = mbedtls_ctr_drbg_seed(&k->drbg, mbedtls_entropy_func, &k->entropy,
+                                 (const unsigned char *)"rpc-tls tickets", 15);
+  if (!rc)
+    rc = mbedtls_ssl_ticket_setup(&k->ctx, mbedtls_ctr_drbg_random, &k->drbg,
+                                  MBEDTLS_CIPHER_AES_256_GCM, RPC_TLS_TICKET_LIFETIME_S);
+  if (!rc) rc = key ? tickets_from_file(k, key) : tickets_random(k);
+  if (rc) {
+    k->refs = 1;
+    tickets_release(k);
+    rpc_tls_say(err, errlen, "session tickets", NULL, rc);
+    return -1;
+  }
+  tickets_use(c, k); /* the one reference: c's */
+  return 0;
+}
+
+int rpc_tls_server_share_tickets(rpc_tls_cfg_t *c, const rpc_tls_cfg_t *from) {
+  if (!is_server(c) || !is_server(from)) return -1;
+  if (from->tickets) tickets_use(c, from->tickets);
   return 0;
 }
 
@@ -452,7 +643,7 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
   rpc_tls_t *t = calloc(1, sizeof(*t));
   if (!t) return NULL;
   t->fd = fd;
-  t->cfg = cfg;
+  t->cfg = rpc_tls_cfg_ref(cfg); /* a reload's configuration outlives its sessions */
   t->server = mbedtls_ssl_conf_get_endpoint(&cfg->conf) == MBEDTLS_SSL_IS_SERVER;
   t->require_cert = cfg->require_cert;
   mbedtls_ssl_init(&t->ssl);
@@ -473,6 +664,7 @@ rpc_tls_t *rpc_tls_new(rpc_tls_cfg_t *cfg, int fd, const char *server_name) {
 void rpc_tls_free(rpc_tls_t *t) {
   if (!t) return;
   mbedtls_ssl_free(&t->ssl);
+  rpc_tls_cfg_free(t->cfg);
   free(t->err);
   free(t);
 }
@@ -573,6 +765,19 @@ static int check_client(rpc_tls_t *t) {
   uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
   if (flags == 0) return 0;
   failed(t, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
+  /* which device: its CN and serial (what a CRL lists), for the log */
+  char *e = err_buf(t);
+  if (e) {
+    char serial[65];
+    size_t k = strlen(e);
+    hex_of(t->serial, t->serial_len, serial, sizeof(serial));
+    if (t->ticket_revoked && k < ERR_MAX)
+      k += (size_t)snprintf(e + k, ERR_MAX - k, " (its session ticket was turned down)");
+    /* cut at ERR_MAX if need be: the CN is at most 127 bytes */
+    if (k < ERR_MAX &&
+        snprintf(e + k, ERR_MAX - k, ": device %s, serial %s", t->cn[0] ? t->cn : "?", serial) < 0)
+      e[k] = '\0';
+  }
   alert(t, flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED ? MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA
            : flags & MBEDTLS_X509_BADCERT_EXPIRED   ? MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED
            : flags & MBEDTLS_X509_BADCERT_REVOKED   ? MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED
