@@ -88,7 +88,8 @@ hup() {
 alive() { kill -0 "$1" 2>/dev/null && ok "$2" || not_ok "$2" "pid $1 is gone"; }
 
 start_storage
-start_gateway "${GW_TLS[@]}"
+METRICS_PORT=$(free_port)
+start_gateway "${GW_TLS[@]}" --metrics-listen "127.0.0.1:$METRICS_PORT"
 GW=$GATEWAY_PID
 check_eq "$(served "$GATEWAY_PORT")" "$S1" "the gateway serves the first certificate"
 
@@ -192,6 +193,10 @@ for v in 1.3 1.2; do
 done
 check_log "$GATEWAY_LOG" "tls handshake with ipv4:127.0.0.1:[0-9]+ failed: certificate verify failed: The certificate has been revoked \(is on a CRL\): device board-0002, serial $D2$" \
   "the gateway's log names the revoked device: CN and serial"
+# the metrics count the refusals under their reason (docs/operations.md)
+check_eq "$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" |
+  sed -n 's/^grpc_server_tls_handshake_failures_total{reason="revoked"} //p')" 2 \
+  "/metrics counts the 2 refusals as reason=\"revoked\""
 
 # 4b. its session from before the revocation: the resumption is refused,
 # the full handshake that follows too; board-0001's resumes (same keys)
