@@ -35,7 +35,7 @@ static int usage_to(FILE *f) {
              "               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-ticket-key F]]\n"
              "               [--storage-tls-ca F [--storage-server-name NAME]]\n"
              "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
-             "               [--metrics-listen HOST:PORT]\n"
+             "               [--metrics-listen HOST:PORT] " DM_LOG_USAGE "\n"
              "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
@@ -157,6 +157,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     unsigned long v;
     int r = dm_limit_arg(&o.lim, argc, argv, &i);
+    if (r == 0) r = dm_log_arg(argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
