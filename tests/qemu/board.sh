@@ -105,7 +105,7 @@ board_suite() {
   same_as_host "getprodtypes of an unknown vendor" "" \
     "rpc error: code = InvalidArgument desc = error while calling client.GetVendorProdTypes() method: wrong vendor, select between google, aws, oracle" \
     1 getprodtypes foo
-  local usage1="usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE
+  local usage1="usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] [--traceparent VALUE] getprodtypes VENDOR | getprods VENDOR TYPE
        TLS: --tls --ca F [--cert F --key F] [--server-name NAME] [--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]"
   local usage2="       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] [--keepalive-timeout-ms T] [--stats]"
   if [ -z "$LWIP" ]; then
