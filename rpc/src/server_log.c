@@ -43,14 +43,14 @@ const char *rpc_scall_method(const rpc_scall_t *call) {
 }
 
 static rpc_log_call_t fields(const rpc_scall_t *call) {
-  rpc_log_call_t f = {call->trace.trace_id,
-                      call->trace.span_id,
-                      call->trace.parent_id,
-                      call->path,
-                      call->conn->peer,
-                      call->conn->identity,
-                      -1,
-                      -1};
+  rpc_log_call_t f = {.trace_id = call->trace.trace_id,
+                      .span_id = call->trace.span_id,
+                      .parent_id = call->trace.parent_id,
+                      .method = call->path,
+                      .peer = call->conn->peer,
+                      .device = call->conn->identity,
+                      .code = -1,
+                      .duration_us = -1};
   return f;
 }
 

@@ -13,8 +13,8 @@
 #include "rpc.h"
 #include "rpc_log.h"
 
-#define MSG_MAX 1024  /* a line's text, formatted */
-#define LINE_MAX 8192 /* a JSON line: every byte of the text may become \u00XX */
+#define MSG_MAX 1024       /* a line's text, formatted */
+#define JSON_LINE_MAX 8192 /* a JSON line: every byte of the text may become \u00XX */
 
 static char pending[16384];
 static size_t pending_len;
@@ -184,7 +184,7 @@ static void json_field(char *out, size_t *n, size_t cap, const char *name, const
 
 static void json_line(const rpc_log_call_t *call, rpc_log_level_t level, const char *msg) {
   static const char *const levels[] = {"info", "warn", "error"};
-  char line[LINE_MAX];
+  char line[JSON_LINE_MAX];
   size_t n = 0, cap = sizeof(line) - 4; /* room for "}\n" after the message */
   memcpy(line, "{\"time\":\"", 9);
   n = 9;
