@@ -31,14 +31,14 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(BOARD_CFLAGS) \
 LDFLAGS := $(BOARD_LDFLAGS)
 
 RPC_COMMON := rpc/src/addr.c rpc/src/status.c rpc/src/timeout.c rpc/src/message.c rpc/src/frame.c \
-  rpc/src/b64.c
+  rpc/src/b64.c rpc/src/trace.c
 # The client core (one connection) and its link (the connections' life).
 RPC_CLIENT_CORE := rpc/src/client.c rpc/src/link.c
 RPC_CLIENT := $(RPC_CLIENT_CORE) rpc/src/pump.c
 # The server: the I/O-free core (and health on it), then its host driver and
 # the host's loop, sockets, TLS and log.
 RPC_SERVER := rpc/src/server_core.c rpc/src/server_stream.c rpc/src/server_call.c rpc/src/server_mem.c \
-              rpc/src/server_keepalive.c rpc/src/health.c rpc/src/server_pb.c rpc/src/stats.c
+              rpc/src/server_keepalive.c rpc/src/health.c rpc/src/server_pb.c rpc/src/stats.c rpc/src/server_log.c
 RPC_HOST := rpc/host/src/server_host.c rpc/host/src/loop.c rpc/host/src/log.c rpc/host/src/sock.c rpc/host/src/tls.c \
   rpc/src/tls_common.c
 # What the daemons share outside the runtime: options and the process.

@@ -29,7 +29,15 @@ int dm_info_arg(int argc, char **argv, const char *name, int (*usage_to)(FILE *f
  * 1..UINT32_MAX. */
 int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i);
 
-/* The usage text of those options. */
+/* Reads "--log-format text|json" at argv[*i] and sets the log's format
+ * (rpc_log.h; text, the article's lines, is the default). Returns 1 if it
+ * was that option (*i then points at its value), 0 if not, -1 if its value
+ * is missing or neither. */
+int dm_log_arg(int argc, char **argv, int *i);
+
+#define DM_LOG_USAGE "[--log-format text|json]"
+
+/* The usage text of the limit options. */
 #define DM_LIMITS_USAGE                                                                            \
   "[--max-connections N] [--max-streams N] [--max-msg-bytes N] [--max-header-bytes N]\n"           \
   "       [--idle-timeout-ms N] [--handshake-timeout-ms N] [--request-timeout-ms N]\n"             \

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dm_opts.h"
+#include "rpc_log.h"
 
 int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i) {
   static const struct {
@@ -58,4 +59,17 @@ int dm_info_arg(int argc, char **argv, const char *name, int (*usage_to)(FILE *f
     return 1;
   }
   return 0;
+}
+
+int dm_log_arg(int argc, char **argv, int *i) {
+  if (strcmp(argv[*i], "--log-format") != 0) return 0;
+  if (*i + 1 >= argc) return -1;
+  const char *v = argv[++*i];
+  if (strcmp(v, "text") == 0)
+    rpc_log_set_format(RPC_LOG_TEXT);
+  else if (strcmp(v, "json") == 0)
+    rpc_log_set_format(RPC_LOG_JSON);
+  else
+    return -1;
+  return 1;
 }

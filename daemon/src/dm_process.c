@@ -61,7 +61,7 @@ int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
       _exit(serve(arg));
     }
     if (pids[i] < 0) {
-      rpc_log("cannot start worker %d", i);
+      rpc_log_at(RPC_LOG_ERROR, "cannot start worker %d", i);
       bad = 1;
     } else {
       alive++;
@@ -89,7 +89,7 @@ int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
       alive--;
       if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         bad = 1;
-        if (!stopping) rpc_log("a worker died (status %d)", st);
+        if (!stopping) rpc_log_at(RPC_LOG_ERROR, "a worker died (status %d)", st);
       }
     }
   }

@@ -8,12 +8,17 @@
 #ifndef FC_CLIENT_H
 #define FC_CLIENT_H
 
+#include "fc_call.h"
 #include "fc_channel.h"
 
 #include "api.pb.h"
 
 /* Called for each streamed product, as it arrives. */
 typedef void (*fc_product_fn)(void *arg, const api_ProdsPrep *product);
+
+/* Request metadata for every call below from now on (the CLI's
+ * --traceparent): md[n] must outlive them; n 0 sends none. */
+void fc_client_metadata(const fc_md_t *md, size_t n);
 
 /* ProdService.GetVendorProdTypes: on OK, out (cap bytes) holds productType.
  * Returns the gRPC code, also left in *st with its message. */

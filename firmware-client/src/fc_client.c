@@ -21,6 +21,15 @@
 /* The article's client makes one call at a time: one slot. */
 FC_CALL_DEFINE(slot, FC_RX_MSG_MAX, FC_TX_MSG_MAX);
 
+/* Both calls' options: zero (the channel's defaults) but for the metadata
+ * fc_client_metadata gives. */
+static fc_call_opts_t opts;
+
+void fc_client_metadata(const fc_md_t *md, size_t n) {
+  opts.md = md;
+  opts.md_count = n;
+}
+
 static void setup(void) {
   if (!slot.rx) FC_CALL_SETUP(slot);
 }
@@ -49,7 +58,7 @@ int fc_get_prod_types(fc_channel_t *ch, const char *vendor, char *out, size_t ca
   setup();
   memset(&req, 0, sizeof(req));
   if (copy_field(req.vendor, sizeof(req.vendor), vendor, "vendor", st)) return st->code;
-  if (api_ProdService_GetVendorProdTypes(&slot, ch, &req, &resp, NULL, st) == 0)
+  if (api_ProdService_GetVendorProdTypes(&slot, ch, &req, &resp, &opts, st) == 0)
     snprintf(out, cap, "%s", resp.productType);
   return st->code;
 }
@@ -72,5 +81,5 @@ int fc_get_prods(fc_channel_t *ch, const char *vendor, const char *type, fc_prod
       copy_field(req.productType, sizeof(req.productType), type, "productType", st))
     return st->code;
   fc_ctx_t ctx = {on_product, arg};
-  return api_ProdService_GetVendorProds(&slot, ch, &req, &resp, product_cb, &ctx, NULL, st);
+  return api_ProdService_GetVendorProds(&slot, ch, &req, &resp, product_cb, &ctx, &opts, st);
 }

@@ -10,6 +10,7 @@
 #include "fc_tls.h"
 #include "port.h"
 #include "rpc.h"
+#include "rpc_trace.h"
 
 #define FC_DEFAULT_ADDR "127.0.0.1:8080"
 #define FC_DEFAULT_TIMEOUT_MS 4000u /* the article's 4 s deadline */
@@ -17,7 +18,7 @@
 
 static void usage_to(int stream) {
   fc_say(stream, "usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] "
-                 "getprodtypes VENDOR | getprods VENDOR TYPE\n");
+                 "[--traceparent VALUE] getprodtypes VENDOR | getprods VENDOR TYPE\n");
   fc_say(stream, "       TLS: --tls --ca F [--cert F --key F] [--server-name NAME] "
                  "[--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]\n");
 #ifdef PORT_NET_LWIP
@@ -100,6 +101,7 @@ static int run(fc_channel_t *ch, const char *cmd, int n, char **args) {
 }
 
 int main(int argc, char **argv) {
+  static fc_md_t trace_md = {"traceparent", NULL};
   static fc_cfg_t cfg;
   static fc_channel_t ch;
   static fc_tls_opts_t tls;
@@ -146,6 +148,11 @@ int main(int argc, char **argv) {
         tls.resume = FC_TLS_RESUME_PSK_DHE;
       else
         return usage();
+    } else if (strcmp(argv[i], "--traceparent") == 0 && i + 1 < argc) {
+      /* W3C trace context; the servers would ignore a malformed one */
+      trace_md.value = argv[++i];
+      if (rpc_traceparent_check(trace_md.value, strlen(trace_md.value)) != 0) return usage();
+      fc_client_metadata(&trace_md, 1);
     } else if (strcmp(argv[i], "--stats") == 0) {
       stats = 1;
     } else if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc) {

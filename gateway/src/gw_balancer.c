@@ -33,7 +33,7 @@ static void set_state(gw_backend_t *be, int state, const char *why) {
   size_t before = lb->ready;
   if (be->state == GW_BE_READY) {
     lb->ready--;
-    rpc_log("storage %s is out: %s", be->addr, why);
+    rpc_log_at(RPC_LOG_WARN, "storage %s is out: %s", be->addr, why);
   }
   be->state = state;
   if (state == GW_BE_READY) {

@@ -42,6 +42,7 @@ static int usage_to(FILE *f) {
              "               [--storage-keepalive-ms N [--storage-keepalive-timeout-ms N]]\n"
              "               [--metrics-listen HOST:PORT] [--rest-listen HOST:PORT "
              "[--rest-timeout-ms N (10000)]]\n"
+             "               " DM_LOG_USAGE "\n"
              "       " DM_LIMITS_USAGE "\n");
   return 2;
 }
@@ -236,6 +237,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     unsigned long v;
     int r = dm_limit_arg(&o.lim, argc, argv, &i);
+    if (r == 0) r = dm_log_arg(argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {

@@ -41,8 +41,8 @@ static void prod_types(rpc_scall_t *call, const api_ClientRequestType *in, void 
   char vendor[sizeof(in->vendor)];
   lower_copy(vendor, in->vendor, sizeof(vendor));
   const char *dev = rpc_scall_identity(call);
-  rpc_log("have received a request for -> %s <- as vendor%s%s", vendor, *dev ? " from device " : "",
-          dev);
+  rpc_scall_log(call, RPC_LOG_INFO, "have received a request for -> %s <- as vendor%s%s", vendor,
+                *dev ? " from device " : "", dev);
   for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
     if (strcmp(vendor, vendors[i]) != 0) continue;
     api_ClientResponseType out = api_ClientResponseType_init_zero;
@@ -73,7 +73,8 @@ typedef struct gw_prods {
   int answered; /* storage's message arrived */
   int pooled;
   /* the client's custom metadata, copied for storage: a refused storage call
-   * is sent again later, with it */
+   * is sent again later, with it; first our traceparent for storage */
+  char traceparent[RPC_TRACEPARENT_LEN + 1];
   char md_buf[RPC_MD_BYTES];
   rpc_md_t md[RPC_CLIENT_MAX_MD];
   rpc_timer_t timer;     /* the slow stream's steps; a client that reads slowly */
@@ -182,12 +183,12 @@ static void pump_products(gw_prods_t *p) {
     }
     int r = next_product(p, &title, &url);
     if (r < 0) {
-      rpc_log("storage sent a product this gateway cannot read");
+      rpc_scall_log(p->scall, RPC_LOG_ERROR, "storage sent a product this gateway cannot read");
       prods_done(p, RPC_CODE_INTERNAL, "storage sent a product over the wire bounds");
       return;
     }
     if (r == 0) {
-      rpc_log("the response was sent to client");
+      rpc_scall_log(p->scall, RPC_LOG_INFO, "the response was sent to client");
       prods_done(p, RPC_CODE_OK, NULL);
       return;
     }
@@ -235,8 +236,8 @@ static void on_storage_close(rpc_call_t *call) {
     char why[RPC_CLIENT_MSG_LEN];
     snprintf(why, sizeof(why), "%s", rpc_call_message(call)); /* the restart clears it */
     if (storage_call(p) == RPC_OK) {
-      rpc_log("storage %s never processed the call (%s): sent to %s", first->addr, why,
-              p->be->addr);
+      rpc_scall_log(p->scall, RPC_LOG_WARN, "storage %s never processed the call (%s): sent to %s",
+                    first->addr, why, p->be->addr);
       return;
     }
   }
@@ -248,7 +249,7 @@ static void on_storage_close(rpc_call_t *call) {
       char m[RPC_CLIENT_MSG_LEN + 64];
       snprintf(m, sizeof(m), "error while calling client.GetProdsDetail() method: %s",
                rpc_call_message(call));
-      rpc_log("%s", m);
+      rpc_scall_log(p->scall, RPC_LOG_WARN, "%s", m);
       /* an expired deadline reads the same whichever tier saw it first */
       prods_done(p, code, code == RPC_CODE_DEADLINE_EXCEEDED ? RPC_MSG_DEADLINE : m);
     }
@@ -256,11 +257,17 @@ static void on_storage_close(rpc_call_t *call) {
   prods_maybe_put(p);
 }
 
-/* Logs the request's custom metadata in one line and copies up to
- * RPC_CLIENT_MAX_MD pairs into p for storage; returns the pairs. */
+/* Logs the request's custom metadata in one line and copies pairs into p
+ * for storage, after the traceparent (the call's trace id, our span as its
+ * parent), up to RPC_CLIENT_MAX_MD in all; returns the pairs. */
 static size_t take_metadata(rpc_scall_t *call, gw_prods_t *p) {
   char line[512];
   size_t used = 0, pairs = 0, off = 0;
+  const rpc_trace_t *t = rpc_scall_trace(call);
+  if (t->trace_id[0] && t->span_id[0]) {
+    p->md[pairs].name = "traceparent";
+    p->md[pairs++].value = rpc_traceparent_format(t, p->traceparent);
+  }
   const char *name, *value;
   for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++) {
     int k = snprintf(line + used, sizeof(line) - used, "%s%s=%s", i ? ", " : "", name, value);
@@ -273,15 +280,16 @@ static size_t take_metadata(rpc_scall_t *call, gw_prods_t *p) {
       pairs++;
     }
   }
-  if (used) rpc_log("request metadata: %s", line);
+  if (used) rpc_scall_log(call, RPC_LOG_INFO, "request metadata: %s", line);
   return pairs;
 }
 
 static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud) {
   gw_service_t *svc = ud;
   const char *dev = rpc_scall_identity(call);
-  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor%s%s",
-          in->productType, in->vendor, *dev ? " from device " : "", dev);
+  rpc_scall_log(call, RPC_LOG_INFO,
+                "have received a request for -> %s <- product type from -> %s <- vendor%s%s",
+                in->productType, in->vendor, *dev ? " from device " : "", dev);
   gw_prods_t *p = prods_get(svc);
   if (!p) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
@@ -293,7 +301,7 @@ static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud)
   p->scall = call;
   p->timer.fn = on_stream_tick;
   p->slice.fn = on_slice;
-  /* the client's custom metadata goes on to storage */
+  /* the trace and the client's custom metadata go on to storage */
   rpc_call_set_metadata(&p->storage, p->md, take_metadata(call, p));
   rpc_scall_set_user(call, p);
   if (storage_call(p) != RPC_OK) { /* on_close will not run */
@@ -303,7 +311,7 @@ static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud)
     char m[300];
     snprintf(m, sizeof(m), "error while calling client.GetProdsDetail() method: %s",
              why ? why : "storage is unreachable");
-    rpc_log("%s", m);
+    rpc_scall_log(call, RPC_LOG_WARN, "%s", m);
     prods_done(p, RPC_CODE_UNAVAILABLE, m);
     prods_maybe_put(p);
     return;
@@ -339,9 +347,10 @@ static void prods_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
   (void)ud;
   gw_prods_t *p = rpc_scall_user(call);
   if (!p) return;
-  rpc_log(why == RPC_END_DEADLINE ? "deadline has exceeded, stopping server side operation"
-                                  : "the user has canceled the request, stopping server side "
-                                    "operation");
+  rpc_scall_log(call, RPC_LOG_INFO, "%s",
+                why == RPC_END_DEADLINE ? "deadline has exceeded, stopping server side operation"
+                                        : "the user has canceled the request, stopping server "
+                                          "side operation");
   p->scall = NULL; /* the server ends the call itself */
   pump_stop(p);
   if (p->storage_open) rpc_channel_cancel(p->be->ch, &p->storage);

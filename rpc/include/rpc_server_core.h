@@ -27,7 +27,9 @@
 #include <stdint.h>
 
 #include "rpc.h"
+#include "rpc_log.h"
 #include "rpc_stats.h"
+#include "rpc_trace.h"
 
 typedef struct rpc_server_core rpc_server_core_t;
 typedef struct rpc_sconn rpc_sconn_t;
@@ -146,9 +148,13 @@ typedef struct rpc_server_env {
    * should call rpc_sconn_send soon. conn_arg is rpc_sconn_new's. May be
    * NULL when the driver polls rpc_sconn_send anyway. */
   void (*wake)(void *conn_arg);
-  /* A finer clock (microseconds) for the latency of rpc_stats.h; may be
-   * NULL, then now_ms serves. */
+  /* A finer clock (microseconds) for the latency of rpc_stats.h and the
+   * calls' durations in the log; may be NULL, then now_ms serves. */
   uint64_t (*now_us)(void *clock_arg);
+  /* Fills n random bytes: the trace id of a call that came without a
+   * traceparent, and each call's own span id (W3C trace context). May be
+   * NULL: such calls then have no trace id. */
+  void (*random)(uint8_t *buf, size_t n);
 } rpc_server_env_t;
 
 /* Creates a core serving methods[n] (kept by reference, as is nothing else).
@@ -280,6 +286,20 @@ const char *rpc_scall_peer(const rpc_scall_t *call);
 /* The client certificate's subject CN on a mutual-TLS connection, else "". */
 const char *rpc_scall_identity(const rpc_scall_t *call);
 
+/* The method's path ("/api.ProdService/GetVendorProds"), as the client sent it. */
+const char *rpc_scall_method(const rpc_scall_t *call);
+
+/* The call's W3C trace context: the trace id the client's traceparent
+ * carried (an invalid one is ignored, as the spec says), or a new one;
+ * this server's span id for the call; the client's span as parent_id.
+ * Set once the request headers are complete. */
+const rpc_trace_t *rpc_scall_trace(const rpc_scall_t *call);
+
+/* One log line of the call (rpc_log.h): the text, then the call's trace
+ * id; in JSON also its span, method, peer and device CN. printf-style. */
+void rpc_scall_log(const rpc_scall_t *call, rpc_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The connection the call came on. */
 rpc_sconn_t *rpc_scall_conn(const rpc_scall_t *call);
 
@@ -288,7 +308,8 @@ rpc_sconn_t *rpc_scall_conn(const rpc_scall_t *call);
 #endif
 
 /* The idx-th custom metadata pair of the request (not the headers gRPC
- * itself uses); "-bin" values are still base64. Returns 1, or 0 past the end. */
+ * itself uses, nor traceparent: rpc_scall_trace); "-bin" values are still
+ * base64. Returns 1, or 0 past the end. */
 int rpc_scall_metadata(const rpc_scall_t *call, int idx, const char **name, const char **value);
 
 #define RPC_RESPONSE_MD 8 /* custom response headers, and trailers, per call */

@@ -104,6 +104,7 @@ void rpc_sconn_free(rpc_sconn_t *c) {
   while (c->calls) {
     rpc_scall_t *call = c->calls;
     rpc_sc_call_end(call, RPC_END_CANCELLED);
+    rpc_sc_log_end(call); /* cut with its connection: Canceled unless finished */
     call->finished = 1;
     rpc_sc_call_release(call);
   }
@@ -204,7 +205,7 @@ uint64_t rpc_sconn_tick(rpc_sconn_t *c) {
     } else if (!call->dispatched && now >= call->request_due) {
       char m[80];
       snprintf(m, sizeof(m), "request not received within %u ms", core->lim.request_timeout_ms);
-      rpc_log("%s: %s", c->peer, m);
+      rpc_scall_log(call, RPC_LOG_WARN, "%s: %s", c->peer, m);
       rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, m);
     } else {
       uint64_t due = call_due(call);

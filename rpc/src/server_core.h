@@ -11,6 +11,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "rpc_server_core.h"
+#include "rpc_trace.h"
 
 #define RPC_SC_PATH_LEN 128
 #define RPC_SC_STATUS_LEN 256
@@ -42,6 +43,11 @@ struct rpc_scall {
   size_t out_len, out_off, out_cap;
   uint64_t request_due; /* the request must have come by then (until dispatched) */
   uint64_t deadline_at; /* grpc-timeout, when has_timeout */
+  /* W3C trace context (server_log.c): the client's traceparent (tp_state 1
+   * valid, 2 invalid or repeated: ignored), then the call's own ids */
+  rpc_trace_t trace;
+  uint8_t tp_state, traced;
+  uint64_t begun_us; /* headers complete, on the driver's clock: the log's duration */
   void *user;
   rpc_scall_t *prev, *next; /* the connection's calls, or the core's free pool */
 };
@@ -119,6 +125,14 @@ void rpc_sc_call_end(rpc_scall_t *call, rpc_end_t why);
 /* Finishes the call with a gRPC status and the HTTP status http ("200",
  * "405", "415") of a trailers-only response. */
 void rpc_sc_finish_http(rpc_scall_t *call, int code, const char *message, const char *http);
+
+/* The request headers are complete (server_log.c): the call takes the
+ * client's trace id, or a new one, and its own span id, and its clock
+ * starts. */
+void rpc_sc_trace_begin(rpc_scall_t *call);
+
+/* The call is over (server_log.c): the line that ends it, in a JSON log. */
+void rpc_sc_log_end(rpc_scall_t *call);
 
 /* Starts the connection's keepalive and age clocks (server_keepalive.c).
  * Returns when they are first due. */

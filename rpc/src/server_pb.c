@@ -17,7 +17,7 @@ int rpc_scall_decode(rpc_scall_t *call, const uint8_t *req, size_t len, const pb
   if (pb_decode_noinit(&in, fields, dst)) return 0;
   char m[128];
   snprintf(m, sizeof(m), "grpc: error unmarshalling request: %s", PB_GET_ERROR(&in));
-  rpc_log("%s", m);
+  rpc_scall_log(call, RPC_LOG_WARN, "%s", m);
   rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, m);
   return -1;
 }

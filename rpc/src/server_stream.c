@@ -70,6 +70,12 @@ static int cb_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
     call->bad_timeout = !call->has_timeout;
   } else if (is(name, nlen, "grpc-encoding")) {
     call->bad_encoding = !is(value, vlen, "identity");
+  } else if (is(name, nlen, "traceparent")) {
+    /* the runtime's own header, never custom metadata: a second one makes
+     * both invalid (W3C trace context) */
+    call->tp_state =
+        !call->tp_state && rpc_traceparent_parse((const char *)value, vlen, &call->trace) == 0 ? 1
+                                                                                               : 2;
   } else if (nlen && name[0] != ':' && !reserved(name, nlen) &&
              call->md_len + nlen + vlen + 2 <= RPC_MD_BYTES &&
              (call->md || (call->md = malloc(RPC_MD_BYTES)))) {
@@ -118,6 +124,7 @@ static void reject_unknown(rpc_scall_t *call) {
 /* The request headers are complete: check them before any body. */
 static void check_headers(rpc_scall_t *call) {
   rpc_sconn_t *c = call->conn;
+  rpc_sc_trace_begin(call);
   /* the request timeout may have ended the call while its header block was
    * still coming in: a request stream's handler must not get it */
   if (call->finished) return;
@@ -243,6 +250,7 @@ static int cb_stream_close(nghttp2_session *sess, int32_t sid, uint32_t err, voi
   if (!call) return 0;
   nghttp2_session_set_stream_user_data(sess, sid, NULL);
   rpc_sc_call_end(call, RPC_END_CANCELLED);
+  rpc_sc_log_end(call);
   rpc_sc_call_release(call);
   return 0;
 }

@@ -16,7 +16,7 @@
 static int usage_to(FILE *f) {
   fprintf(f, "usage: storage [--listen HOST:PORT] [--db PATH|CONNINFO] [--db-pool N] "
              "[--delay-ms N] [--tls-cert F --tls-key F]\n"
-             "               [--metrics-listen HOST:PORT]\n"
+             "               [--metrics-listen HOST:PORT] " DM_LOG_USAGE "\n"
              "       storage --db PATH|CONNINFO --import FILE   (replace the catalogue, "
              "then exit)\n"
              "       --db: a SQLite file (the default, storage.db), or a libpq connection\n"
@@ -71,6 +71,7 @@ int main(int argc, char **argv) {
   rpc_server_limits_t lim = {0};
   for (int i = 1; i < argc; i++) {
     int r = dm_limit_arg(&lim, argc, argv, &i);
+    if (r == 0) r = dm_log_arg(argc, argv, &i);
     if (r < 0) return usage();
     if (r > 0) continue;
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)

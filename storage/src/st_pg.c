@@ -146,7 +146,7 @@ static void q_answer(struct st_query *q, st_status_t st, PGresult *res) {
  * connection is tried after the backoff. */
 static void pc_fail(pg_conn_t *pc) {
   st_pg_t *pg = pc->pg;
-  if (pc->was_up) rpc_log("database connection lost: %s", pg_err(pc->c));
+  if (pc->was_up) rpc_log_at(RPC_LOG_WARN, "database connection lost: %s", pg_err(pc->c));
   pc->was_up = 0;
   if (pc->watched) rpc_loop_del(pg->loop, &pc->io);
   pc->watched = 0;
@@ -238,8 +238,9 @@ static void pc_finished(pg_conn_t *pc) {
    * the catalogue's fault: Unavailable, and the connection is replaced */
   int gone = PQstatus(pc->c) == CONNECTION_BAD ||
              (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0));
-  rpc_log("database query failed: %s",
-          res && *PQresultErrorMessage(res) ? one_line(PQresultErrorMessage(res)) : pg_err(pc->c));
+  rpc_log_at(RPC_LOG_ERROR, "database query failed: %s",
+             res && *PQresultErrorMessage(res) ? one_line(PQresultErrorMessage(res))
+                                               : pg_err(pc->c));
   PQclear(res);
   if (gone) {
     pc_fail(pc);
@@ -342,7 +343,8 @@ static void pc_on_timer(rpc_timer_t *t) {
   pg_conn_t *pc = t->arg;
   if (pc->state == PC_CONNECTING || pc->state == PC_BUSY) { /* took too long */
     if (pc->state == PC_BUSY)
-      rpc_log("database query took over %d s: the connection is replaced", PG_QUERY_MS / 1000);
+      rpc_log_at(RPC_LOG_WARN, "database query took over %d s: the connection is replaced",
+                 PG_QUERY_MS / 1000);
     pc_fail(pc);
     return;
   }
@@ -500,7 +502,7 @@ static int pg_schema(PGconn *c) {
   /* all or nothing: a half-seeded catalogue would look valid */
   if (ok && empty) ok = pg_seed(c) == 0;
   if (!ok) {
-    rpc_log("cannot create the catalogue: %s", pg_err(c));
+    rpc_log_at(RPC_LOG_ERROR, "cannot create the catalogue: %s", pg_err(c));
     pg_exec(c, "ROLLBACK", PGRES_COMMAND_OK, NULL, 0);
     return -1;
   }
@@ -575,7 +577,7 @@ st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool) {
   /* the connection string may hold a password: never logged */
   pg->sync = pg->conninfo ? PQconnectdb(pg->conninfo) : NULL;
   if (!pg->sync || PQstatus(pg->sync) != CONNECTION_OK) {
-    rpc_log("cannot open the PostgreSQL database: %s", pg_err(pg->sync));
+    rpc_log_at(RPC_LOG_ERROR, "cannot open the PostgreSQL database: %s", pg_err(pg->sync));
     pg_close(&pg->base);
     return NULL;
   }

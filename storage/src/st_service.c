@@ -109,23 +109,23 @@ static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
     if (ok && rpc_scall_send(call, buf->p, buf->len) != RPC_OK) {
       rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
     } else if (ok) {
-      rpc_log("a number of %d products were sent to client", enc.count);
+      rpc_scall_log(call, RPC_LOG_INFO, "a number of %d products were sent to client", enc.count);
       rpc_scall_finish(call, RPC_CODE_OK, NULL);
     }
   }
   if (st == ST_FAILED || !ok) {
-    rpc_log("cannot read the catalogue");
+    rpc_scall_log(call, RPC_LOG_ERROR, "cannot read the catalogue");
     rpc_scall_finish(call, RPC_CODE_INTERNAL, "cannot read the catalogue");
   } else if (st == ST_UNAVAILABLE) {
-    rpc_log("the database is unavailable");
+    rpc_scall_log(call, RPC_LOG_ERROR, "the database is unavailable");
     rpc_scall_finish(call, RPC_CODE_UNAVAILABLE, "the database is unavailable");
   } else if (st == ST_NO_VENDOR) {
     snprintf(msg, sizeof(msg), "Invalid Vendor: %s", req->vendor);
-    rpc_log("%s", msg);
+    rpc_scall_log(call, RPC_LOG_INFO, "%s", msg);
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
   } else if (st == ST_NO_TYPE) {
     snprintf(msg, sizeof(msg), "Invalid ProductType: %s", req->productType);
-    rpc_log("%s", msg);
+    rpc_scall_log(call, RPC_LOG_INFO, "%s", msg);
     rpc_scall_finish(call, RPC_CODE_INVALID_ARGUMENT, msg);
   }
   if (buf->cap > (1u << 20)) { /* do not keep a huge answer's memory */
@@ -165,11 +165,12 @@ static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) 
   sc->req = *req;
   lower(sc->req.vendor);
   lower(sc->req.productType);
-  rpc_log("have received a request for -> %s <- product type from -> %s <- vendor",
-          sc->req.productType, sc->req.vendor);
+  rpc_scall_log(call, RPC_LOG_INFO,
+                "have received a request for -> %s <- product type from -> %s <- vendor",
+                sc->req.productType, sc->req.vendor);
   const char *name, *value;
   for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++)
-    rpc_log("request metadata: %s=%s", name, value);
+    rpc_scall_log(call, RPC_LOG_INFO, "request metadata: %s=%s", name, value);
   if (svc->delay_ms == 0) {
     lookup(sc);
     return;
@@ -185,8 +186,9 @@ static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) 
 static void on_end(rpc_scall_t *call, rpc_end_t why, void *ud) {
   (void)ud;
   st_call_t *sc = rpc_scall_user(call);
-  rpc_log("the connection to %s has dropped (%s): the call was dropped", rpc_scall_peer(call),
-          why == RPC_END_DEADLINE ? "deadline exceeded" : "cancelled by the client");
+  rpc_scall_log(call, RPC_LOG_INFO, "the connection to %s has dropped (%s): the call was dropped",
+                rpc_scall_peer(call),
+                why == RPC_END_DEADLINE ? "deadline exceeded" : "cancelled by the client");
   if (!sc) return;
   rpc_timer_stop(rpc_scall_loop(call), &sc->timer);
   if (sc->q) st_db_cancel(sc->svc->db, sc->q);

@@ -155,7 +155,8 @@ st_db_t *st_sqlite_open(const char *path) {
   d->base.ops = &sqlite_ops;
   if (sqlite3_open(path, &d->db) != SQLITE_OK ||
       sqlite3_exec(d->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-    rpc_log("cannot open the database %s: %s", path, d->db ? sqlite3_errmsg(d->db) : "no memory");
+    rpc_log_at(RPC_LOG_ERROR, "cannot open the database %s: %s", path,
+               d->db ? sqlite3_errmsg(d->db) : "no memory");
     sq_close(&d->base);
     return NULL;
   }
@@ -168,7 +169,7 @@ st_db_t *st_sqlite_open(const char *path) {
   sqlite3_finalize(count);
   if (empty) {
     if (seed(d->db) != SQLITE_OK) {
-      rpc_log("cannot seed the database %s: %s", path, sqlite3_errmsg(d->db));
+      rpc_log_at(RPC_LOG_ERROR, "cannot seed the database %s: %s", path, sqlite3_errmsg(d->db));
       sq_close(&d->base);
       return NULL;
     }
@@ -179,7 +180,7 @@ st_db_t *st_sqlite_open(const char *path) {
       sqlite3_prepare_v2(d->db,
                          "SELECT title, url FROM product WHERE vendor=? AND type=? ORDER BY pos",
                          -1, &d->products, NULL) != SQLITE_OK) {
-    rpc_log("cannot prepare queries on %s: %s", path, sqlite3_errmsg(d->db));
+    rpc_log_at(RPC_LOG_ERROR, "cannot prepare queries on %s: %s", path, sqlite3_errmsg(d->db));
     sq_close(&d->base);
     return NULL;
   }

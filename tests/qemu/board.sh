@@ -102,10 +102,21 @@ board_suite() {
   same_as_host "getprodtypes aws" "$(expected getprodtypes_aws.txt)" "" 0 getprodtypes aws
   same_as_host "getprods google compute" "$(expected getprods_google_compute.txt)" "" 0 \
     getprods google compute
+  # W3C trace context from the board: the call's lines carry its trace id
+  # in both daemons' logs; a malformed value is a usage error
+  local tpid=4bf92f3577b34da6a3ce929d0e0e4736
+  board_client --traceparent "00-$tpid-00f067aa0ba902b7-01" getprods aws compute
+  check_rc "$RC" 0 "$BOARD: --traceparent: exit status 0"
+  check_log "$GATEWAY_LOG" "the response was sent to client trace_id=$tpid\$" \
+    "$BOARD: --traceparent: the gateway's line carries the trace id"
+  check_log "$STORAGE_LOG" "products were sent to client trace_id=$tpid\$" \
+    "$BOARD: --traceparent: storage's line carries it too"
+  board_client --traceparent "00-${tpid^^}-00f067aa0ba902b7-01" getprods aws compute
+  check_rc "$RC" 2 "$BOARD: an upper-case --traceparent: usage, exit 2"
   same_as_host "getprodtypes of an unknown vendor" "" \
     "rpc error: code = InvalidArgument desc = error while calling client.GetVendorProdTypes() method: wrong vendor, select between google, aws, oracle" \
     1 getprodtypes foo
-  local usage1="usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] getprodtypes VENDOR | getprods VENDOR TYPE
+  local usage1="usage: firmware-client [--addr HOST:PORT] [--timeout SECONDS] [--traceparent VALUE] getprodtypes VENDOR | getprods VENDOR TYPE
        TLS: --tls --ca F [--cert F --key F] [--server-name NAME] [--tls-version 1.2|1.3] [--no-resume] [--resume-mode psk|psk_dhe]"
   local usage2="       channel: --repeat N [--every MS] [--wait-for-ready] [--keepalive-ms T] [--keepalive-timeout-ms T] [--stats]"
   if [ -z "$LWIP" ]; then

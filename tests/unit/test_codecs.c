@@ -1,9 +1,10 @@
 /* test_codecs.c - grpc-timeout, grpc-message, status names, the deframer,
- * base64 for "-bin" metadata. */
+ * base64 for "-bin" metadata, W3C traceparent. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rpc.h"
+#include "rpc_trace.h"
 #include "tap.h"
 
 static void timeouts(void) {
@@ -185,7 +186,41 @@ static void base64(void) {
   CHECK(rpc_b64_decode("Z", 1, o, sizeof(o)) == RPC_ERR_ARG);
 }
 
+static int tp_ok(const char *s) {
+  return rpc_traceparent_check(s, strlen(s)) == 0;
+}
+
+static void traceparents(void) {
+  const char *good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  rpc_trace_t t = {.flags = 7};
+  char out[RPC_TRACEPARENT_LEN + 1];
+  CHECK(strlen(good) == RPC_TRACEPARENT_LEN && tp_ok(good));
+  CHECK(rpc_traceparent_parse(good, strlen(good), &t) == 0);
+  CHECK(strcmp(t.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736") == 0);
+  CHECK(strcmp(t.parent_id, "00f067aa0ba902b7") == 0 && t.flags == 1);
+  memcpy(t.span_id, "b7ad6b7169203331", 17);
+  t.flags = 0xa5;
+  CHECK(strcmp(rpc_traceparent_format(&t, out),
+               "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-a5") == 0);
+  CHECK(
+      tp_ok("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")); /* later versions */
+  CHECK(tp_ok("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff"));
+  CHECK(!tp_ok("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x"));
+  CHECK(!tp_ok("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-")); /* 00: 55 exactly */
+  CHECK(!tp_ok("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));  /* version ff */
+  CHECK(!tp_ok("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));  /* upper case */
+  CHECK(!tp_ok("00-00000000000000000000000000000000-00f067aa0ba902b7-01"));  /* zero trace */
+  CHECK(!tp_ok("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"));  /* zero parent */
+  CHECK(!tp_ok("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g"));  /* not hex */
+  CHECK(!tp_ok("00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01"));  /* dash moved */
+  CHECK(!tp_ok("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1"));   /* short */
+  CHECK(!tp_ok(""));
+  t.flags = 9;
+  CHECK(rpc_traceparent_parse("00-0", 4, &t) == -1 && t.flags == 9); /* t untouched */
+}
+
 int main(void) {
+  traceparents();
   base64();
   timeouts();
   streaming();

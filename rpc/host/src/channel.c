@@ -233,7 +233,8 @@ static void on_io(rpc_io_t *io, uint32_t ev) {
     if (r < 0) {
       char m[240];
       snprintf(m, sizeof(m), "authentication handshake failed: %s", rpc_sock_error(&k->sock));
-      rpc_log("tls handshake with %s failed: %s", ch->addr, rpc_sock_error(&k->sock));
+      rpc_log_at(RPC_LOG_WARN, "tls handshake with %s failed: %s", ch->addr,
+                 rpc_sock_error(&k->sock));
       conn_down(k, m);
       return;
     }

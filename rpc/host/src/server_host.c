@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -83,6 +84,22 @@ static void on_trim(rpc_timer_t *t);
  * overstate it. */
 static uint64_t host_now(void *arg) {
   return rpc_loop_update_now(arg);
+}
+
+/* Trace and span ids (rpc_server_env_t.random): the kernel's random bytes,
+ * drawn per call, so that worker processes never share a sequence. */
+static void host_random(uint8_t *buf, size_t n) {
+  if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
+  /* no entropy yet (early boot): still unique enough to follow a call */
+  struct timespec ts;
+  static uint64_t k;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t x =
+      ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (++k << 32) ^ (uint64_t)getpid();
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    buf[i] = (uint8_t)(x >> 24);
+  }
 }
 
 /* The core queued bytes: flush once, at the end of this loop iteration. */
@@ -243,7 +260,7 @@ static int conn_handshake(rpc_conn_t *c) {
     return -1;
   }
   if (r < 0) {
-    rpc_log("tls handshake with %s failed: %s", c->peer, rpc_sock_error(&c->sock));
+    rpc_log_at(RPC_LOG_WARN, "tls handshake with %s failed: %s", c->peer, rpc_sock_error(&c->sock));
     count_tls_failure(c, rpc_tls_fail_reason(c->sock.tls));
     /* the alert is out; closing now would reset the client's last handshake
      * writes, and some transports (a UART behind QEMU) then drop the alert
@@ -373,9 +390,10 @@ static void out_of_fds(rpc_server_t *s, int err) {
   if (!s->fd_logged || now - s->fd_logged >= LIMIT_LOG_MS) {
     struct rlimit rl = {0};
     getrlimit(RLIMIT_NOFILE, &rl);
-    rpc_log("cannot accept connections: %s: %u open, the process may have %llu descriptors "
-            "(ulimit -n; LimitNOFILE= in a systemd unit, or more --workers)",
-            strerror(err), s->nconns, (unsigned long long)rl.rlim_cur);
+    rpc_log_at(RPC_LOG_ERROR,
+               "cannot accept connections: %s: %u open, the process may have %llu descriptors "
+               "(ulimit -n; LimitNOFILE= in a systemd unit, or more --workers)",
+               strerror(err), s->nconns, (unsigned long long)rl.rlim_cur);
     s->fd_logged = now;
   }
   rpc_loop_del(s->loop, &s->lio);
@@ -385,7 +403,8 @@ static void out_of_fds(rpc_server_t *s, int err) {
 static void on_accept_pause(rpc_timer_t *t) {
   rpc_server_t *s = t->arg;
   if (s->draining || s->lio.fd < 0 || rpc_loop_add(s->loop, &s->lio, EPOLLIN) == 0) return;
-  rpc_log("cannot listen again: %s; trying again in %u ms", strerror(errno), ACCEPT_PAUSE_MS);
+  rpc_log_at(RPC_LOG_ERROR, "cannot listen again: %s; trying again in %u ms", strerror(errno),
+             ACCEPT_PAUSE_MS);
   rpc_timer_start(s->loop, t, ACCEPT_PAUSE_MS);
 }
 
@@ -394,8 +413,9 @@ static void over_max(rpc_server_t *s) {
   uint64_t now = rpc_loop_now(s->loop);
   s->refused++;
   if (s->max_logged && now - s->max_logged < LIMIT_LOG_MS) return;
-  rpc_log("refusing connections: %u open, the --max-connections limit (%llu refused)",
-          s->lim->max_connections, (unsigned long long)s->refused);
+  rpc_log_at(RPC_LOG_WARN,
+             "refusing connections: %u open, the --max-connections limit (%llu refused)",
+             s->lim->max_connections, (unsigned long long)s->refused);
   s->max_logged = now;
   s->refused = 0;
 }
@@ -462,16 +482,16 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   rpc_server_t *s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   s->loop = loop;
-  rpc_server_env_t env = {host_now, loop, host_wake, host_now_us};
+  rpc_server_env_t env = {host_now, loop, host_wake, host_now_us, host_random};
   if (!(s->core = rpc_server_core_new(methods, n, limits, &env))) {
-    rpc_log("cannot listen on %s: out of memory", listen);
+    rpc_log_at(RPC_LOG_ERROR, "cannot listen on %s: out of memory", listen);
     free(s);
     return NULL;
   }
   s->lim = rpc_server_core_limits(s->core);
   s->lio.fd = listen_on(listen, s->lim->reuseport);
   if (s->lio.fd < 0) {
-    rpc_log("cannot listen on %s: %s", listen, strerror(errno));
+    rpc_log_at(RPC_LOG_ERROR, "cannot listen on %s: %s", listen, strerror(errno));
     rpc_server_core_free(s->core);
     free(s);
     return NULL;
