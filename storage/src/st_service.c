@@ -25,12 +25,6 @@ typedef struct st_call {
   api_StorageRequest req;
 } st_call_t;
 
-static uint64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static bool buf_write(pb_ostream_t *s, const pb_byte_t *data, size_t n) {
   st_buf_t *b = s->state;
   if (b->len + n > b->cap) {
@@ -91,7 +85,7 @@ static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
   sc->q = NULL;
   sc->answered = 1;
   if (sc->svc->db_query) {
-    uint64_t t = now_us();
+    uint64_t t = rpc_now_us();
     rpc_hist_observe(sc->svc->db_query, t > sc->asked_us ? t - sc->asked_us : 0);
   }
   rpc_scall_set_user(call, NULL);
@@ -140,7 +134,7 @@ static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
 static void lookup(st_call_t *sc) {
   rpc_scall_set_user(sc->call, sc);
   sc->in_get = 1;
-  if (sc->svc->db_query) sc->asked_us = now_us();
+  if (sc->svc->db_query) sc->asked_us = rpc_now_us();
   st_query_t *q = st_db_get(sc->svc->db, sc->req.vendor, sc->req.productType, on_answer, sc);
   sc->in_get = 0;
   if (sc->answered)

@@ -63,6 +63,16 @@ for h2 in (False, True):
     t.check(lines and all(SHORT.match(l["result"]["product"]["shortUrl"]) for l in lines),
             proto + ": every product has a fresh ShortUrl", body[:300])
 
+# the trace context of a REST request follows the call into both logs
+for h2 in (False, True):
+    tid = ("%032x" % (0xabc0de + h2))
+    code, _, _ = curl(rp, "/v1/vendors/aws/types/compute/products", "-H",
+                      "traceparent: 00-%s-00f067aa0ba902b7-01" % tid, http2=h2)
+    t.check_eq(code, 200, "a request with a traceparent is answered")
+    t.wait_log(gw, r"have received a request for .* trace_id=%s" % tid,
+               "%s: the gateway's line carries the request's trace id" % ("HTTP/2" if h2 else "HTTP/1.1"))
+    t.wait_log(storage, r"trace_id=%s" % tid, "and so does storage's")
+
 # errors, each on both protocols: (path, curl options, HTTP status, gRPC code, stream)
 cases = [
     ("/v1/vendors/nosuch/types", [], 400, 3, False),

@@ -94,4 +94,10 @@ void *rpc_heap_grow(void *old, size_t n);
 /* Monotonic milliseconds, for code off the loop. */
 uint64_t rpc_now_ms(void);
 
+/* Monotonic microseconds (latencies). */
+uint64_t rpc_now_us(void);
+
+/* n random bytes from the kernel (trace and span ids; not for keys). */
+void rpc_random(uint8_t *buf, size_t n);
+
 #endif /* RPC_LOOP_H */

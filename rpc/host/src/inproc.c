@@ -29,6 +29,11 @@ static uint64_t inproc_now(void *arg) {
   return rpc_loop_update_now(arg);
 }
 
+static uint64_t inproc_now_us(void *arg) {
+  (void)arg;
+  return rpc_now_us();
+}
+
 static void inproc_wake(void *arg) {
   rpc_inproc_t *p = arg;
   rpc_loop_defer(p->loop, &p->pump);
@@ -37,7 +42,11 @@ static void inproc_wake(void *arg) {
 /* A fresh pair: at the start, and after the client session is spent (its
  * stream ids, or a GOAWAY) with no call left on it. */
 static int pair_new(rpc_inproc_t *p) {
-  rpc_server_env_t env = {.now_ms = inproc_now, .clock_arg = p->loop, .wake = inproc_wake};
+  rpc_server_env_t env = {.now_ms = inproc_now,
+                          .clock_arg = p->loop,
+                          .wake = inproc_wake,
+                          .now_us = inproc_now_us,
+                          .random = rpc_random};
   if (!(p->core = rpc_server_core_new(p->methods, p->nmethods, &p->lim, &env))) return -1;
   rpc_server_core_set_stats(p->core, p->stats);
   rpc_client_cfg_t cfg = {.authority = "inproc"};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -309,4 +310,26 @@ int rpc_loop_turn(rpc_loop_t *l, int max_wait_ms) {
   int r = turn(l, max_wait_ms);
   rpc_log_gather(0);
   return r;
+}
+
+uint64_t rpc_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Drawn from the kernel per call, so that worker processes never share a
+ * sequence. */
+void rpc_random(uint8_t *buf, size_t n) {
+  if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
+  /* no entropy yet (early boot): still unique enough to follow a call */
+  struct timespec ts;
+  static uint64_t k;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t x =
+      ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (++k << 32) ^ (uint64_t)getpid();
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    buf[i] = (uint8_t)(x >> 24);
+  }
 }

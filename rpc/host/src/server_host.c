@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -86,22 +85,6 @@ static uint64_t host_now(void *arg) {
   return rpc_loop_update_now(arg);
 }
 
-/* Trace and span ids (rpc_server_env_t.random): the kernel's random bytes,
- * drawn per call, so that worker processes never share a sequence. */
-static void host_random(uint8_t *buf, size_t n) {
-  if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
-  /* no entropy yet (early boot): still unique enough to follow a call */
-  struct timespec ts;
-  static uint64_t k;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t x =
-      ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (++k << 32) ^ (uint64_t)getpid();
-  for (size_t i = 0; i < n; i++) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    buf[i] = (uint8_t)(x >> 24);
-  }
-}
-
 /* The core queued bytes: flush once, at the end of this loop iteration. */
 static void host_wake(void *arg) {
   rpc_conn_t *c = arg;
@@ -110,9 +93,7 @@ static void host_wake(void *arg) {
 
 static uint64_t host_now_us(void *arg) {
   (void)arg;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+  return rpc_now_us();
 }
 
 static long pull_frames(void *arg, const uint8_t **out) {
@@ -482,7 +463,7 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
   rpc_server_t *s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   s->loop = loop;
-  rpc_server_env_t env = {host_now, loop, host_wake, host_now_us, host_random};
+  rpc_server_env_t env = {host_now, loop, host_wake, host_now_us, rpc_random};
   if (!(s->core = rpc_server_core_new(methods, n, limits, &env))) {
     rpc_log_at(RPC_LOG_ERROR, "cannot listen on %s: out of memory", listen);
     free(s);
