@@ -60,6 +60,10 @@ void dm_metrics_db(dm_metrics_t *m, const char *backend);
 /* Stops serving (in the worker, before its loop is freed). */
 void dm_metrics_stop(dm_metrics_t *m);
 
+/* A worker exited (dm_workers_on_exit, in the shepherd): its gauges leave
+ * the sums. */
+void dm_metrics_worker_gone(int worker, void *arg);
+
 /* Stops, if still serving, and frees (each process its own copy). */
 void dm_metrics_free(dm_metrics_t *m);
 

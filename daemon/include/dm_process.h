@@ -23,6 +23,10 @@ int dm_process_init(void);
  * Returns 0 when every worker exited 0, else 1. */
 int dm_workers_run(int n, int (*serve)(void *arg), void *arg);
 
+/* fn(worker, arg) runs in the shepherd when worker 0..n-1 of
+ * dm_workers_run has exited (the metrics forget its gauges). */
+void dm_workers_on_exit(void (*fn)(int worker, void *arg), void *arg);
+
 /* Which worker this process is: 0..n-1 inside dm_workers_run's serve (0
  * without workers). */
 int dm_worker(void);

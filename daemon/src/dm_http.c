@@ -38,6 +38,10 @@ struct dm_http_req {
   struct MHD_Response *resp;
   void (*on_gone)(void *arg);
   void *gone_arg;
+  /* while suspended libmicrohttpd does not watch the socket: we do, for
+   * the client's leaving (EPOLLRDHUP), so that its call is dropped then */
+  rpc_io_t watch;
+  int watching;
 };
 
 static void run(dm_http_t *h) {
@@ -79,8 +83,15 @@ void dm_http_on_gone(dm_http_req_t *req, void (*fn)(void *arg), void *arg) {
   req->gone_arg = arg;
 }
 
+static void unwatch(dm_http_req_t *req) {
+  if (!req->watching) return;
+  rpc_loop_del(req->h->loop, &req->watch);
+  req->watching = 0;
+}
+
 void dm_http_answer(dm_http_req_t *req, int status, const char *content_type, char *body,
                     size_t len) {
+  unwatch(req);
   req->answered = 1;
   req->on_gone = NULL;
   req->status = (unsigned)status;
@@ -94,6 +105,18 @@ void dm_http_answer(dm_http_req_t *req, int status, const char *content_type, ch
     MHD_resume_connection(req->conn);
     rpc_loop_defer(req->h->loop, &req->h->kick);
   }
+}
+
+/* The client closed while its answer was pending: the owner drops the
+ * request, and an answer nobody reads lets libmicrohttpd close it. */
+static void on_leave(rpc_io_t *io, uint32_t events) {
+  (void)events;
+  dm_http_req_t *req = io->arg;
+  unwatch(req);
+  void (*gone)(void *) = req->on_gone;
+  req->on_gone = NULL;
+  if (gone) gone(req->gone_arg);
+  if (!req->answered) dm_http_answer(req, 499, NULL, NULL, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -122,6 +145,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!req->answered) { /* later, from the loop */
     req->suspended = 1;
     MHD_suspend_connection(conn);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+      req->watch = (rpc_io_t){ci->connect_fd, on_leave, req};
+      req->watching = rpc_loop_add(h->loop, &req->watch, EPOLLRDHUP) == 0;
+    }
     return MHD_YES;
   }
   if (!req->resp) return MHD_NO;
@@ -136,6 +165,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   (void)cls, (void)conn, (void)why;
   dm_http_req_t *req = *state;
   if (!req) return;
+  unwatch(req);
   if (req->on_gone) req->on_gone(req->gone_arg);
   if (req->resp) MHD_destroy_response(req->resp);
   free(req);

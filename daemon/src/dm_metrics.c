@@ -144,6 +144,11 @@ void dm_metrics_stop(dm_metrics_t *m) {
   m->loop = NULL;
 }
 
+void dm_metrics_worker_gone(int worker, void *arg) {
+  dm_metrics_t *m = arg;
+  if (worker >= 0 && worker < m->workers) RPC_STAT_SET(m->slots[worker].alive, 0);
+}
+
 void dm_metrics_free(dm_metrics_t *m) {
   if (!m) return;
   dm_metrics_stop(m);
@@ -187,6 +192,16 @@ static void method_labels(FILE *f, const rpc_method_t *mt) {
     uint64_t sum_ = 0;                                                                             \
     for (int w_ = 0; w_ < m->workers; w_++)                                                        \
       sum_ += RPC_STAT_GET(m->slots[w_].field);                                                    \
+    sum_;                                                                                          \
+  })
+
+/* The same over the workers still running: a gauge of a dead worker's
+ * (its connections, calls, memory) is gone with it; its counters stay. */
+#define SUM_ALIVE(field)                                                                           \
+  ({                                                                                               \
+    uint64_t sum_ = 0;                                                                             \
+    for (int w_ = 0; w_ < m->workers; w_++)                                                        \
+      if (RPC_STAT_GET(m->slots[w_].alive)) sum_ += RPC_STAT_GET(m->slots[w_].field);              \
     sum_;                                                                                          \
   })
 
@@ -258,9 +273,12 @@ static void render_calls(dm_metrics_t *m, FILE *f) {
   head(f, "grpc_server_calls_in_flight", "gauge",
        "Calls started and not yet ended (grpc_type tells the streams).");
   for (size_t i = 0; i < m->nmethods; i++) {
-    uint64_t started = SUM(rpc.method[i].started), ended = 0;
+    /* ended first: a call that starts and ends between the two reads
+     * then counts as in flight for one scrape, never below zero */
+    uint64_t ended = 0;
     for (int c = 0; c < RPC_STATS_CODES; c++)
-      ended += SUM(rpc.method[i].handled[c]);
+      ended += SUM_ALIVE(rpc.method[i].handled[c]);
+    uint64_t started = SUM_ALIVE(rpc.method[i].started);
     fputs("grpc_server_calls_in_flight{", f);
     method_labels(f, &m->methods[i]);
     fprintf(f, "} %llu\n", (unsigned long long)(started > ended ? started - ended : 0));
@@ -289,9 +307,12 @@ static void render_calls(dm_metrics_t *m, FILE *f) {
 static void render_transport(dm_metrics_t *m, FILE *f) {
   static const char *const transports[] = {"plaintext", "tls"};
   head(f, "grpc_server_connections", "gauge", "Open client connections.");
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 2; k++) {
+    uint64_t closed = SUM_ALIVE(rpc.conns_closed[k]); /* first, as for calls in flight */
+    uint64_t accepted = SUM_ALIVE(rpc.conns_accepted[k]);
     fprintf(f, "grpc_server_connections{transport=\"%s\"} %llu\n", transports[k],
-            (unsigned long long)(SUM(rpc.conns_accepted[k]) - SUM(rpc.conns_closed[k])));
+            (unsigned long long)(accepted > closed ? accepted - closed : 0));
+  }
   head(f, "grpc_server_connections_accepted_total", "counter", "Client connections accepted.");
   for (int k = 0; k < 2; k++)
     fprintf(f, "grpc_server_connections_accepted_total{transport=\"%s\"} %llu\n", transports[k],
@@ -342,7 +363,7 @@ static void render_daemon(dm_metrics_t *m, FILE *f) {
     for (size_t i = 0; i < m->nlinks; i++) {
       fputs("gateway_storage_serving{address=\"", f);
       label(f, m->links[i]);
-      fprintf(f, "\"} %llu\n", (unsigned long long)SUM(link_serving[i]));
+      fprintf(f, "\"} %llu\n", (unsigned long long)SUM_ALIVE(link_serving[i]));
     }
   }
   if (m->backend) {
@@ -353,10 +374,10 @@ static void render_daemon(dm_metrics_t *m, FILE *f) {
   }
   head(f, "process_resident_memory_bytes", "gauge",
        "Resident memory of the daemon's processes, sampled each second.");
-  fprintf(f, "process_resident_memory_bytes %llu\n", (unsigned long long)SUM(rss_bytes));
+  fprintf(f, "process_resident_memory_bytes %llu\n", (unsigned long long)SUM_ALIVE(rss_bytes));
   head(f, "process_open_fds", "gauge", "Open descriptors of the daemon's processes.");
-  fprintf(f, "process_open_fds %llu\n", (unsigned long long)SUM(open_fds));
-  head(f, "grpc_c_embedded_workers", "gauge", "Worker processes that have started.");
+  fprintf(f, "process_open_fds %llu\n", (unsigned long long)SUM_ALIVE(open_fds));
+  head(f, "grpc_c_embedded_workers", "gauge", "Worker processes running.");
   fprintf(f, "grpc_c_embedded_workers{daemon=\"%s\"} %llu\n", m->daemon,
           (unsigned long long)SUM(alive));
 }

@@ -25,6 +25,13 @@ int dm_process_init(void) {
 }
 
 static int worker_index;
+static void (*on_exit_fn)(int worker, void *arg);
+static void *on_exit_arg;
+
+void dm_workers_on_exit(void (*fn)(int worker, void *arg), void *arg) {
+  on_exit_fn = fn;
+  on_exit_arg = arg;
+}
 
 int dm_worker(void) {
   return worker_index;
@@ -85,7 +92,10 @@ int dm_workers_run(int n, int (*serve)(void *arg), void *arg) {
     pid_t p;
     while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
       for (int i = 0; i < n; i++)
-        if (pids[i] == p) pids[i] = 0;
+        if (pids[i] == p) {
+          pids[i] = 0;
+          if (on_exit_fn) on_exit_fn(i, on_exit_arg);
+        }
       alive--;
       if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         bad = 1;

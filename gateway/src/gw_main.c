@@ -88,8 +88,18 @@ typedef struct rest_side {
   gw_rest_net_t *net;
 } rest_side_t;
 
+/* At SIGTERM: no new REST connections, open requests answered 503, and a
+ * few loop turns (50 ms at most) for those answers to go out. */
+static void rest_quiesce(rest_side_t *r, rpc_loop_t *loop) {
+  if (!r->rest) return;
+  gw_rest_net_close(r->net);
+  gw_rest_stop(r->rest);
+  for (int i = 0; i < 5; i++)
+    rpc_loop_turn(loop, 10);
+}
+
 static void rest_stop(rest_side_t *r) {
-  if (r->rest) gw_rest_stop(r->rest); /* open requests are answered, 503 */
+  if (r->rest) gw_rest_stop(r->rest); /* requests that came meanwhile: 503 */
   gw_rest_net_free(r->net);
   gw_rest_free(r->rest);
   rpc_inproc_free(r->ch);
@@ -212,11 +222,12 @@ static int serve(void *arg) {
           stls ? " over TLS" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
-  rest_stop(&rest);
+  rest_quiesce(&rest, loop);
   gw_health_stop(&health); /* Watch streams would hold the drain open */
   gw_lb_stop(&storages);
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);
+  rest_stop(&rest);
   rpc_server_free(srv);
   dm_metrics_stop(o->metrics);
   gw_lb_free(&storages);
@@ -311,6 +322,7 @@ int main(int argc, char **argv) {
   }
   /* the workers' counters live in memory they share, mapped before they fork */
   if (o.metrics_listen && !(o.metrics = dm_metrics_new("gateway", o.workers))) return 1;
+  if (o.metrics) dm_workers_on_exit(dm_metrics_worker_gone, o.metrics);
   int rc = dm_workers_run(o.workers, serve, &o);
   dm_metrics_free(o.metrics);
   return rc;

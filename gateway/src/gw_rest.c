@@ -11,6 +11,7 @@
 #include "api.srv.h"
 #include "gw_rest.h"
 #include "rpc_log.h"
+#include "rpc_trace.h"
 
 #define REST_MAX_BODY (64u << 20) /* a stream's JSON, gathered before it is sent */
 #define REST_MAX_MSG (1u << 20)   /* one reply message from ProdService */
@@ -19,6 +20,7 @@ struct gw_rest {
   rpc_loop_t *loop;
   rpc_inproc_t *ch;
   uint32_t timeout_ms;
+  int stopping;          /* gw_rest_stop: new requests are answered 503 */
   gw_rest_call_t *calls; /* those not yet freed, for gw_rest_free */
 };
 
@@ -265,6 +267,14 @@ gw_rest_call_t *gw_rest_handle(gw_rest_t *r, const gw_rest_req_t *req, gw_rest_a
     answer_error(answer, arg, RPC_CODE_INVALID_ARGUMENT, "invalid Grpc-Timeout", kind == 2);
     return NULL;
   }
+  if (timeout_ms == 0) { /* gRPC's zero timeout has passed already (0 is "none" below) */
+    answer_error(answer, arg, RPC_CODE_DEADLINE_EXCEEDED, "context deadline exceeded", kind == 2);
+    return NULL;
+  }
+  if (r->stopping) {
+    answer_error(answer, arg, RPC_CODE_UNAVAILABLE, "the gateway is stopping", kind == 2);
+    return NULL;
+  }
   gw_rest_call_t *c = calloc(1, sizeof(*c));
   if (!c) {
     answer_error(answer, arg, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory", kind == 2);
@@ -294,7 +304,8 @@ gw_rest_call_t *gw_rest_handle(gw_rest_t *r, const gw_rest_req_t *req, gw_rest_a
   rpc_deframer_init(rpc_call_deframer(&c->call), NULL, 0, REST_MAX_MSG, rpc_heap_grow);
   /* the trace context goes on as the call's metadata, as grpc-gateway
    * forwards it */
-  if (req->traceparent && strlen(req->traceparent) < sizeof(c->traceparent)) {
+  if (req->traceparent && strlen(req->traceparent) < sizeof(c->traceparent) &&
+      rpc_traceparent_check(req->traceparent, strlen(req->traceparent)) == 0) {
     snprintf(c->traceparent, sizeof(c->traceparent), "%s", req->traceparent);
     c->md[0] = (rpc_md_t){"traceparent", c->traceparent};
     rpc_call_set_metadata(&c->call, c->md, 1);
@@ -330,6 +341,7 @@ gw_rest_t *gw_rest_new(rpc_loop_t *loop, rpc_inproc_t *ch, uint32_t timeout_ms) 
 }
 
 void gw_rest_stop(gw_rest_t *r) {
+  r->stopping = 1;
   for (gw_rest_call_t *c = r->calls; c; c = c->next)
     if (c->open)
       rpc_inproc_cancel(r->ch, &c->call, RPC_CODE_UNAVAILABLE, "the gateway is stopping");

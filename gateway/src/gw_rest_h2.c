@@ -13,6 +13,9 @@
 
 #define H2_STREAMS 100          /* concurrent requests a connection */
 #define H2_IDLE_MS 30000u       /* a connection with no request for this long is closed */
+#define H2_REQUEST_MS 10000u    /* a request must be whole (END_STREAM) by then */
+#define H2_SEND_MS 30000u       /* an answer the client does not read by then is reset */
+#define H2_SWEEP_MS 5000u       /* how often those are looked at */
 #define H2_PATH_LEN 512         /* longer paths: 404 */
 #define H2_WBUF_HIGH (1u << 20) /* stop pulling frames while this much waits */
 
@@ -20,8 +23,10 @@ typedef struct h2_stream {
   gw_h2conn_t *conn;
   int32_t sid;
   char method[8], path[H2_PATH_LEN], timeout[16], traceparent[64];
-  int too_long;
-  gw_rest_call_t *call; /* while the answer is pending */
+  int too_long, tp_bad;
+  int dispatched;
+  uint64_t born, answered_at; /* on the loop's clock */
+  gw_rest_call_t *call;       /* while the answer is pending */
   char *body;
   size_t len, off;
   char status[4], clen[24];
@@ -44,7 +49,7 @@ struct gw_h2conn {
   gw_h2conn_t **list, *prev, *next;
 };
 
-static void conn_flush(gw_h2conn_t *c);
+static int conn_flush(gw_h2conn_t *c);
 
 static void copy_value(char *dst, size_t cap, const uint8_t *v, size_t n, int *too_long) {
   if (n >= cap) {
@@ -62,6 +67,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
   if (!st) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* the stream is reset */
   st->conn = c;
   st->sid = f->hd.stream_id;
+  st->born = c->last_active = rpc_loop_now(c->loop);
   st->next = c->open;
   if (c->open) c->open->prev = st;
   c->open = st;
@@ -83,7 +89,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
   else if (IS("grpc-timeout"))
     copy_value(st->timeout, sizeof(st->timeout), value, vlen, NULL);
   else if (IS("traceparent"))
-    copy_value(st->traceparent, sizeof(st->traceparent), value, vlen, NULL);
+    copy_value(st->traceparent, sizeof(st->traceparent), value, vlen, &st->tp_bad);
 #undef IS
   return 0;
 }
@@ -105,6 +111,7 @@ static void on_answer(void *arg, int status, char *body, size_t len) {
   h2_stream_t *st = arg;
   gw_h2conn_t *c = st->conn;
   st->call = NULL;
+  st->answered_at = rpc_loop_now(c->loop);
   st->body = body;
   st->len = body ? len : 0;
   snprintf(st->status, sizeof(st->status), "%d", status);
@@ -124,11 +131,12 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
       !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
     return 0;
   h2_stream_t *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
-  if (!st || st->call || st->body) return 0;
+  if (!st || st->dispatched) return 0;
+  st->dispatched = 1;
   gw_rest_req_t req = {.method = st->method,
                        .path = st->too_long ? "/" : st->path, /* no route: 404 */
                        .grpc_timeout = st->timeout[0] ? st->timeout : NULL,
-                       .traceparent = st->traceparent[0] ? st->traceparent : NULL};
+                       .traceparent = st->traceparent[0] && !st->tp_bad ? st->traceparent : NULL};
   st->call = gw_rest_handle(st->conn->rest, &req, on_answer, st);
   return 0;
 }
@@ -180,15 +188,23 @@ void gw_h2_free(gw_h2conn_t *c) {
   conn_close(c);
 }
 
-/* Pulls frames into wbuf and writes what the socket takes. */
-static void conn_flush(gw_h2conn_t *c) {
+unsigned gw_h2_count(const gw_h2conn_t *list) {
+  unsigned n = 0;
+  for (; list; list = list->next)
+    n++;
+  return n;
+}
+
+/* Pulls frames into wbuf and writes what the socket takes. Returns 1, or
+ * 0 when the connection is over (closed and freed here). */
+static int conn_flush(gw_h2conn_t *c) {
   for (;;) {
     while (c->wlen < H2_WBUF_HIGH) {
       const uint8_t *p;
       ssize_t n = nghttp2_session_mem_send(c->s, &p);
       if (n < 0) {
         conn_close(c);
-        return;
+        return 0;
       }
       if (n == 0) break;
       if (c->wlen + (size_t)n > c->wcap) {
@@ -198,7 +214,7 @@ static void conn_flush(gw_h2conn_t *c) {
         uint8_t *nb = realloc(c->wbuf, cap);
         if (!nb) {
           conn_close(c);
-          return;
+          return 0;
         }
         c->wbuf = nb;
         c->wcap = cap;
@@ -211,7 +227,7 @@ static void conn_flush(gw_h2conn_t *c) {
     if (w < 0 && (errno == EAGAIN || errno == EINTR)) break;
     if (w < 0) {
       conn_close(c);
-      return;
+      return 0;
     }
     memmove(c->wbuf, c->wbuf + w, c->wlen - (size_t)w);
     c->wlen -= (size_t)w;
@@ -221,8 +237,11 @@ static void conn_flush(gw_h2conn_t *c) {
     c->epollout = want;
     rpc_loop_mod(c->loop, &c->io, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
   }
-  if (!c->wlen && !nghttp2_session_want_read(c->s) && !nghttp2_session_want_write(c->s))
+  if (!c->wlen && !nghttp2_session_want_read(c->s) && !nghttp2_session_want_write(c->s)) {
     conn_close(c);
+    return 0;
+  }
+  return 1;
 }
 
 static void on_flush(rpc_defer_t *d) {
@@ -231,38 +250,46 @@ static void on_flush(rpc_defer_t *d) {
 
 static void on_io(rpc_io_t *io, uint32_t ev) {
   gw_h2conn_t *c = io->arg;
-  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     uint8_t buf[16384];
-    for (;;) {
+    for (int i = 0; i < 64; i++) { /* a turn reads a bounded amount */
       ssize_t n = recv(io->fd, buf, sizeof(buf), 0);
       if (n > 0) {
-        c->last_active = rpc_loop_now(c->loop);
         if (nghttp2_session_mem_recv(c->s, buf, (size_t)n) < 0) {
-          conn_flush(c); /* the GOAWAY, if one was queued */
-          if (!c->dead) conn_close(c);
+          if (conn_flush(c)) conn_close(c); /* the GOAWAY, if one was queued */
           return;
         }
+        /* answers (PING ACKs, SETTINGS ACKs) go out as they come: a flood
+         * must not pile them up inside nghttp2 */
+        if (!conn_flush(c)) return;
         if ((size_t)n < sizeof(buf)) break;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      conn_close(c); /* the client closed, or the socket failed */
+      /* the client closed (a half close cannot be told from a whole one
+       * here): its calls are cancelled, as its RST_STREAM would */
+      conn_close(c);
       return;
     }
   }
   conn_flush(c);
 }
 
-static void on_idle(rpc_timer_t *t) {
+/* Requests that never end, answers never read, and an idle connection. */
+static void on_sweep(rpc_timer_t *t) {
   gw_h2conn_t *c = t->arg;
   uint64_t now = rpc_loop_now(c->loop);
   if (!c->streams && now - c->last_active >= H2_IDLE_MS) {
     nghttp2_session_terminate_session(c->s, NGHTTP2_NO_ERROR);
-    conn_flush(c);
-    if (!c->dead) conn_close(c);
+    if (conn_flush(c)) conn_close(c);
     return;
   }
-  rpc_timer_start(c->loop, t, H2_IDLE_MS);
+  for (h2_stream_t *st = c->open; st; st = st->next)
+    if ((!st->dispatched && now - st->born >= H2_REQUEST_MS) ||
+        (st->answered_at && now - st->answered_at >= H2_SEND_MS))
+      nghttp2_submit_rst_stream(c->s, NGHTTP2_FLAG_NONE, st->sid, NGHTTP2_CANCEL);
+  if (!conn_flush(c)) return;
+  rpc_timer_start(c->loop, t, H2_SWEEP_MS);
 }
 
 gw_h2conn_t *gw_h2_new(rpc_loop_t *loop, int fd, gw_rest_t *rest, gw_h2conn_t **list) {
@@ -293,7 +320,7 @@ gw_h2conn_t *gw_h2_new(rpc_loop_t *loop, int fd, gw_rest_t *rest, gw_h2conn_t **
   c->io.arg = c;
   c->flush.fn = on_flush;
   c->flush.arg = c;
-  c->idle.fn = on_idle;
+  c->idle.fn = on_sweep;
   c->idle.arg = c;
   c->last_active = rpc_loop_now(loop);
   c->list = list;
@@ -304,7 +331,7 @@ gw_h2conn_t *gw_h2_new(rpc_loop_t *loop, int fd, gw_rest_t *rest, gw_h2conn_t **
     conn_close(c);
     return NULL;
   }
-  rpc_timer_start(loop, &c->idle, H2_IDLE_MS);
+  rpc_timer_start(loop, &c->idle, H2_SWEEP_MS);
   rpc_loop_defer(loop, &c->flush); /* our SETTINGS */
   return c;
 }

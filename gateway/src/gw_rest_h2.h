@@ -16,4 +16,7 @@ gw_h2conn_t *gw_h2_new(rpc_loop_t *loop, int fd, gw_rest_t *rest, gw_h2conn_t **
 /* Closes the connection, dropping its calls, and unlinks it. */
 void gw_h2_free(gw_h2conn_t *c);
 
+/* The connections on list. */
+unsigned gw_h2_count(const gw_h2conn_t *list);
+
 #endif /* GW_REST_H2_H */

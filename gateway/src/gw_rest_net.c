@@ -11,9 +11,11 @@
 #include "gw_rest_net.h"
 #include "rpc_log.h"
 
-#define SNIFF_MS 10000u   /* a connection must say which HTTP it speaks by then */
-#define SNIFF_RETRY_MS 5u /* a partial preface: look again this soon */
-#define SNIFF_MAX 64      /* connections still being sniffed, at most */
+#define SNIFF_MS 10000u      /* a connection must say which HTTP it speaks by then */
+#define SNIFF_RETRY_MS 5u    /* a partial preface: look again this soon */
+#define SNIFF_MAX 256        /* connections still being sniffed: past it, the oldest goes */
+#define H2_MAX 256           /* HTTP/2 connections a worker holds */
+#define ACCEPT_PAUSE_MS 100u /* out of descriptors: accept again after this */
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define PREFACE_LEN (sizeof(preface) - 1)
@@ -25,6 +27,8 @@ typedef struct sniff {
   uint64_t born;
   struct sockaddr_storage sa;
   socklen_t salen;
+  int dead;         /* ended: an event already drawn for it is ignored */
+  rpc_defer_t reap; /* freed at the end of the turn: such an event may wait */
   struct sniff *prev, *next;
 } sniff_t;
 
@@ -32,6 +36,7 @@ struct gw_rest_net {
   rpc_loop_t *loop;
   gw_rest_t *rest;
   rpc_io_t lio;
+  rpc_timer_t accept_pause;
   dm_http_t *h1;
   gw_h2conn_t *h2; /* the HTTP/2 connections */
   sniff_t *sniffs;
@@ -60,8 +65,13 @@ static void on_h1(void *arg, dm_http_req_t *req) {
 
 /* --- which HTTP ------------------------------------------------------------ */
 
+static void on_reap(rpc_defer_t *d) {
+  free(d->arg);
+}
+
 static void sniff_end(sniff_t *s, int close_fd) {
   gw_rest_net_t *n = s->net;
+  s->dead = 1;
   rpc_loop_del(n->loop, &s->io);
   rpc_timer_stop(n->loop, &s->timer);
   if (close_fd) close(s->io.fd);
@@ -71,7 +81,9 @@ static void sniff_end(sniff_t *s, int close_fd) {
     n->sniffs = s->next;
   if (s->next) s->next->prev = s->prev;
   n->nsniffs--;
-  free(s);
+  s->reap.fn = on_reap;
+  s->reap.arg = s;
+  rpc_loop_defer(n->loop, &s->reap);
 }
 
 /* Peeks at the first bytes: the whole preface, HTTP/2; anything else,
@@ -96,6 +108,10 @@ static void sniff_look(sniff_t *s) {
   }
   if ((size_t)got == PREFACE_LEN) {
     sniff_end(s, 0);
+    if (gw_h2_count(n->h2) >= H2_MAX) {
+      close(fd); /* refused rather than every connection slowed */
+      return;
+    }
     gw_h2_new(n->loop, fd, n->rest, &n->h2); /* closes fd on failure */
     return;
   }
@@ -109,7 +125,8 @@ static void sniff_look(sniff_t *s) {
 
 static void on_sniff_io(rpc_io_t *io, uint32_t ev) {
   (void)ev;
-  sniff_look(io->arg);
+  sniff_t *s = io->arg;
+  if (!s->dead) sniff_look(s);
 }
 
 static void on_sniff_timer(rpc_timer_t *t) {
@@ -121,6 +138,20 @@ static void on_sniff_timer(rpc_timer_t *t) {
   rpc_loop_mod(s->net->loop, &s->io, EPOLLIN | EPOLLRDHUP);
 }
 
+static void on_accept_pause(rpc_timer_t *t) {
+  gw_rest_net_t *n = t->arg;
+  rpc_loop_mod(n->loop, &n->lio, EPOLLIN);
+}
+
+/* The connection sniffed longest: it makes room for a new one, so that
+ * silent sockets cannot hold the port. */
+static void sniff_evict(gw_rest_net_t *n) {
+  sniff_t *old = n->sniffs;
+  for (sniff_t *s = n->sniffs; s; s = s->next)
+    if (s->born < old->born) old = s;
+  if (old) sniff_end(old, 1);
+}
+
 static void on_accept(rpc_io_t *io, uint32_t ev) {
   (void)ev;
   gw_rest_net_t *n = io->arg;
@@ -128,8 +159,17 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
     struct sockaddr_storage sa;
     socklen_t salen = sizeof(sa);
     int fd = accept4(io->fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or out of descriptors: the next turn tries again */
-    sniff_t *s = n->nsniffs < SNIFF_MAX ? calloc(1, sizeof(*s)) : NULL;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        /* the waiting connection cannot be taken, and the listener would
+         * wake the loop at once, every turn: look away for a moment */
+        rpc_loop_mod(n->loop, &n->lio, 0);
+        rpc_timer_start(n->loop, &n->accept_pause, ACCEPT_PAUSE_MS);
+      }
+      return;
+    }
+    if (n->nsniffs >= SNIFF_MAX) sniff_evict(n);
+    sniff_t *s = calloc(1, sizeof(*s));
     if (!s) {
       close(fd);
       continue;
@@ -167,6 +207,8 @@ gw_rest_net_t *gw_rest_net_new(rpc_loop_t *loop, const char *listen, int reusepo
   }
   n->lio.fn = on_accept;
   n->lio.arg = n;
+  n->accept_pause.fn = on_accept_pause;
+  n->accept_pause.arg = n;
   if (!(n->h1 = dm_http_new(loop, NULL, 0, on_h1, n)) ||
       rpc_loop_add(loop, &n->lio, EPOLLIN) != 0) {
     dm_http_free(n->h1);
@@ -177,12 +219,23 @@ gw_rest_net_t *gw_rest_net_new(rpc_loop_t *loop, const char *listen, int reusepo
   return n;
 }
 
-void gw_rest_net_free(gw_rest_net_t *n) {
-  if (!n) return;
+void gw_rest_net_close(gw_rest_net_t *n) {
+  if (!n || n->lio.fd < 0) return;
+  rpc_timer_stop(n->loop, &n->accept_pause);
   rpc_loop_del(n->loop, &n->lio);
   close(n->lio.fd);
-  while (n->sniffs)
-    sniff_end(n->sniffs, 1);
+  n->lio.fd = -1;
+}
+
+void gw_rest_net_free(gw_rest_net_t *n) {
+  if (!n) return;
+  gw_rest_net_close(n);
+  while (n->sniffs) {
+    sniff_t *s = n->sniffs;
+    sniff_end(s, 1);
+    rpc_loop_undefer(n->loop, &s->reap);
+    free(s);
+  }
   while (n->h2)
     gw_h2_free(n->h2);
   dm_http_free(n->h1);

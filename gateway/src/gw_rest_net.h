@@ -18,6 +18,9 @@ typedef struct gw_rest_net gw_rest_net_t;
 gw_rest_net_t *gw_rest_net_new(rpc_loop_t *loop, const char *listen, int reuseport,
                                gw_rest_t *rest);
 
+/* Stops accepting; the open connections go on (their answers go out). */
+void gw_rest_net_close(gw_rest_net_t *n);
+
 /* Closes the listener and every connection (their calls are dropped). */
 void gw_rest_net_free(gw_rest_net_t *n);
 

@@ -8,6 +8,7 @@ Every answer is parsed with the exposition-format parser of Debian's
 python3-prometheus-client, which rejects a malformed line.
 storage-backends: sqlite postgresql"""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -174,6 +175,25 @@ try:
     t.not_ok("POST /metrics is 405")
 except urllib.error.HTTPError as e:
     t.check_eq(e.code, 405, "POST /metrics is 405")
+# a worker that dies leaves the gauges (its counters stay in the totals)
+kids = subprocess.run(["pgrep", "-P", str(gw.proc.pid)], capture_output=True, text=True).stdout.split()
+t.check_eq(len(kids), 2, "the gateway runs 2 worker processes")
+handled_before = value(s, "grpc_server_handled_total", **types_m)
+if kids:
+    os.kill(int(kids[0]), signal.SIGKILL)
+end = time.monotonic() + 5
+while time.monotonic() < end:
+    try:  # a scrape queued at the dead worker's listener is reset
+        s, _, _, _ = scrape(gp)
+    except OSError:
+        time.sleep(0.1)
+        continue
+    if value(s, "grpc_c_embedded_workers") == 1:
+        break
+    time.sleep(0.1)
+t.check_eq(value(s, "grpc_c_embedded_workers"), 1, "after one worker is killed, 1 worker reports")
+t.check_eq(value(s, "grpc_server_handled_total", **types_m), handled_before,
+           "the dead worker's calls stay counted")
 gw.stop()
 
 # --- mutual TLS: handshakes full, resumed, failed by reason ---

@@ -9,6 +9,9 @@ storage-backends: sqlite postgresql"""
 import json
 import os
 import re
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -17,6 +20,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import harness  # noqa: E402
 from harness import T  # noqa: E402
+import h2wire as w  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -130,14 +134,67 @@ ms = (time.monotonic() - t0) * 1000
 t.check(code == 504 and '"code":4' in body and ms < 1900,
         "Grpc-Timeout: 300m gives 504 DeadlineExceeded", code, body, "%d ms" % ms)
 
-# a client that gives up mid-call: the call is cancelled, the gateway goes on
-code, _, _ = curl(gw3p, "/v1/vendors/aws/types/compute/products", timeout=0.3)
-t.check(code == 0, "curl gave up after 0.3 s (no answer yet)")
-code, _, _ = curl(gw3p, "/v1/vendors/aws/types/compute/products", http2=True, timeout=0.3)
-t.check(code == 0, "curl over HTTP/2 gave up after 0.3 s")
+# a client that gives up mid-call: its call is cancelled (storage says so,
+# once for each protocol), and the gateway goes on
+def cancels():
+    return len(re.findall(r"cancelled by the client", slow.text()))
+
+
+for h2 in (False, True):
+    before = cancels()
+    code, _, _ = curl(gw3p, "/v1/vendors/aws/types/compute/products", http2=h2, timeout=0.3)
+    t.check(code == 0, "%s: curl gave up after 0.3 s" % ("HTTP/2" if h2 else "HTTP/1.1"))
+    end = time.monotonic() + 3
+    while cancels() == before and time.monotonic() < end:
+        time.sleep(0.05)
+    t.check(cancels() > before, "%s: storage saw the abandoned call cancelled" % ("HTTP/2" if h2 else "HTTP/1.1"),
+            slow.tail(4))
 code, _, body = curl(gw3p, "/v1/vendors/aws/types/compute/products", timeout=10)
 t.check_eq(code, 200, "the next request is answered in full")
-t.wait_log(slow, r"(?i)cancel", "storage saw the abandoned call cancelled", seconds=3)
+
+# Grpc-Timeout 0: already past, as in gRPC (not "no deadline")
+t0 = time.monotonic()
+code, _, body = curl(gw3p, "/v1/vendors/aws/types/compute/products", "-H", "Grpc-Timeout: 0m")
+t.check(code == 504 and time.monotonic() - t0 < 1, "Grpc-Timeout: 0m is 504 at once", code, body)
+
+# a PING flood then a reset close: the gateway is not hurt
+s3 = socket.create_connection(("127.0.0.1", rp), timeout=5)
+s3.sendall(w.PREFACE + w.settings_frame() + w.ping() * 3000)
+s3.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s3.close()
+time.sleep(0.3)
+code, _, _ = curl(rp, "/v1/vendors/aws/types", http2=True)
+t.check(code == 200 and gw.alive(), "after a PING flood and a reset, the gateway answers")
+
+# 300 silent sockets do not hold the port: the oldest make room
+silent = []
+for _ in range(300):
+    try:
+        silent.append(socket.create_connection(("127.0.0.1", rp), timeout=5))
+    except OSError:
+        break
+for x in silent:
+    try:
+        x.send(b"P")
+    except OSError:
+        pass
+code, _, _ = curl(rp, "/v1/vendors/aws/types")
+t.check_eq(code, 200, "with 300 silent connections open, a request is answered")
+for x in silent:
+    x.close()
+
+# SIGTERM with requests pending on both protocols: each is answered 503
+pend = [subprocess.Popen(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "10"]
+                         + (["--http2-prior-knowledge"] if h2 else ["--http1.1"])
+                         + ["http://127.0.0.1:%d/v1/vendors/aws/types/compute/products" % gw3p],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for h2 in (False, True)]
+time.sleep(0.5)
+gw3.stop()
+for h2, pr in zip((False, True), pend):
+    out, _ = pr.communicate(timeout=15)
+    t.check(out.rstrip().endswith("503") and '"code":14' in out,
+            "%s: a request pending at SIGTERM is answered 503" % ("HTTP/2" if h2 else "HTTP/1.1"), out[-200:])
 
 # storage gone: 503 Unavailable
 storage.stop()
