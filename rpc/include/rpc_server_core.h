@@ -178,7 +178,8 @@ const rpc_server_limits_t *rpc_server_core_limits(const rpc_server_core_t *core)
 #define RPC_SCONN_NO_DUE UINT64_MAX /* rpc_sconn_next_due: no deadline pending */
 
 /* A server connection: queues the server's SETTINGS. peer names the client
- * in logs and rpc_scall_peer ("ipv4:127.0.0.1:46092"); arg is the driver's,
+ * in logs and rpc_scall_peer ("ipv4:127.0.0.1:46092"), kept by reference:
+ * it must outlive the connection; arg is the driver's,
  * handed to env.wake. Returns the connection or NULL (out of memory). */
 rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg);
 
@@ -245,7 +246,8 @@ uint64_t rpc_sconn_last_active(const rpc_sconn_t *c);
  * and when no stream came since they were last given back. */
 int rpc_sconn_idle_block(rpc_sconn_t *c, void **p, size_t *len);
 
-/* Records the client certificate's CN (copied) for rpc_scall_identity. */
+/* Records the client certificate's CN for rpc_scall_identity, kept by
+ * reference: it must outlive the connection (the TLS session's does). */
 void rpc_sconn_set_identity(rpc_sconn_t *c, const char *cn);
 
 /* The driver's arg given to rpc_sconn_new. */

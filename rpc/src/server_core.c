@@ -82,7 +82,8 @@ rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg)
   c->arg = arg;
   c->last_active = rpc_sc_now(core);
   c->next_due = rpc_sk_start(c, c->last_active);
-  snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "");
+  c->peer = peer ? peer : "";
+  c->identity = "";
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, core->lim.max_streams},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, core->lim.max_header_list},
@@ -156,7 +157,7 @@ uint64_t rpc_sconn_last_active(const rpc_sconn_t *c) {
 }
 
 void rpc_sconn_set_identity(rpc_sconn_t *c, const char *cn) {
-  snprintf(c->identity, sizeof(c->identity), "%s", cn ? cn : "");
+  c->identity = cn ? cn : "";
 }
 
 void *rpc_sconn_arg(const rpc_sconn_t *c) {

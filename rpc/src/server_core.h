@@ -56,10 +56,12 @@ struct rpc_sconn {
   rpc_server_core_t *core;
   nghttp2_session *session;
   void *arg;
-  char peer[64];
-  char identity[128]; /* the client certificate's CN, "" without one */
-  int established;    /* the client's SETTINGS arrived */
-  int closing;        /* rpc_sconn_free runs: no more wake-ups */
+  /* the driver's strings, kept by reference (rpc_sconn_new,
+   * rpc_sconn_set_identity): an idle connection carries no copies */
+  const char *peer;
+  const char *identity; /* the client certificate's CN, "" without one */
+  int established;      /* the client's SETTINGS arrived */
+  int closing;          /* rpc_sconn_free runs: no more wake-ups */
   uint32_t ncalls;
   uint64_t last_active;
   uint64_t next_due; /* the earliest deadline set since the last tick */

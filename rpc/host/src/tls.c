@@ -7,6 +7,7 @@
  * MBEDTLS_PRIVATE and nothing else does. */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +101,24 @@ struct rpc_tls {
 void mbedtls_ssl_handshake_free(mbedtls_ssl_context *ssl);
 void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
 
+/* A record buffer's size in whole pages: a buffer is 16 KiB
+ * and a few hundred bytes, and the page those spill into would otherwise
+ * be shared with other allocations, never given back. */
+static size_t page_round(size_t len) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  return (len + page - 1) & ~(page - 1);
+}
+
 /* mbedtls's allocator here (MBEDTLS_PLATFORM_MEMORY,
  * mk/deps/mbedtls-config-linux.h): the C library's, with the record buffers
- * (16 KiB and more) on page boundaries, so that rpc_tls_trim can give all of
- * their pages back. */
+ * (16 KiB and more) in whole pages of their own, so that rpc_tls_trim can
+ * give every page back. */
 static void *tls_calloc(size_t n, size_t size) {
   if (size && n > SIZE_MAX / size) return NULL;
   size_t len = n * size;
   if (len < MBEDTLS_SSL_IN_CONTENT_LEN) return calloc(n, size);
   void *p;
+  len = page_round(len);
   if (posix_memalign(&p, (size_t)sysconf(_SC_PAGESIZE), len) != 0) return NULL;
   return memset(p, 0, len);
 }
@@ -689,8 +699,9 @@ size_t rpc_tls_trim(rpc_tls_t *t) {
    * in_buf in TLS) outlives a record: the outbound one is copied in from
    * the context (cur_out_ctr) for each record. */
   memcpy(t->in_ctr, s->in_ctr, sizeof(t->in_ctr));
-  size_t n = drop_pages(s->in_buf, MBEDTLS_SSL_IN_CONTENT_LEN) +
-             drop_pages(s->out_buf, MBEDTLS_SSL_OUT_CONTENT_LEN);
+  /* each buffer with the rest of its last page (tls_calloc's rounding) */
+  size_t n = drop_pages(s->in_buf, malloc_usable_size(s->in_buf)) +
+             drop_pages(s->out_buf, malloc_usable_size(s->out_buf));
   t->trimmed = 1;
   return n;
 }
