@@ -154,7 +154,9 @@ static void on_reload(void *arg) {
   char err[256], what[160];
   rpc_tls_cfg_t *c = tls_load(r->o, r->cur, err, sizeof(err));
   if (!c) {
-    rpc_log("tls reload failed, still serving the previous certificates: %s", err);
+    rpc_log_at(RPC_LOG_ERROR,
+               "tls reload failed%s%.0d, still serving the previous certificates: %s",
+               dm_worker() ? " in worker " : "", dm_worker(), err);
     return;
   }
   rpc_server_set_tls(r->srv, c);

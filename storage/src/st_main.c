@@ -51,7 +51,8 @@ static void on_reload(void *arg) {
   char err[256], what[160];
   rpc_tls_cfg_t *c = rpc_tls_server_cfg(r->cert, r->key, NULL, err, sizeof(err));
   if (!c) {
-    rpc_log("tls reload failed, still serving the previous certificate: %s", err);
+    rpc_log_at(RPC_LOG_ERROR, "tls reload failed%s%.0d, still serving the previous certificate: %s",
+               dm_worker() ? " in worker " : "", dm_worker(), err);
     return;
   }
   rpc_server_set_tls(r->srv, c);

@@ -226,6 +226,26 @@ check_log "$TEST_TMP/d2.err" "server sent TLS alert 44 \(certificate_revoked\)" 
   "after the revocation its reconnection is refused with certificate_revoked"
 check_log "$AGE_LOG" "\(its session ticket was turned down\): device board-0002, serial $D2$" \
   "the gateway turned down its ticket and named it"
+
+# 4c. a CA dropped from the client CA file by a reload: its devices' tickets
+# are turned down as their full handshake is (unknown_ca)
+ROGUE=(--cert "$C/rogue-device.pem" --key "$C/rogue-device.key")
+cat "$C/ca.pem" "$C/other-ca.pem" >"$L/ca.pem"
+hup "$GW" "$GATEWAY_LOG" "tls reloaded: " "the second CA back in the client CA file"
+for v in 1.3 1.2; do
+  f=-tls1_${v#1.}
+  check_eq "$(handshake $f "${ROGUE[@]/--/-}" -sess_out "$TEST_TMP/rogue.$v")" "New TLSv$v" \
+    "TLS $v: board-rogue's handshake, its session saved"
+  check_eq "$(handshake $f "${ROGUE[@]/--/-}" -sess_in "$TEST_TMP/rogue.$v")" "Reused TLSv$v" \
+    "TLS $v: board-rogue's session resumes while its CA is trusted"
+done
+cp "$C/ca.pem" "$L/ca.pem"
+hup "$GW" "$GATEWAY_LOG" "tls reloaded: " "the client CA file without the second CA again"
+for v in 1.3 1.2; do
+  f=-tls1_${v#1.}
+  check_eq "$(handshake $f "${ROGUE[@]/--/-}" -sess_in "$TEST_TMP/rogue.$v")" "New TLSv$v alert unknown ca" \
+    "TLS $v: board-rogue's resumption is refused once its CA is gone, then unknown_ca"
+done
 stop_daemon "$AGE_PID"
 stop_daemon "$GW"
 

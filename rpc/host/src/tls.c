@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -83,9 +84,10 @@ struct rpc_tls {
   /* and its certificate's serial and issuer (a hash), which a ticket
    * carries so that a resumption is checked against the CRL */
   unsigned char serial[32], serial_len, issuer[16];
-  int ticket_revoked; /* the ticket offered was a revoked device's */
-  char *err;          /* what went wrong, ERR_MAX bytes, allocated when it does */
-  int last_rc;        /* mbedtls's code for it, for rpc_tls_fail_reason */
+  int64_t not_after, verified_at; /* the certificate's end; when it was checked */
+  int ticket_revoked;             /* the ticket offered was a revoked device's */
+  char *err;                      /* what went wrong, ERR_MAX bytes, allocated when it does */
+  int last_rc;                    /* mbedtls's code for it, for rpc_tls_fail_reason */
   /* what the handshake saw, for the session ticket callbacks */
   int leaf_seen;    /* a client certificate came in this handshake */
   int from_ticket;  /* one of our tickets was accepted; a client's: offered */
@@ -363,22 +365,30 @@ static void find_cn(rpc_tls_t *t) {
  * mbedtls ticket as additional data, so that it cannot be moved to another
  * ticket:
  *
- *   mbedtls ticket | nonce (12) | sealed [2, flags, CN length, CN...,
- *   serial length, serial..., issuer (16)] (n) | tag (16) | n (1)
+ *   mbedtls ticket | nonce (12) | sealed [3, flags, CN length, CN...,
+ *   serial length, serial..., issuer (16), not after (8), verified at (8)]
+ *   (n) | tag (16) | n (1)
  *
  * The serial and a hash of the issuer (the first 16 bytes of SHA-256 over
- * its DER name) are what a resumption is checked against the CRL with. A
- * version 1 trailer (CN only, before CRLs) is not taken: a full handshake.
+ * its DER name) are what a resumption is checked against the CRL and the
+ * client CAs of the day with. "Not after" is the certificate's end, and
+ * "verified at" the time of the full handshake that checked it (Unix
+ * seconds, big-endian): a ticket made from a ticket carries both on, so
+ * that resuming never outlives the certificate, nor TICKET_REVERIFY_S.
+ * Older trailers (version 1: CN only; 2: without the times) are not taken:
+ * a full handshake.
  *
  * The callbacks get no ssl: `current' is the connection whose handshake
  * is stepping (rpc_tls_handshake). Each event loop is one thread (one
  * process per --workers), so one per thread is exact.
  */
-#define TICKET_V2 2
-#define TICKET_VERIFIED 0x01 /* the client's certificate verified */
+#define TICKET_V3 3
+#define TICKET_REVERIFY_S 86400 /* a device shows its certificate at least daily */
+#define TICKET_VERIFIED 0x01    /* the client's certificate verified */
 #define TICKET_NONCE 12
 #define TICKET_TAG 16
-#define TICKET_ID_MAX (3 + 127 + 1 + 32 + 16) /* the sealed identity, at most */
+#define TICKET_TIMES 16                                      /* not after, verified at */
+#define TICKET_ID_MAX (3 + 127 + 1 + 32 + 16 + TICKET_TIMES) /* the sealed identity, at most */
 #define TICKET_TRAILER_MAX (TICKET_NONCE + TICKET_ID_MAX + TICKET_TAG + 1)
 /* mbedtls's own age check for a key from a file: never (ours is below) */
 #define TICKET_KEY_FOREVER UINT32_MAX
@@ -386,12 +396,45 @@ static void find_cn(rpc_tls_t *t) {
 
 static _Thread_local rpc_tls_t *current;
 
+static void put_be64(unsigned char *p, int64_t v) {
+  for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
+    p[i] = (unsigned char)v;
+}
+
+static int64_t get_be64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | p[i];
+  return (int64_t)v;
+}
+
+/* An X.509 time as Unix seconds (UTC). */
+static int64_t x509_epoch(const mbedtls_x509_time *x) {
+  struct tm tm = {.tm_year = x->year - 1900,
+                  .tm_mon = x->mon - 1,
+                  .tm_mday = x->day,
+                  .tm_hour = x->hour,
+                  .tm_min = x->min,
+                  .tm_sec = x->sec};
+  return (int64_t)timegm(&tm);
+}
+
 /* What names a certificate's issuer in a ticket: 16 bytes of SHA-256 over
  * its DER name (a ticket stays small; it is sealed, so no one picks it). */
 static void issuer_hash(const mbedtls_x509_buf *raw, unsigned char out[16]) {
   unsigned char h[32];
   if (mbedtls_sha256(raw->p, raw->len, h, 0) != 0) memset(h, 0, sizeof(h));
   memcpy(out, h, 16);
+}
+
+/* True when one of c's client CAs has the subject of that issuer hash. */
+static int ca_issued(const rpc_tls_cfg_t *c, const unsigned char issuer[16]) {
+  for (const mbedtls_x509_crt *ca = &c->ca; ca && ca->raw.len; ca = ca->next) {
+    unsigned char h[16];
+    issuer_hash(&ca->subject_raw, h);
+    if (memcmp(h, issuer, 16) == 0) return 1;
+  }
+  return 0;
 }
 
 /* Notes the client's certificate as mbedtls verifies it: in TLS 1.2 the
@@ -406,6 +449,8 @@ static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     memcpy(t->serial, crt->serial.p, l);
     t->serial_len = (unsigned char)l;
     issuer_hash(&crt->issuer_raw, t->issuer);
+    t->not_after = x509_epoch(&crt->valid_to);
+    t->verified_at = (int64_t)time(NULL);
   }
   return 0;
 }
@@ -413,9 +458,19 @@ static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 /* What a new ticket says about the device: the certificate of this
  * handshake, else that of the ticket it resumed (its identity is in t
  * either way). */
+/* The handshake resumed from our ticket: parsed, and then used. mbedtls
+ * may set a ticket aside after ticket_parse took it (its age, a TLS 1.2
+ * ticket in TLS 1.3, no key exchange mode in common) and make a full
+ * handshake, where a client can send an empty certificate: that is
+ * BADCERT_MISSING in the verify result, and no resumption. */
+static int psk_used(const rpc_tls_t *t) {
+  return t->from_ticket && !t->leaf_seen &&
+         !(mbedtls_ssl_get_verify_result(&t->ssl) & MBEDTLS_X509_BADCERT_MISSING);
+}
+
 static int ticket_flags(const rpc_tls_t *t) {
   if (t->leaf_seen) return mbedtls_ssl_get_verify_result(&t->ssl) == 0 ? TICKET_VERIFIED : 0;
-  return t->from_ticket ? t->ticket_flags : 0;
+  return psk_used(t) ? t->ticket_flags : 0;
 }
 
 static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
@@ -428,9 +483,9 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
   if (rc) return rc;
   *lifetime = RPC_TLS_TICKET_LIFETIME_S;
   unsigned char pt[TICKET_ID_MAX], *p = pt;
-  const rpc_tls_t *t = current && (current->leaf_seen || current->from_ticket) ? current : NULL;
+  const rpc_tls_t *t = current && (current->leaf_seen || psk_used(current)) ? current : NULL;
   size_t cl = t ? strlen(t->cn) : 0; /* cn_of keeps it under 128 */
-  *p++ = TICKET_V2;
+  *p++ = TICKET_V3;
   *p++ = (unsigned char)(t ? ticket_flags(t) : 0);
   *p++ = (unsigned char)cl;
   if (t) memcpy(p, t->cn, cl);
@@ -443,6 +498,9 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
   else
     memset(p, 0, 16);
   p += 16;
+  put_be64(p, t ? t->not_after : 0);
+  put_be64(p + 8, t ? t->verified_at : 0);
+  p += TICKET_TIMES;
   size_t n = (size_t)(p - pt);
   unsigned char *nonce = start + *tlen, *ct = nonce + TICKET_NONCE;
   if ((rc = mbedtls_ctr_drbg_random(&k->drbg, nonce, TICKET_NONCE)) ||
@@ -461,13 +519,14 @@ static long ticket_open(tls_tickets_t *k, const unsigned char *buf, size_t len,
                         unsigned char pt[TICKET_ID_MAX], size_t *n) {
   if (len < TICKET_NONCE + 4 + 16 + TICKET_TAG + 1) return -1;
   *n = buf[len - 1];
-  if (*n < 4 + 16 || *n > TICKET_ID_MAX || len < TICKET_NONCE + *n + TICKET_TAG + 1) return -1;
+  if (*n < 4 + 16 + TICKET_TIMES || *n > TICKET_ID_MAX || len < TICKET_NONCE + *n + TICKET_TAG + 1)
+    return -1;
   size_t l = len - 1 - TICKET_TAG - *n - TICKET_NONCE;
   const unsigned char *nonce = buf + l, *ct = nonce + TICKET_NONCE;
   if (mbedtls_gcm_auth_decrypt(&k->seal, *n, nonce, TICKET_NONCE, buf, l, ct + *n, TICKET_TAG, ct,
                                pt) != 0 ||
-      pt[0] != TICKET_V2 || pt[2] > 127 || 3u + pt[2] >= *n || pt[3 + pt[2]] > 32 ||
-      3u + pt[2] + 1 + pt[3 + pt[2]] + 16 != *n)
+      pt[0] != TICKET_V3 || pt[2] > 127 || 3u + pt[2] >= *n || pt[3 + pt[2]] > 32 ||
+      3u + pt[2] + 1 + pt[3 + pt[2]] + 16 + TICKET_TIMES != *n)
     return -1;
   return (long)l;
 }
@@ -504,10 +563,18 @@ static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *
     return MBEDTLS_ERR_SSL_INVALID_MAC;
   size_t cl = pt[2], sl = pt[3 + cl];
   const unsigned char *serial = pt + 4 + cl, *issuer = serial + sl;
+  int64_t not_after = get_be64(issuer + 16), verified_at = get_be64(issuer + 24);
+  int64_t now = (int64_t)time(NULL);
   if (crl_lists(c, serial, sl, issuer)) {
     current->ticket_revoked = 1;
     return MBEDTLS_ERR_SSL_INVALID_MAC;
   }
+  /* what a full handshake would check again: the certificate's end, and
+   * its CA still among today's client CAs (a reload may have dropped it);
+   * and in any case once a day */
+  if (c->require_cert && (now >= not_after || now - verified_at > TICKET_REVERIFY_S ||
+                          now < verified_at || !ca_issued(c, issuer)))
+    return MBEDTLS_ERR_SSL_INVALID_MAC;
   int rc = mbedtls_ssl_ticket_parse(&c->tickets->ctx, session, buf, (size_t)l);
   if (rc) return rc;
   /* ours, not mbedtls's: a key from a file never expires (tickets_from_file) */
@@ -525,6 +592,8 @@ static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *
   memcpy(current->serial, serial, sl);
   current->serial_len = (unsigned char)sl;
   memcpy(current->issuer, issuer, 16);
+  current->not_after = not_after;
+  current->verified_at = verified_at;
   return 0;
 }
 
@@ -810,10 +879,10 @@ int rpc_tls_handshake(rpc_tls_t *t) {
       return -1;
     }
     /* resumed: no certificate this time, the ticket proves the earlier
-     * verification and carries the CN. A TLS 1.3 ticket we accepted that
-     * mbedtls then turned down (its ticket-age window) gives a full
-     * handshake: with client certificates required, one came. */
-    t->resumed = t->from_ticket && !t->leaf_seen;
+     * verification and carries the CN. A ticket ticket_parse took that
+     * mbedtls then set aside gives a full handshake (psk_used), judged as
+     * any other: an empty certificate is refused. */
+    t->resumed = t->server ? psk_used(t) : t->from_ticket && !t->leaf_seen;
     if (!t->resumed) { /* resumed, t->cn is the ticket's (ticket_parse) */
       if (t->require_cert && check_client(t) != 0) return -1;
       find_cn(t);
