@@ -238,6 +238,12 @@ int rpc_tls_server_crl(rpc_tls_cfg_t *c, const char *path, char *err, size_t err
                l->next_update.min);
       return -1;
     }
+    if (mbedtls_x509_time_is_future(&l->this_update)) { /* mbedtls: BADCRL_FUTURE, every device */
+      snprintf(err, errlen, "CRL %s: not valid yet (this update %04d-%02d-%02d %02d:%02d)", path,
+               l->this_update.year, l->this_update.mon, l->this_update.day, l->this_update.hour,
+               l->this_update.min);
+      return -1;
+    }
   }
   mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, &c->crl);
   c->have_crl = 1;
@@ -541,6 +547,9 @@ static int crl_lists(const rpc_tls_cfg_t *c, const unsigned char *serial, size_t
     unsigned char h[16];
     issuer_hash(&l->issuer_raw, h);
     if (memcmp(h, issuer, 16) != 0) continue;
+    /* past its next update mbedtls refuses every full handshake of that
+     * CA's devices (BADCRL_EXPIRED): their resumptions go the same way */
+    if (mbedtls_x509_time_is_past(&l->next_update)) return 1;
     for (const mbedtls_x509_crl_entry *e = &l->entry; e && e->serial.len; e = e->next)
       if (e->serial.len == serial_len && memcmp(e->serial.p, serial, serial_len) == 0 &&
           mbedtls_x509_time_is_past(&e->revocation_date))
