@@ -53,7 +53,8 @@ static void prepare(rpc_call_t *call, result_t *r) {
 
 /* Turns the loop until the call closed (bounded: 2 s). */
 static void wait_closed(rpc_loop_t *loop, const result_t *r) {
-  for (int i = 0; i < 200 && !r->closed; i++) rpc_loop_turn(loop, 10);
+  for (int i = 0; i < 200 && !r->closed; i++)
+    rpc_loop_turn(loop, 10);
 }
 
 int main(void) {
@@ -77,7 +78,8 @@ int main(void) {
   CHECK(rpc_inproc_start(p, &a, "/t.S/Hold", req, sizeof(req), 50) == RPC_OK);
   wait_closed(loop, &ra);
   CHECK(ra.closed && ra.code == RPC_CODE_DEADLINE_EXCEEDED);
-  for (int i = 0; i < 20 && held; i++) rpc_loop_turn(loop, 10);
+  for (int i = 0; i < 20 && held; i++)
+    rpc_loop_turn(loop, 10);
   CHECK(held == NULL); /* the server side ended too */
 
   /* stream ids nearly spent: a held call on the old pair, then calls that
@@ -85,7 +87,8 @@ int main(void) {
   nghttp2_session_set_next_stream_id(p->pairs[p->cur].cli.session, INPROC_LAST_ID - 1);
   prepare(&b, &rb);
   CHECK(rpc_inproc_start(p, &b, "/t.S/Hold", req, sizeof(req), 0) == RPC_OK);
-  for (int i = 0; i < 20 && !held; i++) rpc_loop_turn(loop, 10);
+  for (int i = 0; i < 20 && !held; i++)
+    rpc_loop_turn(loop, 10);
   CHECK(held != NULL);
   int first = p->cur;
   for (int k = 0; k < 3; k++) {
@@ -98,13 +101,15 @@ int main(void) {
   rpc_scall_finish(held, RPC_CODE_OK, NULL);
   wait_closed(loop, &rb);
   CHECK(rb.closed && rb.code == RPC_CODE_OK);
-  for (int i = 0; i < 20 && p->pairs[first].live; i++) rpc_loop_turn(loop, 10);
+  for (int i = 0; i < 20 && p->pairs[first].live; i++)
+    rpc_loop_turn(loop, 10);
   CHECK(!p->pairs[first].live); /* gone once its last call ended */
 
   /* freeing closes what is open: Cancelled */
   prepare(&a, &ra);
   CHECK(rpc_inproc_start(p, &a, "/t.S/Hold", req, sizeof(req), 0) == RPC_OK);
-  for (int i = 0; i < 20 && !held; i++) rpc_loop_turn(loop, 10);
+  for (int i = 0; i < 20 && !held; i++)
+    rpc_loop_turn(loop, 10);
   rpc_inproc_free(p);
   CHECK(ra.closed && ra.code == RPC_CODE_CANCELLED);
   rpc_deframer_free(rpc_call_deframer(&a));
