@@ -36,3 +36,18 @@ sleep 0.2; logs
 echo "== Deadline exceeded while streaming (gateway --stream-delay-ms 1000)"; start -- --stream-delay-ms 1000
 client getprods oracle compute
 logs
+echo "== Operations: the REST bridge and the metrics (gateway --rest-listen, --metrics-listen)"
+RP=$(pick_port) MP=$(pick_port)
+start -- --rest-listen 127.0.0.1:$RP --metrics-listen 127.0.0.1:$MP
+for _ in $(seq 50); do (: >/dev/tcp/127.0.0.1/$RP) 2>/dev/null && break; sleep 0.1; done
+echo "\$ curl -s 127.0.0.1:$RP/v1/vendors/aws/types"
+curl -s "127.0.0.1:$RP/v1/vendors/aws/types"
+echo
+echo "\$ curl -s --http2-prior-knowledge 127.0.0.1:$RP/v1/vendors/google/types/storage/products"
+curl -s --http2-prior-knowledge "127.0.0.1:$RP/v1/vendors/google/types/storage/products"
+echo "\$ curl -s -i 127.0.0.1:$RP/v1/vendors/ibm/types"
+curl -s -i "127.0.0.1:$RP/v1/vendors/ibm/types" | grep -v '^Date:'
+echo
+echo "\$ curl -s 127.0.0.1:$MP/metrics | grep grpc_server_handled_total"
+curl -s "127.0.0.1:$MP/metrics" | grep '^grpc_server_handled_total'
+logs

@@ -8,7 +8,8 @@ PKGS="gcc make nanopb libnanopb-dev libnghttp2-dev uuid-dev libsqlite3-dev sqlit
  binutils-arm-none-eabi qemu-user qemu-system-arm valgrind openssl clang libclang-rt-14-dev
  golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler protoc-gen-go-grpc
  iproute2 clang-format dnsmasq-base nginx libnginx-mod-stream
- libmicrohttpd-dev libjansson-dev python3-prometheus-client help2man man-db pkg-config strace systemd"
+ libmicrohttpd-dev libjansson-dev python3-prometheus-client help2man man-db pkg-config strace systemd
+ curl"
 had_nginx=0
 dpkg-query -W -f='${Status}' nginx 2>/dev/null | grep -q "install ok installed" && had_nginx=1
 # shellcheck disable=SC2086 # a list of package names
