@@ -194,6 +194,12 @@ INPROC_TEST_OBJ := $(call obj,$(RPC_SERVER) $(RPC_CLIENT_CORE) rpc/host/src/loop
   rpc/host/src/log.c $(HEALTH_GEN))
 $(B)/tests/test_inproc: $(INPROC_TEST_OBJ)
 $(B)/tests/test_inproc: UNIT_EXTRA = $(INPROC_TEST_OBJ) -lnghttp2 -lprotobuf-nanopb
+# A TLS 1.3 client that replays a device's ticket without its keys
+# (tests/tls/test_tls_forged_resume.sh); not a unit test of its own.
+unit: $(B)/tools/tls_forged_resume
+$(B)/tools/tls_forged_resume: tests/tls/tls_forged_resume.c $(TLS_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TLS_LIBS)
 # The event loop alone.
 $(B)/tests/test_loop: $(call obj,rpc/host/src/loop.c rpc/host/src/log.c)
 $(B)/tests/test_loop: UNIT_EXTRA = $(call obj,rpc/host/src/loop.c rpc/host/src/log.c)
