@@ -6,7 +6,9 @@
 # ticket aside and makes a full handshake, and the gateway must judge that
 # handshake as any other: no client certificate, no connection.
 # tls_forged_resume (tests/tls/tls_forged_resume.c, built by make unit)
-# plays the device, then the attacker.
+# plays the device, then the attacker. Then a device whose certificate ends
+# a few seconds after its handshake: its session resumes until then, and not
+# after (the ticket carries the certificate's end).
 . "$(dirname "$0")/../lib/common.sh"
 require_bins storage gateway
 TOOL=${TEST_TOOL_DIR:-$TEST_ROOT/build/host-asan/tools}/tls_forged_resume
@@ -28,4 +30,33 @@ if grep -q "resumed session with .*board-0001" "$GATEWAY_LOG"; then
 else
   ok "no connection counted as the device's resumption"
 fi
+
+# A device whose certificate has expired does not resume on its ticket
+# either (the ticket carries the certificate's end): a certificate valid
+# for a few seconds, its session saved, then tried again once it is over.
+CA=$TEST_TMP/ca
+mkdir -p "$CA/new"
+: >"$CA/index.txt"
+printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nnew_certs_dir = %s/new\nserial = %s/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' \
+  "$CA" "$CA" "$CA" >"$CA/ca.cnf"
+echo 5000 >"$CA/serial"
+openssl ecparam -name prime256v1 -genkey -noout -out "$C/short.key" 2>/dev/null
+openssl req -new -key "$C/short.key" -subj "/CN=board-short" -out "$C/short.csr" 2>/dev/null
+printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$C/short.ext"
+end=$(($(date +%s) + 6))
+openssl ca -batch -config "$CA/ca.cnf" -keyfile "$C/ca.key" -cert "$C/ca.pem" -in "$C/short.csr" \
+  -out "$C/short.pem" -extfile "$C/short.ext" -startdate "$(date -u -d '-1 min' +%y%m%d%H%M%SZ)" \
+  -enddate "$(date -u -d "@$end" +%y%m%d%H%M%SZ)" >/dev/null 2>&1 || bail "cannot make a short-lived certificate"
+# hs ARGS...: "New|Reused TLSv1.x" and the alert, if any, of one s_client handshake
+hs() {
+  (sleep 0.4) | openssl s_client -connect "127.0.0.1:$GATEWAY_PORT" -tls1_3 -alpn h2 -CAfile "$C/ca.pem" \
+    -servername localhost -cert "$C/short.pem" -key "$C/short.key" "$@" 2>&1 | tr -d '\0' |
+    sed -n 's/^\(New\|Reused\), \(TLSv1\.[23]\),.*/\1 \2/p
+      s/^.*:error:[^:]*:[^:]*:[^:]*:[a-z0-9]* alert \([a-z ]*\):.*$/alert \1/p' | head -2 | paste -sd ' '
+}
+check_eq "$(hs -sess_out "$TEST_TMP/short.sess")" "New TLSv1.3" "a short-lived device's handshake, its session saved"
+check_eq "$(hs -sess_in "$TEST_TMP/short.sess")" "Reused TLSv1.3" "its session resumes while the certificate is valid"
+while [ "$(date +%s)" -le "$end" ]; do sleep 0.5; done
+check_eq "$(hs -sess_in "$TEST_TMP/short.sess")" "New TLSv1.3 alert certificate expired" \
+  "once the certificate is over, the resumption is refused, then certificate_expired"
 finish
