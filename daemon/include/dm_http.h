@@ -49,7 +49,4 @@ int dm_http_add(dm_http_t *h, int fd, const struct sockaddr *sa, socklen_t len);
 /* Stops serving; answer or drop every suspended request first. */
 void dm_http_free(dm_http_t *h);
 
-/* Listens on "HOST:PORT": a non-blocking socket, or -1 (errno set). */
-int dm_listen(const char *addr, int reuseport);
-
 #endif /* DM_HTTP_H */

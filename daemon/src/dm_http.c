@@ -1,6 +1,5 @@
 /* dm_http.c - see dm_http.h. */
 #include <errno.h>
-#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +13,10 @@
 #include "dm_http.h"
 #include "rpc.h"
 #include "rpc_log.h"
+#include "rpc_server.h"
 
 #define HTTP_MAX_CONNS 256 /* scrapers, an operator's curl, REST clients */
 #define HTTP_TIMEOUT_S 30  /* an idle or slow client is closed after this */
-#define HTTP_HOST_LEN 256
 
 struct dm_http {
   rpc_loop_t *loop;
@@ -179,41 +178,12 @@ static size_t keep_escapes(void *cls, struct MHD_Connection *conn, char *uri) {
   return strlen(uri);
 }
 
-int dm_listen(const char *addr, int reuseport) {
-  char host[HTTP_HOST_LEN], port[8];
-  uint16_t p;
-  if (rpc_addr_split(addr, host, sizeof(host), &p) != RPC_OK) {
-    errno = EINVAL;
-    return -1;
-  }
-  snprintf(port, sizeof(port), "%u", p);
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
-  if (getaddrinfo(host, port, &hints, &res) != 0) {
-    errno = EINVAL;
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd >= 0) {
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-      int e = errno;
-      close(fd);
-      fd = -1;
-      errno = e;
-    }
-  }
-  freeaddrinfo(res);
-  return fd;
-}
-
 dm_http_t *dm_http_new(rpc_loop_t *loop, const char *listen, int reuseport, dm_http_fn fn,
                        void *arg) {
   dm_http_t *h = calloc(1, sizeof(*h));
   if (!h) return NULL;
   int fd = -1;
-  if (listen && (fd = dm_listen(listen, reuseport)) < 0) {
+  if (listen && (fd = rpc_listen(listen, reuseport)) < 0) {
     rpc_log("cannot listen on %s for HTTP: %s", listen, strerror(errno));
     free(h);
     return NULL;

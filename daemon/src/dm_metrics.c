@@ -253,13 +253,24 @@ static void backend_lbl(FILE *f, const void *arg) {
   fprintf(f, "backend=\"%s\"", (const char *)arg);
 }
 
-static void render_calls(dm_metrics_t *m, FILE *f) {
-  head(f, "grpc_server_started_total", "counter", "Calls started: the method was found.");
+/* A counter of rpc_method_stats_t (at byte offset off), one series per
+ * method, summed over the workers. */
+static void method_counter(dm_metrics_t *m, FILE *f, const char *name, const char *help,
+                           size_t off) {
+  head(f, name, "counter", help);
   for (size_t i = 0; i < m->nmethods; i++) {
-    fputs("grpc_server_started_total{", f);
+    uint64_t v = 0;
+    for (int w = 0; w < m->workers; w++)
+      v += RPC_STAT_GET(*(const uint64_t *)((const char *)&m->slots[w].rpc.method[i] + off));
+    fprintf(f, "%s{", name);
     method_labels(f, &m->methods[i]);
-    fprintf(f, "} %llu\n", (unsigned long long)SUM(rpc.method[i].started));
+    fprintf(f, "} %llu\n", (unsigned long long)v);
   }
+}
+
+static void render_calls(dm_metrics_t *m, FILE *f) {
+  method_counter(m, f, "grpc_server_started_total", "Calls started: the method was found.",
+                 offsetof(rpc_method_stats_t, started));
   head(f, "grpc_server_handled_total", "counter",
        "Calls ended, by the status code the client was told (Canceled: it went away).");
   for (size_t i = 0; i < m->nmethods; i++)
@@ -283,18 +294,10 @@ static void render_calls(dm_metrics_t *m, FILE *f) {
     method_labels(f, &m->methods[i]);
     fprintf(f, "} %llu\n", (unsigned long long)(started > ended ? started - ended : 0));
   }
-  head(f, "grpc_server_msg_received_total", "counter", "Request messages received.");
-  for (size_t i = 0; i < m->nmethods; i++) {
-    fputs("grpc_server_msg_received_total{", f);
-    method_labels(f, &m->methods[i]);
-    fprintf(f, "} %llu\n", (unsigned long long)SUM(rpc.method[i].msgs_received));
-  }
-  head(f, "grpc_server_msg_sent_total", "counter", "Response messages sent.");
-  for (size_t i = 0; i < m->nmethods; i++) {
-    fputs("grpc_server_msg_sent_total{", f);
-    method_labels(f, &m->methods[i]);
-    fprintf(f, "} %llu\n", (unsigned long long)SUM(rpc.method[i].msgs_sent));
-  }
+  method_counter(m, f, "grpc_server_msg_received_total", "Request messages received.",
+                 offsetof(rpc_method_stats_t, msgs_received));
+  method_counter(m, f, "grpc_server_msg_sent_total", "Response messages sent.",
+                 offsetof(rpc_method_stats_t, msgs_sent));
   head(f, "grpc_server_handling_seconds", "histogram",
        "Time from a call's start to its status, by method.");
   for (size_t i = 0; i < m->nmethods; i++)

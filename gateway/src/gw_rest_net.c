@@ -10,6 +10,7 @@
 #include "gw_rest_h2.h"
 #include "gw_rest_net.h"
 #include "rpc_log.h"
+#include "rpc_server.h"
 
 #define SNIFF_MS 10000u      /* a connection must say which HTTP it speaks by then */
 #define SNIFF_RETRY_MS 5u    /* a partial preface: look again this soon */
@@ -199,7 +200,7 @@ gw_rest_net_t *gw_rest_net_new(rpc_loop_t *loop, const char *listen, int reusepo
   if (!n) return NULL;
   n->loop = loop;
   n->rest = rest;
-  n->lio.fd = dm_listen(listen, reuseport);
+  n->lio.fd = rpc_listen(listen, reuseport);
   if (n->lio.fd < 0) {
     rpc_log("cannot listen on %s for REST: %s", listen, strerror(errno));
     free(n);

@@ -24,6 +24,11 @@ typedef struct rpc_server rpc_server_t;
 rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_method_t *methods,
                              size_t n, const rpc_server_limits_t *limits);
 
+/* A non-blocking listening socket on "HOST:PORT" (an empty host: every
+ * address; reuseport: SO_REUSEPORT beside other workers), for the server
+ * and for the daemons' other ports. The fd, or -1 with errno set. */
+int rpc_listen(const char *addr, int reuseport);
+
 /* Closes the listener and every connection (open calls end with
  * RPC_END_CANCELLED). */
 void rpc_server_free(rpc_server_t *s);

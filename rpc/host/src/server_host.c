@@ -429,7 +429,7 @@ static void on_accept(rpc_io_t *io, uint32_t ev) {
   }
 }
 
-static int listen_on(const char *addr, int reuseport) {
+int rpc_listen(const char *addr, int reuseport) {
   char host[256], service[8];
   uint16_t port;
   if (rpc_addr_split(addr, host, sizeof(host), &port) != RPC_OK) {
@@ -441,7 +441,10 @@ static int listen_on(const char *addr, int reuseport) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  if (getaddrinfo(*host ? host : NULL, service, &hints, &res) != 0) return -1;
+  if (getaddrinfo(*host ? host : NULL, service, &hints, &res) != 0) {
+    errno = EINVAL; /* for the caller's strerror */
+    return -1;
+  }
   int fd = -1;
   for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -470,7 +473,7 @@ rpc_server_t *rpc_server_new(rpc_loop_t *loop, const char *listen, const rpc_met
     return NULL;
   }
   s->lim = rpc_server_core_limits(s->core);
-  s->lio.fd = listen_on(listen, s->lim->reuseport);
+  s->lio.fd = rpc_listen(listen, s->lim->reuseport);
   if (s->lio.fd < 0) {
     rpc_log_at(RPC_LOG_ERROR, "cannot listen on %s: %s", listen, strerror(errno));
     rpc_server_core_free(s->core);
