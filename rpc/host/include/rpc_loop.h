@@ -97,7 +97,8 @@ uint64_t rpc_now_ms(void);
 /* Monotonic microseconds (latencies). */
 uint64_t rpc_now_us(void);
 
-/* n random bytes from the kernel (trace and span ids; not for keys). */
+/* n random bytes from the kernel, pooled per process (trace and span ids;
+ * not for keys). */
 void rpc_random(uint8_t *buf, size_t n);
 
 #endif /* RPC_LOOP_H */

@@ -3,6 +3,7 @@
  * SIGINT/SIGTERM (stop) and SIGHUP (the reload hook) when the process has
  * blocked them. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,11 +319,22 @@ uint64_t rpc_now_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Drawn from the kernel per call, so that worker processes never share a
- * sequence. */
-void rpc_random(uint8_t *buf, size_t n) {
-  if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
-  /* no entropy yet (early boot): still unique enough to follow a call */
+/* The kernel's random bytes, drawn 4 KiB at a time: a call takes 8 or 24
+ * (its span and trace ids), so a getrandom every ~170 calls instead of one
+ * a call. A forked worker starts with an empty pool (pthread_atfork), so
+ * that no two processes hand out the same bytes. */
+#define RANDOM_POOL 4096
+static uint8_t random_pool[RANDOM_POOL];
+static size_t random_left;
+static int random_hooked;
+
+static void random_forget(void) {
+  random_left = 0;
+}
+
+/* The fallback without entropy (early boot): still unique enough to
+ * follow a call. */
+static void random_weak(uint8_t *buf, size_t n) {
   struct timespec ts;
   static uint64_t k;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -332,4 +344,26 @@ void rpc_random(uint8_t *buf, size_t n) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     buf[i] = (uint8_t)(x >> 24);
   }
+}
+
+void rpc_random(uint8_t *buf, size_t n) {
+  if (!random_hooked) {
+    random_hooked = 1;
+    pthread_atfork(NULL, NULL, random_forget);
+  }
+  if (n > RANDOM_POOL) {
+    if (getrandom(buf, n, GRND_NONBLOCK) != (ssize_t)n) random_weak(buf, n);
+    return;
+  }
+  if (random_left < n) {
+    if (getrandom(random_pool, RANDOM_POOL, GRND_NONBLOCK) != RANDOM_POOL) {
+      random_weak(buf, n);
+      return;
+    }
+    random_left = RANDOM_POOL;
+  }
+  /* from the end, and wiped: a byte is handed out once */
+  random_left -= n;
+  memcpy(buf, random_pool + random_left, n);
+  memset(random_pool + random_left, 0, n);
 }
