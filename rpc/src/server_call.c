@@ -55,11 +55,6 @@ rpc_scall_t *rpc_sc_call_new(rpc_sconn_t *c, int32_t sid) {
   return call;
 }
 
-static uint64_t now_us(const rpc_server_core_t *core) {
-  const rpc_server_env_t *e = &core->env;
-  return e->now_us ? e->now_us(e->clock_arg) : e->now_ms(e->clock_arg) * 1000u;
-}
-
 rpc_method_stats_t *rpc_sc_method_stats(const rpc_scall_t *call) {
   const rpc_server_core_t *core = call->conn->core;
   if (!core->stats || !call->method) return NULL;
@@ -71,8 +66,7 @@ void rpc_sc_stat_start(rpc_scall_t *call) {
   rpc_method_stats_t *ms = rpc_sc_method_stats(call);
   if (!ms) return;
   RPC_STAT_ADD(ms->started, 1);
-  call->counted = 1;
-  call->started_us = now_us(call->conn->core);
+  call->counted = 1; /* from call->begun_us, when its headers were complete */
 }
 
 /* The client has its status (or is gone: code Cancelled). */
@@ -82,8 +76,8 @@ static void stat_handled(rpc_scall_t *call, int code) {
   call->counted = 0;
   if (code < 0 || code >= RPC_STATS_CODES) code = RPC_CODE_UNKNOWN;
   RPC_STAT_ADD(ms->handled[code], 1);
-  uint64_t now = now_us(call->conn->core);
-  rpc_hist_observe(&ms->latency, now > call->started_us ? now - call->started_us : 0);
+  uint64_t now = rpc_sc_now_us(call->conn->core);
+  rpc_hist_observe(&ms->latency, now > call->begun_us ? now - call->begun_us : 0);
 }
 
 void rpc_sc_call_release(rpc_scall_t *call) {

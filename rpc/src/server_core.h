@@ -29,7 +29,6 @@ struct rpc_scall {
   uint8_t has_timeout;
   uint32_t hdr_bytes; /* the request's header list size, as SETTINGS counts it */
   uint8_t counted;    /* started in the stats, not yet handled */
-  uint64_t started_us;
   /* metadata buffers of RPC_MD_BYTES, made on first use and kept with the
    * pooled call: most calls carry none, so most calls stay small */
   char *md; /* custom metadata: "name\0value\0" pairs */
@@ -47,7 +46,7 @@ struct rpc_scall {
    * valid, 2 invalid or repeated: ignored), then the call's own ids */
   rpc_trace_t trace;
   uint8_t tp_state, traced;
-  uint64_t begun_us; /* headers complete, on the driver's clock: the log's duration */
+  uint64_t begun_us; /* headers complete (rpc_sc_now_us): the log's and the stats' start */
   void *user;
   rpc_scall_t *prev, *next; /* the connection's calls, or the core's free pool */
 };
@@ -101,6 +100,12 @@ struct rpc_server_core {
 /* The driver's clock. */
 static inline uint64_t rpc_sc_now(const rpc_server_core_t *core) {
   return core->env.now_ms(core->env.clock_arg);
+}
+
+/* The driver's finer clock (env.now_us), or its milliseconds. */
+static inline uint64_t rpc_sc_now_us(const rpc_server_core_t *core) {
+  if (core->env.now_us) return core->env.now_us(core->env.clock_arg);
+  return rpc_sc_now(core) * 1000u;
 }
 
 /* Notes a deadline at `at` for rpc_sconn_next_due. */

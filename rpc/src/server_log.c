@@ -12,17 +12,12 @@
 #include "rpc_log.h"
 #include "server_core.h"
 
-static uint64_t now_us(const rpc_server_core_t *core) {
-  if (core->env.now_us) return core->env.now_us(core->env.clock_arg);
-  return rpc_sc_now(core) * 1000u;
-}
-
 void rpc_sc_trace_begin(rpc_scall_t *call) {
   const rpc_server_core_t *core = call->conn->core;
   rpc_trace_t *t = &call->trace;
   uint8_t r[24];
   call->traced = 1;
-  call->begun_us = now_us(core);
+  call->begun_us = rpc_sc_now_us(core);
   if (call->tp_state != 1) { /* none, or one the spec says to ignore */
     t->trace_id[0] = t->parent_id[0] = '\0';
     t->flags = 0;
@@ -94,7 +89,7 @@ void rpc_sc_log_end(rpc_scall_t *call) {
   rpc_log_call_t f = fields(call);
   /* a call the server never finished was reset by its client */
   f.code = call->finished ? call->code : RPC_CODE_CANCELLED;
-  uint64_t now = now_us(call->conn->core);
+  uint64_t now = rpc_sc_now_us(call->conn->core);
   f.duration_us = now > call->begun_us ? (int64_t)(now - call->begun_us) : 0;
   char msg[RPC_SC_STATUS_LEN + 32];
   snprintf(msg, sizeof(msg), "finished call with code %s%s%s", rpc_code_name(f.code),
