@@ -240,11 +240,15 @@ uint32_t rpc_sconn_calls(const rpc_sconn_t *c);
  * idleness counts from there, not from the last byte. */
 uint64_t rpc_sconn_last_active(const rpc_sconn_t *c);
 
-/* The connection is idle (no call) and its session's stream map is all
- * zero: *p, *len are that block's whole pages, which the driver gives back
- * to the system (they read as zero again when next touched). 0 when not,
- * and when no stream came since they were last given back. */
-int rpc_sconn_idle_block(rpc_sconn_t *c, void **p, size_t *len);
+/* The driver found the connection idle (no call, nothing to send): the
+ * core asks the client to empty the header table it compresses requests
+ * with (SETTINGS_HEADER_TABLE_SIZE 0; the next call restores 4096), and
+ * gives back to the system the pages of the session that hold no state
+ * now: its stream map once all zero, its header tables' index arrays once
+ * both tables are empty (server_mem.c). Returns how many pages (0 when no
+ * stream came since they were last given back). Call it again after the
+ * client's next bytes: its SETTINGS ACK empties the table. */
+size_t rpc_sconn_idle(rpc_sconn_t *c);
 
 /* Records the client certificate's CN for rpc_scall_identity, kept by
  * reference: it must outlive the connection (the TLS session's does). */

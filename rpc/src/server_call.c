@@ -52,6 +52,7 @@ rpc_scall_t *rpc_sc_call_new(rpc_sconn_t *c, int32_t sid) {
   c->calls = call;
   c->ncalls++;
   c->block_dirty = 1; /* the stream is in the map */
+  rpc_sc_hd_restore(c);
   return call;
 }
 
@@ -208,10 +209,12 @@ static ssize_t read_out(nghttp2_session *sess, int32_t sid, uint8_t *buf, size_t
 }
 
 static int send_headers(rpc_scall_t *call) {
-  nghttp2_nv nv[3 + RPC_RESPONSE_MD] = {NV_STATIC(":status", "200"),
-                                        NV_STATIC("content-type", "application/grpc"),
-                                        NV_STATIC("grpc-accept-encoding", "identity")};
-  size_t n = 3 + md_nv(call, 'H', nv + 3, RPC_RESPONSE_MD);
+  /* no grpc-accept-encoding: it is optional, and with no dynamic table
+   * each field costs its literal every call; the refusal of an encoding
+   * (a trailers-only response) still names what we take */
+  nghttp2_nv nv[2 + RPC_RESPONSE_MD] = {NV_STATIC(":status", "200"),
+                                        NV_STATIC("content-type", "application/grpc")};
+  size_t n = 2 + md_nv(call, 'H', nv + 2, RPC_RESPONSE_MD);
   nghttp2_data_provider prd;
   prd.source.ptr = call;
   prd.read_callback = read_out;

@@ -40,7 +40,10 @@ rpc_server_core_t *rpc_server_core_new(const rpc_method_t *methods, size_t n,
     return NULL;
   }
   rpc_sc_callbacks(core->cbs);
-  nghttp2_option_set_max_deflate_dynamic_table_size(core->opt, 4096);
+  /* our header table is empty for ever: an idle connection keeps no
+   * entries (and rpc_sconn_idle may give its index array back); what we
+   * send is 3 fields, ":status" from the static table */
+  nghttp2_option_set_max_deflate_dynamic_table_size(core->opt, 0);
   /* rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 a second */
   nghttp2_option_set_stream_reset_rate_limit(core->opt, 1000, 33);
   /* gRPC uses no priorities: closed streams need not be kept for the tree */

@@ -15,6 +15,7 @@
 
 #define RPC_SC_PATH_LEN 128
 #define RPC_SC_STATUS_LEN 256
+#define RPC_SC_BLOCKS 3 /* a session's blocks on pages (server_mem.c) */
 
 struct rpc_scall {
   rpc_sconn_t *conn;
@@ -78,9 +79,15 @@ struct rpc_sconn {
   /* its session's allocator (server_mem.c) */
   nghttp2_mem mem;
   uint8_t mem_creating, took_framebuf;
-  void *block; /* its stream map's pages, or NULL */
-  size_t block_len;
-  uint8_t block_dirty; /* a stream came since the block was last given back */
+  /* the session's blocks on pages of the core's pool, given back while
+   * idle: the stream map (kind 'M') and the two header tables' index
+   * arrays ('H'); a slot whose p is NULL is free */
+  struct {
+    void *p;
+    char kind;
+  } block[RPC_SC_BLOCKS];
+  uint8_t block_dirty; /* a stream came since the blocks were last given back */
+  uint8_t hd_small;    /* SETTINGS_HEADER_TABLE_SIZE 0 sent: the next call restores it */
 };
 
 struct rpc_server_core {
@@ -92,9 +99,14 @@ struct rpc_server_core {
   nghttp2_option *opt;
   rpc_server_stats_t *stats; /* NULL: nothing counted */
   rpc_scall_t *pool;
-  /* the frame buffer every session shares (server_mem.c) */
+  /* the frame buffer every session shares, and the pool of pages for
+   * the sessions' blocks (server_mem.c) */
   uint8_t *framebuf;
   size_t framebuf_len;
+  void **pg_free; /* free pages, all zero */
+  size_t pg_nfree, pg_cap;
+  void **pg_chunks; /* the mappings they come from */
+  size_t pg_nchunks, pg_chunks_cap;
 };
 
 /* The driver's clock. */
@@ -170,6 +182,9 @@ void rpc_sc_pool_free(rpc_server_core_t *core);
 
 /* server_mem.c: the sessions' allocator, one frame buffer for all. */
 void rpc_sc_mem_free(rpc_server_core_t *core);
+/* A call came: the header table the client compresses with is 4096 bytes
+ * again, if rpc_sconn_idle had emptied it. */
+void rpc_sc_hd_restore(rpc_sconn_t *c);
 /* c's session: nghttp2_session_server_new3 over it. */
 int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c);
 

@@ -1,6 +1,7 @@
 /*
  * server_mem.c - the allocator of the core's nghttp2 sessions: the C heap,
- * except for the frame buffer, which every session of a core shares.
+ * except for the frame buffer, which every session of a core shares, and
+ * three blocks a session keeps on pages of their own.
  *
  * nghttp2 gives each session a 16 KiB buffer that it serialises outbound
  * frames into (aob.framebufs, made in nghttp2_session_server_new). The
@@ -14,24 +15,104 @@
  * session's own, and a realloc of the shared one gives the session a
  * private copy. Nothing here depends on more than that.
  *
- * The other large block made with the session, zeroed, is its stream map
- * (a 4 KiB table, all zero again once its last stream is gone): it gets
- * whole pages of its own, so that the driver may give them back to the
- * kernel while the connection is idle (rpc_sconn_idle_block). It is checked
- * to be all zero first, so nothing depends on what nghttp2 keeps there.
+ * Three other blocks made with the session are given back to the kernel
+ * while the connection is idle (rpc_sconn_idle), so each takes a page of
+ * the core's pool (mmap'd 64 pages at a time, outside the heap: pages cut
+ * from the heap would leave gaps that small blocks fill, and stay resident):
+ * - its stream map (a 4 KiB table, zeroed, all zero again once its last
+ *   stream is gone; it moves to a bigger table past 192 streams): checked
+ *   to be all zero first, so nothing depends on what nghttp2 keeps there;
+ * - the index arrays of its two HPACK tables (1 KiB each on 64 bits, made
+ *   at the session's start for a 4096-byte table): nghttp2 reads no slot
+ *   past the table's entries, so once both tables are empty nothing is
+ *   read there before it is written. Our encoder's table is 0 bytes (no
+ *   entry, ever); the client's is emptied by rpc_sconn_idle with SETTINGS.
+ * A page goes back to the pool all zero (given back to the kernel), so the
+ * stream map needs no memset.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "server_core.h"
 
 #define RPC_SC_FRAMEBUF_MIN 16384u
 #define RPC_SC_PAGE 4096u
+#define RPC_SC_CHUNK_PAGES 64u
+/* an HPACK table's index array: a slot per 32 bytes of 4096 (nghttp2's
+ * hd_ringbuf_init), and no other block of the session has that size */
+#define RPC_SC_HD_ARRAY (4096u / 32u * sizeof(void *))
+
+/* --- the page pool -------------------------------------------------------- */
+
+static int pool_grow(rpc_server_core_t *core) {
+  if (core->pg_nchunks == core->pg_chunks_cap) {
+    size_t cap = core->pg_chunks_cap ? 2 * core->pg_chunks_cap : 16;
+    void **q = realloc(core->pg_chunks, cap * sizeof(*q));
+    if (!q) return 0;
+    core->pg_chunks = q;
+    core->pg_chunks_cap = cap;
+  }
+  /* room for every page ever made: page_put never fails */
+  size_t need = (core->pg_nchunks + 1) * RPC_SC_CHUNK_PAGES;
+  if (core->pg_cap < need) {
+    void **q = realloc(core->pg_free, need * sizeof(*q));
+    if (!q) return 0;
+    core->pg_free = q;
+    core->pg_cap = need;
+  }
+  uint8_t *m = mmap(NULL, RPC_SC_CHUNK_PAGES * RPC_SC_PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return 0;
+  core->pg_chunks[core->pg_nchunks++] = m;
+  for (size_t i = RPC_SC_CHUNK_PAGES; i-- > 0;)
+    core->pg_free[core->pg_nfree++] = m + i * RPC_SC_PAGE;
+  return 1;
+}
+
+/* A zero page, or NULL (the heap serves the block then). */
+static void *page_get(rpc_server_core_t *core) {
+  if (!core->pg_nfree && !pool_grow(core)) return NULL;
+  return core->pg_free[--core->pg_nfree];
+}
+
+/* Zeroed on the way back: a header table's array may have been written
+ * with no stream to show it (a refused stream's headers are decoded too). */
+static void page_put(rpc_server_core_t *core, void *p) {
+  madvise(p, RPC_SC_PAGE, MADV_DONTNEED);
+  core->pg_free[core->pg_nfree++] = p;
+}
+
+/* --- the sessions' allocator --------------------------------------------- */
 
 /* Each session has its own nghttp2_mem whose user data is its connection
  * (nghttp2 keeps a copy of the struct): the shared buffer is the core's,
- * the stream map's block the connection's, forgotten when nghttp2 frees it
- * (the map moves to a bigger table past 192 streams). */
+ * the blocks the connection's, forgotten when nghttp2 frees them. */
+
+static void *block_new(rpc_sconn_t *c, char kind) {
+  for (size_t i = 0; i < RPC_SC_BLOCKS; i++) {
+    if (c->block[i].p) continue;
+    void *p = page_get(c->core);
+    if (!p) return NULL;
+    c->block[i].p = p;
+    c->block[i].kind = kind;
+    return p;
+  }
+  return NULL;
+}
+
+/* The block's slot, or -1 when p is none of c's blocks. */
+static int block_find(const rpc_sconn_t *c, const void *p) {
+  for (int i = 0; i < RPC_SC_BLOCKS; i++)
+    if (c->block[i].p == p) return i;
+  return -1;
+}
+
+static void block_free(rpc_sconn_t *c, int i) {
+  page_put(c->core, c->block[i].p);
+  c->block[i].p = NULL;
+}
+
 static void *sm_malloc(size_t size, void *ud) {
   rpc_sconn_t *c = ud;
   rpc_server_core_t *core = c->core;
@@ -43,29 +124,30 @@ static void *sm_malloc(size_t size, void *ud) {
     }
     if (core->framebuf && size <= core->framebuf_len) return core->framebuf;
   }
+  if (c->mem_creating && size == RPC_SC_HD_ARRAY) {
+    void *p = block_new(c, 'H');
+    if (p) return p;
+  }
   return malloc(size);
 }
 
 static void sm_free(void *ptr, void *ud) {
   rpc_sconn_t *c = ud;
   if (!ptr || ptr == c->core->framebuf) return; /* the core's, freed with it */
-  if (ptr == c->block) c->block = NULL;
-  free(ptr);
+  int i = block_find(c, ptr);
+  if (i >= 0)
+    block_free(c, i);
+  else
+    free(ptr);
 }
 
 static void *sm_calloc(size_t nmemb, size_t size, void *ud) {
   rpc_sconn_t *c = ud;
   size_t n = nmemb * size;
-  if (c->mem_creating && !c->block && size && n / size == nmemb && n >= RPC_SC_PAGE) {
-    size_t len = (n + RPC_SC_PAGE - 1) / RPC_SC_PAGE * RPC_SC_PAGE;
-    void *p = aligned_alloc(RPC_SC_PAGE, len);
-    if (p) {
-      memset(p, 0, len);
-      c->block = p;
-      c->block_len = len;
-      c->block_dirty = 1; /* the memset touched it */
-      return p;
-    }
+  /* exactly a page: the session itself (2.9 KiB, zeroed too) is not it */
+  if (c->mem_creating && size && n / size == nmemb && n == RPC_SC_PAGE) {
+    void *p = block_new(c, 'M'); /* zero already, and clean till a stream comes */
+    if (p) return p;
   }
   return calloc(nmemb, size);
 }
@@ -74,14 +156,19 @@ static void *sm_realloc(void *ptr, size_t size, void *ud) {
   rpc_sconn_t *c = ud;
   rpc_server_core_t *core = c->core;
   if (!ptr) return sm_malloc(size, ud);
-  if (ptr == core->framebuf) {
-    void *own = malloc(size); /* the session leaves the shared buffer */
-    if (own) memcpy(own, ptr, size < core->framebuf_len ? size : core->framebuf_len);
-    return own;
-  }
-  void *q = realloc(ptr, size);
-  if (q && ptr == c->block) c->block = NULL; /* no longer page-aligned for sure */
-  return q;
+  size_t own_len = 0; /* the bytes a move out of the shared buffer or a page keeps */
+  int i = block_find(c, ptr);
+  if (ptr == core->framebuf)
+    own_len = core->framebuf_len;
+  else if (i >= 0)
+    own_len = RPC_SC_PAGE;
+  else
+    return realloc(ptr, size);
+  void *own = malloc(size); /* the session leaves the shared buffer, or its page */
+  if (!own) return NULL;
+  memcpy(own, ptr, size < own_len ? size : own_len);
+  if (i >= 0) block_free(c, i);
+  return own;
 }
 
 int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
@@ -96,22 +183,60 @@ int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
   return rv;
 }
 
-int rpc_sconn_idle_block(rpc_sconn_t *c, void **p, size_t *len) {
-  /* not dirty: given back already, and no stream since (a PING, a
-   * SETTINGS or a WINDOW_UPDATE do not touch the map), or never
-   * allocated: nothing to read through */
-  if (!c->block || c->ncalls || !c->block_dirty) return 0;
-  const uint8_t *q = c->block;
-  for (size_t i = 0; i < c->block_len; i++)
+/* --- idle connections ----------------------------------------------------- */
+
+static int all_zero(const void *p, size_t len) {
+  const uint8_t *q = p;
+  for (size_t i = 0; i < len; i++)
     if (q[i]) return 0;
-  *p = c->block;
-  *len = c->block_len;
-  c->block_dirty = 0;
   return 1;
+}
+
+/* SETTINGS_HEADER_TABLE_SIZE v: 0 empties the client's table once it
+ * ACKs; 4096 (RFC 7541's default) lets it compress again. */
+static void hd_settings(rpc_sconn_t *c, uint32_t v) {
+  nghttp2_settings_entry iv = {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, v};
+  if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, &iv, 1) != 0) return;
+  c->hd_small = v == 0;
+  rpc_sc_wake(c);
+}
+
+void rpc_sc_hd_restore(rpc_sconn_t *c) {
+  if (c->hd_small) hd_settings(c, 4096);
+}
+
+size_t rpc_sconn_idle(rpc_sconn_t *c) {
+  if (c->ncalls || c->closing || c->drain) return 0;
+  int hd_empty = nghttp2_session_get_hd_inflate_dynamic_table_size(c->session) == 0 &&
+                 nghttp2_session_get_hd_deflate_dynamic_table_size(c->session) == 0;
+  if (!hd_empty && !c->hd_small) hd_settings(c, 0);
+  /* not dirty: given back already, and no stream since (a PING, a
+   * SETTINGS or a WINDOW_UPDATE touch neither the map nor the tables) */
+  if (!c->block_dirty) return 0;
+  size_t n = 0;
+  int kept = 0;
+  for (size_t i = 0; i < RPC_SC_BLOCKS; i++) {
+    if (!c->block[i].p) continue;
+    if (c->block[i].kind == 'H' ? !hd_empty : !all_zero(c->block[i].p, RPC_SC_PAGE)) {
+      kept = 1;
+      continue;
+    }
+    madvise(c->block[i].p, RPC_SC_PAGE, MADV_DONTNEED);
+    n++;
+  }
+  c->block_dirty = (uint8_t)kept; /* again after the client's ACK */
+  return n;
 }
 
 void rpc_sc_mem_free(rpc_server_core_t *core) {
   free(core->framebuf);
   core->framebuf = NULL;
   core->framebuf_len = 0;
+  for (size_t i = 0; i < core->pg_nchunks; i++)
+    munmap(core->pg_chunks[i], RPC_SC_CHUNK_PAGES * RPC_SC_PAGE);
+  free(core->pg_chunks);
+  free(core->pg_free);
+  core->pg_chunks = NULL;
+  core->pg_free = NULL;
+  core->pg_nchunks = core->pg_nfree = core->pg_cap = core->pg_chunks_cap = 0;
 }

@@ -334,6 +334,59 @@ static void test_keepalive(const rpc_method_t *methods) {
   rpc_server_core_free(core);
 }
 
+/* An idle connection: the client is asked to empty the header table it
+ * compresses with, the session's idle pages go back (the stream map at
+ * once, the header tables' arrays once the client's ACK has emptied its
+ * table), and the next call gets the 4096-byte table back. */
+static void test_idle(const rpc_method_t *methods) {
+  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
+  rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
+  rpc_sconn_t *c = rpc_sconn_new(core, "test:idle", NULL);
+  nghttp2_session *cs = client_new();
+  pump(cs, c);
+  CHECK(rpc_sconn_idle(c) == 0); /* nothing came: no page was written */
+  body_t b = {one_msg, sizeof(one_msg), 0, 1};
+  int32_t s1 = request(cs, "POST", "/t.S/Echo", NULL, &b);
+  pump(cs, c);
+  CHECK(seen_of(s1)->closed && seen_of(s1)->grpc_status == 0);
+  CHECK(nghttp2_session_get_hd_deflate_dynamic_table_size(cs) > 0); /* the client indexed */
+  /* our own table stays empty: the response's fields are literals */
+  CHECK(nghttp2_session_get_hd_inflate_dynamic_table_size(cs) == 0);
+  int w = wakes;
+  CHECK(rpc_sconn_idle(c) == 1); /* the map; the client's table still full */
+  CHECK(wakes > w);              /* the SETTINGS to send */
+  pump(cs, c);
+  CHECK(nghttp2_session_get_hd_deflate_dynamic_table_size(cs) == 0);
+  CHECK(rpc_sconn_idle(c) == 3); /* now the header tables' arrays too */
+  CHECK(rpc_sconn_idle(c) == 0); /* given back already */
+  /* the next call works, and the client may compress again after it */
+  body_t b2 = {one_msg, sizeof(one_msg), 0, 1};
+  int32_t s2 = request(cs, "POST", "/t.S/Echo", NULL, &b2);
+  pump(cs, c);
+  CHECK(seen_of(s2)->closed && seen_of(s2)->grpc_status == 0);
+  CHECK(seen_of(s2)->data_len == sizeof(one_msg));
+  CHECK(nghttp2_session_get_hd_deflate_dynamic_table_size(cs) == 0); /* sent uncompressed */
+  body_t b3 = {one_msg, sizeof(one_msg), 0, 1};
+  int32_t s3 = request(cs, "POST", "/t.S/Echo", NULL, &b3);
+  pump(cs, c);
+  CHECK(seen_of(s3)->closed && seen_of(s3)->grpc_status == 0);
+  CHECK(nghttp2_session_get_hd_deflate_dynamic_table_size(cs) > 0); /* 4096 again */
+  CHECK(rpc_sconn_idle(c) == 1);
+  rpc_sconn_free(c);
+  /* a page back in the pool is zero for the next session's stream map */
+  rpc_sconn_t *c2 = rpc_sconn_new(core, "test:idle2", NULL);
+  nghttp2_session *cs2 = client_new();
+  pump(cs2, c2);
+  body_t b4 = {one_msg, sizeof(one_msg), 0, 1};
+  int32_t s4 = request(cs2, "POST", "/t.S/Echo", NULL, &b4);
+  pump(cs2, c2);
+  CHECK(seen_of(s4)->closed && seen_of(s4)->grpc_status == 0);
+  rpc_sconn_free(c2);
+  nghttp2_session_del(cs);
+  nghttp2_session_del(cs2);
+  rpc_server_core_free(core);
+}
+
 int main(void) {
   rpc_method_t methods[4];
   memset(methods, 0xA5, sizeof(methods)); /* a table on the stack, as storage's was */
@@ -490,5 +543,6 @@ int main(void) {
   rpc_sconn_free(c);
   rpc_server_core_free(core);
   test_keepalive(methods);
+  test_idle(methods);
   return tap_done("test_server_core");
 }

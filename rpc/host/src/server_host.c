@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -544,7 +543,8 @@ void rpc_server_free(rpc_server_t *s) {
 
 /* Once a second: a connection idle for TRIM_MS, with no call and nothing to
  * send, gives back the pages that hold no state: its session's empty stream
- * map (rpc_sconn_idle_block, when a call came since) and its TLS record
+ * map and header tables (rpc_sconn_idle, when a call came since; it also
+ * asks the client to empty the table it compresses with) and its TLS record
  * buffers (rpc_tls_trim). A sweep of the connections that read bytes since
  * their last trim (the trim list), not a timer per connection: a busy
  * connection pays nothing, an idle one is trimmed once, and again only
@@ -556,13 +556,8 @@ static void on_trim(rpc_timer_t *t) {
     next = c->tnext;
     if (c->dead || c->refusing || !c->sock.handshaken || c->epollout || rpc_sconn_calls(c->core) ||
         now - rpc_sconn_last_active(c->core) < TRIM_MS)
-      continue; /* stays on the list */
-    void *p;
-    size_t len;
-    if (rpc_sconn_idle_block(c->core, &p, &len)) { /* a call came since */
-      madvise(p, len, MADV_DONTNEED);
-      s->heap_freed = 1;
-    }
+      continue;                                     /* stays on the list */
+    if (rpc_sconn_idle(c->core)) s->heap_freed = 1; /* a call came since */
     if (c->sock.tls) rpc_tls_trim(c->sock.tls);
     trim_unlist(c);
   }
