@@ -40,6 +40,7 @@ rpc_server_core_t *rpc_server_core_new(const rpc_method_t *methods, size_t n,
     return NULL;
   }
   rpc_sc_callbacks(core->cbs);
+  core->pg_on = rpc_sc_pool_usable();
   /* our header table is empty for ever: an idle connection keeps no
    * entries (and rpc_sconn_idle may give its index array back); what we
    * send is 3 fields, ":status" from the static table */
@@ -97,6 +98,7 @@ rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg)
     free(c);
     return NULL;
   }
+  c->settings_unacked = 1;
   nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 1 << 24);
   return c;
 }

@@ -86,8 +86,9 @@ struct rpc_sconn {
     void *p;
     char kind;
   } block[RPC_SC_BLOCKS];
-  uint8_t block_dirty; /* a stream came since the blocks were last given back */
-  uint8_t hd_small;    /* SETTINGS_HEADER_TABLE_SIZE 0 sent: the next call restores it */
+  uint8_t block_dirty;       /* a stream came since the blocks were last given back */
+  uint8_t hd_small;          /* SETTINGS_HEADER_TABLE_SIZE 0 sent: the next call restores it */
+  uint32_t settings_unacked; /* our SETTINGS the client has not ACKed yet */
 };
 
 struct rpc_server_core {
@@ -103,6 +104,7 @@ struct rpc_server_core {
    * the sessions' blocks (server_mem.c) */
   uint8_t *framebuf;
   size_t framebuf_len;
+  int pg_on;      /* rpc_sc_pool_usable: else the heap serves every block */
   void **pg_free; /* free pages, all zero */
   size_t pg_nfree, pg_cap;
   void **pg_chunks; /* the mappings they come from */
@@ -182,6 +184,8 @@ void rpc_sc_pool_free(rpc_server_core_t *core);
 
 /* server_mem.c: the sessions' allocator, one frame buffer for all. */
 void rpc_sc_mem_free(rpc_server_core_t *core);
+/* This nghttp2 and this kernel's pages are those the pool was made for. */
+int rpc_sc_pool_usable(void);
 /* A call came: the header table the client compresses with is 4096 bytes
  * again, if rpc_sconn_idle had emptied it. */
 void rpc_sc_hd_restore(rpc_sconn_t *c);

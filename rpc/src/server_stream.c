@@ -210,7 +210,12 @@ static void dispatch(rpc_scall_t *call) {
 
 static int cb_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *ud) {
   rpc_sconn_t *c = ud;
-  if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) c->established = 1;
+  if (f->hd.type == NGHTTP2_SETTINGS) {
+    if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+      c->established = 1;
+    else if (c->settings_unacked)
+      c->settings_unacked--; /* ACKs come in the order we sent (RFC 9113, 6.5.3) */
+  }
   if (f->hd.type == NGHTTP2_PING) rpc_sk_ping(c, f);
   if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
   rpc_scall_t *call = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);

@@ -99,7 +99,8 @@ static int goaway_seen;
 static uint32_t goaway_code;
 static int32_t goaway_last;
 static char goaway_debug[32];
-static int server_pings; /* PINGs the server sent (the client ACKs them) */
+static int server_pings;    /* PINGs the server sent (the client ACKs them) */
+static int server_settings; /* SETTINGS (not ACKs) the server sent */
 
 static seen_t *seen_of(int32_t sid) {
   return &seen[(sid / 2) % 16];
@@ -133,6 +134,7 @@ static int c_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
              (const char *)f->goaway.opaque_data);
   }
   if (f->hd.type == NGHTTP2_PING && !(f->hd.flags & NGHTTP2_FLAG_ACK)) server_pings++;
+  if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) server_settings++;
   if (f->hd.type == NGHTTP2_RST_STREAM) seen_of(f->hd.stream_id)->rst = f->rst_stream.error_code;
   return 0;
 }
@@ -338,6 +340,72 @@ static void test_keepalive(const rpc_method_t *methods) {
  * compresses with, the session's idle pages go back (the stream map at
  * once, the header tables' arrays once the client's ACK has emptied its
  * table), and the next call gets the 4096-byte table back. */
+/* pump for a client that ACKs only the server's first SETTINGS: its
+ * frames are cut from its output, and the later SETTINGS ACKs dropped. */
+static void pump_noack(nghttp2_session *cs, rpc_sconn_t *c, int *acks) {
+  static uint8_t out[65536];
+  static size_t len, off = 24; /* the preface, passed on whole */
+  for (int round = 0; round < 100; round++) {
+    const uint8_t *p;
+    ssize_t n;
+    int moved = 0;
+    while ((n = nghttp2_session_mem_send(cs, &p)) > 0) {
+      CHECK(len + (size_t)n <= sizeof(out));
+      memcpy(out + len, p, (size_t)n);
+      len += (size_t)n;
+      moved = 1;
+    }
+    if (off == 24 && len >= 24) {
+      CHECK(rpc_sconn_recv(c, out, 24) == RPC_OK);
+      memmove(out, out + 24, len - 24);
+      len -= 24;
+      off = 0;
+    }
+    while (off == 0 && len >= 9) {
+      size_t flen = 9 + ((size_t)out[0] << 16 | (size_t)out[1] << 8 | out[2]);
+      if (len < flen) break;
+      int ack = out[3] == NGHTTP2_SETTINGS && (out[4] & NGHTTP2_FLAG_ACK);
+      if (!ack || (*acks)++ == 0) CHECK(rpc_sconn_recv(c, out, flen) == RPC_OK);
+      memmove(out, out + flen, len - flen);
+      len -= flen;
+    }
+    long k;
+    while ((k = rpc_sconn_send(c, &p)) > 0) {
+      nghttp2_session_mem_recv(cs, p, (size_t)k);
+      moved = 1;
+    }
+    if (!moved) return;
+  }
+}
+
+/* A client that never ACKs the header table's SETTINGS: each idle spell
+ * and call after it would add two to nghttp2's list of SETTINGS in flight,
+ * with no bound; the core sends the 0 only with none in flight. */
+static void test_idle_noack(const rpc_method_t *methods) {
+  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
+  rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
+  rpc_sconn_t *c = rpc_sconn_new(core, "test:noack", NULL);
+  nghttp2_session *cs = client_new();
+  int acks = 0;
+  server_settings = 0;
+  pump_noack(cs, c, &acks);
+  CHECK(server_settings == 1 && acks == 1); /* the first one is ACKed */
+  for (int i = 0; i < 5; i++) {
+    body_t b = {one_msg, sizeof(one_msg), 0, 1};
+    int32_t sid = request(cs, "POST", "/t.S/Echo", NULL, &b);
+    pump_noack(cs, c, &acks);
+    CHECK(seen_of(sid)->closed && seen_of(sid)->grpc_status == 0);
+    rpc_sconn_idle(c);
+    pump_noack(cs, c, &acks);
+  }
+  /* the first; a 0 at the first idle spell; 4096 at the next call; no more */
+  CHECK(server_settings == 3);
+  CHECK(acks == 3); /* the client did answer (dropped): 2 of them */
+  rpc_sconn_free(c);
+  nghttp2_session_del(cs);
+  rpc_server_core_free(core);
+}
+
 static void test_idle(const rpc_method_t *methods) {
   rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
   rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
@@ -544,5 +612,6 @@ int main(void) {
   rpc_server_core_free(core);
   test_keepalive(methods);
   test_idle(methods);
+  test_idle_noack(methods);
   return tap_done("test_server_core");
 }
