@@ -89,6 +89,10 @@ struct rpc_sconn {
   uint8_t block_dirty;       /* a stream came since the blocks were last given back */
   uint8_t hd_small;          /* SETTINGS_HEADER_TABLE_SIZE 0 sent: the next call restores it */
   uint32_t settings_unacked; /* our SETTINGS the client has not ACKed yet */
+  /* the page what the session allocates once made comes from: the first
+   * scratch_used bytes cut, scratch_live blocks of them in use */
+  uint8_t *scratch;
+  uint32_t scratch_used, scratch_live;
 };
 
 struct rpc_server_core {
@@ -186,6 +190,8 @@ void rpc_sc_pool_free(rpc_server_core_t *core);
 void rpc_sc_mem_free(rpc_server_core_t *core);
 /* This nghttp2 and this kernel's pages are those the pool was made for. */
 int rpc_sc_pool_usable(void);
+/* c's session is freed: its scratch page goes back to the pool. */
+void rpc_sc_mem_conn_free(rpc_sconn_t *c);
 /* A call came: the header table the client compresses with is 4096 bytes
  * again, if rpc_sconn_idle had emptied it. */
 void rpc_sc_hd_restore(rpc_sconn_t *c);

@@ -29,6 +29,15 @@
  *   entry, ever); the client's is emptied by rpc_sconn_idle with SETTINGS.
  * A page goes back to the pool all zero (given back to the kernel), so the
  * stream map needs no memset.
+ *
+ * What a session allocates once it is made (its streams, the header
+ * entries it decodes, the frames it queues) comes first from a scratch
+ * page of the connection's, cut in order and reset when its last block is
+ * freed: the first calls of a connection made in a burst then leave no
+ * holes in the heap between other connections' blocks, and an idle
+ * connection whose scratch page is empty gives it back to the pool. A busy
+ * connection fills its page with the header table's entries, and the heap
+ * serves the rest, as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +62,8 @@
 #define RPC_SC_FRAMEBUF_MIN 16384u
 #define RPC_SC_PAGE 4096u
 #define RPC_SC_CHUNK_PAGES 64u
+#define RPC_SC_SCRATCH_MAX 1024u /* a bigger block goes to the heap */
+#define RPC_SC_SCRATCH_HDR 16u   /* a block's size, and malloc's alignment */
 /* an HPACK table's index array: a slot per 32 bytes of 4096 (nghttp2's
  * hd_ringbuf_init), and no other block of the session has that size */
 #define RPC_SC_HD_ARRAY (4096u / 32u * sizeof(void *))
@@ -114,6 +125,49 @@ static void page_put(rpc_server_core_t *core, void *p) {
   core->pg_free[core->pg_nfree++] = p;
 }
 
+/* --- a connection's scratch page ----------------------------------------- */
+
+/* A block of size bytes on c's scratch page, or NULL (the heap's then). */
+static void *scratch_alloc(rpc_sconn_t *c, size_t size) {
+  if (size > RPC_SC_SCRATCH_MAX) return NULL;
+  size_t need = RPC_SC_SCRATCH_HDR +
+                (size + RPC_SC_SCRATCH_HDR - 1) / RPC_SC_SCRATCH_HDR * RPC_SC_SCRATCH_HDR;
+  if (!c->scratch) {
+    c->scratch = page_get(c->core);
+    if (!c->scratch) return NULL;
+    c->scratch_used = 0;
+  }
+  if (c->scratch_used + need > RPC_SC_PAGE) return NULL;
+  uint8_t *p = c->scratch + c->scratch_used;
+  memcpy(p, &size, sizeof(size));
+  c->scratch_used += need;
+  c->scratch_live++;
+  return p + RPC_SC_SCRATCH_HDR;
+}
+
+static int in_scratch(const rpc_sconn_t *c, const void *p) {
+  uintptr_t a = (uintptr_t)p, s = (uintptr_t)c->scratch;
+  return c->scratch && a >= s && a < s + RPC_SC_PAGE;
+}
+
+static size_t scratch_size(const void *p) {
+  size_t size;
+  memcpy(&size, (const uint8_t *)p - RPC_SC_SCRATCH_HDR, sizeof(size));
+  return size;
+}
+
+static void scratch_free(rpc_sconn_t *c) {
+  if (--c->scratch_live == 0) c->scratch_used = 0; /* all of it free again */
+}
+
+/* An empty scratch page goes back to the pool (zeroed). */
+static int scratch_give_back(rpc_sconn_t *c) {
+  if (!c->scratch || c->scratch_live) return 0;
+  page_put(c->core, c->scratch);
+  c->scratch = NULL;
+  return 1;
+}
+
 /* --- the sessions' allocator --------------------------------------------- */
 
 /* Each session has its own nghttp2_mem whose user data is its connection
@@ -159,12 +213,20 @@ static void *sm_malloc(size_t size, void *ud) {
     void *p = block_new(c, 'H');
     if (p) return p;
   }
+  if (!c->mem_creating) {
+    void *p = scratch_alloc(c, size);
+    if (p) return p;
+  }
   return malloc(size);
 }
 
 static void sm_free(void *ptr, void *ud) {
   rpc_sconn_t *c = ud;
   if (!ptr || ptr == c->core->framebuf) return; /* the core's, freed with it */
+  if (in_scratch(c, ptr)) {
+    scratch_free(c);
+    return;
+  }
   int i = block_find(c, ptr);
   if (i >= 0)
     block_free(c, i);
@@ -180,25 +242,34 @@ static void *sm_calloc(size_t nmemb, size_t size, void *ud) {
     void *p = block_new(c, 'M'); /* zero already, and clean till a stream comes */
     if (p) return p;
   }
+  if (!c->mem_creating && size && n / size == nmemb) {
+    void *p = scratch_alloc(c, n);
+    if (p) return memset(p, 0, n); /* a reset page holds old blocks */
+  }
   return calloc(nmemb, size);
 }
 
 static void *sm_realloc(void *ptr, size_t size, void *ud) {
   rpc_sconn_t *c = ud;
   rpc_server_core_t *core = c->core;
-  if (!ptr) return sm_malloc(size, ud);
+  /* a block that grows (a priority queue's array, made on the first DATA)
+   * lives as long as the session: the heap's, not the scratch page's */
+  if (!ptr) return c->mem_creating ? sm_malloc(size, ud) : malloc(size);
   size_t own_len = 0; /* the bytes a move out of the shared buffer or a page keeps */
-  int i = block_find(c, ptr);
+  int i = block_find(c, ptr), scr = in_scratch(c, ptr);
   if (ptr == core->framebuf)
     own_len = core->framebuf_len;
   else if (i >= 0)
     own_len = RPC_SC_PAGE;
+  else if (scr)
+    own_len = scratch_size(ptr);
   else
     return realloc(ptr, size);
   void *own = malloc(size); /* the session leaves the shared buffer, or its page */
   if (!own) return NULL;
   memcpy(own, ptr, size < own_len ? size : own_len);
   if (i >= 0) block_free(c, i);
+  if (scr) scratch_free(c);
   return own;
 }
 
@@ -237,8 +308,14 @@ void rpc_sc_hd_restore(rpc_sconn_t *c) {
   if (c->hd_small) hd_settings(c, 4096);
 }
 
+void rpc_sc_mem_conn_free(rpc_sconn_t *c) {
+  scratch_give_back(c); /* the session is gone: its blocks with it */
+}
+
 size_t rpc_sconn_idle(rpc_sconn_t *c) {
   if (c->ncalls || c->closing || c->drain) return 0;
+  /* a PING's or a SETTINGS' frame since may have taken a page again */
+  size_t n = (size_t)scratch_give_back(c);
   int hd_empty = nghttp2_session_get_hd_inflate_dynamic_table_size(c->session) == 0 &&
                  nghttp2_session_get_hd_deflate_dynamic_table_size(c->session) == 0;
   /* only with no SETTINGS in flight: a client that never ACKs gets at
@@ -246,8 +323,7 @@ size_t rpc_sconn_idle(rpc_sconn_t *c) {
   if (!hd_empty && !c->hd_small && !c->settings_unacked) hd_settings(c, 0);
   /* not dirty: given back already, and no stream since (a PING, a
    * SETTINGS or a WINDOW_UPDATE touch neither the map nor the tables) */
-  if (!c->block_dirty) return 0;
-  size_t n = 0;
+  if (!c->block_dirty) return n;
   int kept = 0;
   for (size_t i = 0; i < RPC_SC_BLOCKS; i++) {
     if (!c->block[i].p) continue;
