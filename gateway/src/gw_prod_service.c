@@ -22,6 +22,7 @@
 
 #define GW_PUMP_BATCH 256           /* products encoded per loop turn */
 #define GW_PUMP_AHEAD (256u << 10)  /* bytes queued for a client that reads slowly */
+#define GW_PUMP_LOW (128u << 10)    /* ... and the level it goes on from */
 #define STORAGE_MAX_MSG (64u << 20) /* 100,000 products fit with room */
 
 static const char *const vendors[] = {"google", "aws", "oracle"};
@@ -160,6 +161,16 @@ static void send_product(gw_prods_t *p, gw_bytes_t title, gw_bytes_t url) {
   p->sent++;
 }
 
+static void on_slice(rpc_defer_t *d);
+
+/* The slow client has read enough of what was queued: the next batch, at
+ * the loop's next turn (this runs inside the core's send). */
+static void on_room(rpc_scall_t *call, void *arg) {
+  (void)call;
+  gw_prods_t *p = arg;
+  rpc_loop_later(p->svc->loop, &p->slice);
+}
+
 /* Streams what is left at the cursor: all at once, or one per timer tick.
  * A step that falls due with the deadline (the article's slow stream, whose
  * last step and the 4 s deadline come together) loses to it: the client
@@ -178,7 +189,7 @@ static void pump_products(gw_prods_t *p) {
       return;
     }
     if (rpc_scall_queued(p->scall) > GW_PUMP_AHEAD) {
-      rpc_timer_start(p->svc->loop, &p->timer, 10);
+      rpc_scall_when_room(p->scall, GW_PUMP_LOW, on_room, p);
       return;
     }
     int r = next_product(p, &title, &url);

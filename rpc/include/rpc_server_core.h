@@ -267,6 +267,16 @@ int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len);
  * control: a streaming handler pauses while this is large. */
 size_t rpc_scall_queued(const rpc_scall_t *call);
 
+/* fn(call, arg) runs once, when the call's queued bytes have fallen to at
+ * most low: a streaming handler that paused for a client that reads slowly
+ * learns when to go on, instead of polling on a timer (which let the
+ * pipe run dry for a tick). It runs inside rpc_sconn_send, once nghttp2
+ * has taken the bytes, so it may only schedule the handler's work for the
+ * driver's next turn: no send, no finish. A NULL fn cancels; finishing the
+ * call cancels too. */
+typedef void (*rpc_scall_room_fn)(rpc_scall_t *call, void *arg);
+void rpc_scall_when_room(rpc_scall_t *call, size_t low, rpc_scall_room_fn fn, void *arg);
+
 /* Ends the call with a status; message may be NULL. The handler must not use
  * the call afterwards. Returns RPC_OK. */
 int rpc_scall_finish(rpc_scall_t *call, int code, const char *message);

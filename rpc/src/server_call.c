@@ -120,6 +120,7 @@ void rpc_sc_pool_free(rpc_server_core_t *core) {
 void rpc_sc_call_end(rpc_scall_t *call, rpc_end_t why) {
   if (!call->live) return;
   call->live = 0;
+  call->room_fn = NULL; /* the handler hears of the end instead */
   if (call->method && call->method->on_end) call->method->on_end(call, why, call->method->ud);
 }
 
@@ -196,6 +197,7 @@ static ssize_t read_out(nghttp2_session *sess, int32_t sid, uint8_t *buf, size_t
   if (n) memcpy(buf, call->out + call->out_off, n);
   call->out_off += n;
   if (call->out_off == call->out_len) call->out_off = call->out_len = 0;
+  if (call->room_fn && call->out_len - call->out_off <= call->room_low) call->conn->room_due = 1;
   if (call->out_len == 0 && call->finished) {
     char code[4], msg[RPC_SC_STATUS_LEN * 3];
     nghttp2_nv nv[2 + RPC_RESPONSE_MD];
@@ -239,6 +241,7 @@ void rpc_sc_finish_http(rpc_scall_t *call, int code, const char *message, const 
   if (call->finished) return;
   call->finished = 1;
   call->live = 0;
+  call->room_fn = NULL; /* the handler is done with the call */
   call->code = code;
   stat_handled(call, code);
   snprintf(call->message, sizeof(call->message), "%s", message ? message : "");
@@ -271,6 +274,26 @@ int rpc_scall_send(rpc_scall_t *call, const uint8_t *msg, size_t len) {
 
 size_t rpc_scall_queued(const rpc_scall_t *call) {
   return call->out_len - call->out_off;
+}
+
+void rpc_scall_when_room(rpc_scall_t *call, size_t low, rpc_scall_room_fn fn, void *arg) {
+  call->room_fn = call->finished ? NULL : fn;
+  call->room_arg = arg;
+  call->room_low = low;
+  if (call->room_fn && rpc_scall_queued(call) <= low) { /* room already: at the next send */
+    call->conn->room_due = 1;
+    rpc_sc_wake(call->conn);
+  }
+}
+
+void rpc_sc_room(rpc_sconn_t *c) {
+  c->room_due = 0;
+  for (rpc_scall_t *call = c->calls; call; call = call->next) {
+    if (!call->room_fn || rpc_scall_queued(call) > call->room_low) continue;
+    rpc_scall_room_fn fn = call->room_fn;
+    call->room_fn = NULL; /* once */
+    fn(call, call->room_arg);
+  }
 }
 
 int rpc_scall_set_header(rpc_scall_t *call, const char *name, const char *value) {

@@ -132,7 +132,9 @@ int rpc_sconn_recv(rpc_sconn_t *c, const uint8_t *in, size_t len) {
 }
 
 long rpc_sconn_send(rpc_sconn_t *c, const uint8_t **out) {
-  return (long)nghttp2_session_mem_send(c->session, out);
+  long n = (long)nghttp2_session_mem_send(c->session, out);
+  if (c->room_due) rpc_sc_room(c); /* outside nghttp2: its bytes are out */
+  return n;
 }
 
 int rpc_sconn_want_io(const rpc_sconn_t *c) {

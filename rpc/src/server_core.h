@@ -49,6 +49,10 @@ struct rpc_scall {
   uint8_t tp_state, traced;
   uint64_t begun_us; /* headers complete (rpc_sc_now_us): the log's and the stats' start */
   void *user;
+  /* rpc_scall_when_room: fn once queued bytes are down to room_low */
+  rpc_scall_room_fn room_fn;
+  void *room_arg;
+  size_t room_low;
   rpc_scall_t *prev, *next; /* the connection's calls, or the core's free pool */
 };
 
@@ -87,6 +91,7 @@ struct rpc_sconn {
     char kind;
   } block[RPC_SC_BLOCKS];
   uint8_t block_dirty;       /* a stream came since the blocks were last given back */
+  uint8_t room_due;          /* a call's room_fn is due (read_out), run by rpc_sconn_send */
   uint8_t hd_small;          /* SETTINGS_HEADER_TABLE_SIZE 0 sent: the next call restores it */
   uint32_t settings_unacked; /* our SETTINGS the client has not ACKed yet */
   /* the page what the session allocates once made comes from: the first
@@ -133,6 +138,9 @@ static inline void rpc_sc_due(rpc_sconn_t *c, uint64_t at) {
 
 /* Tells the driver that c has bytes to send. */
 void rpc_sc_wake(rpc_sconn_t *c);
+
+/* Runs the room_fn of c's calls that have room now (rpc_scall_when_room). */
+void rpc_sc_room(rpc_sconn_t *c);
 
 /* Sets the nghttp2 callbacks of the core's sessions (server_stream.c). */
 void rpc_sc_callbacks(nghttp2_session_callbacks *cbs);

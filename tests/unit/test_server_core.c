@@ -293,8 +293,9 @@ static void test_keepalive(const rpc_method_t *methods) {
   now_ms += 100;
   rpc_sconn_tick(c);
   const uint8_t *p;
-  while (rpc_sconn_send(c, &p) > 0) {
-  } /* the PING goes out; nothing comes back */
+  long n;
+  while ((n = rpc_sconn_send(c, &p)) > 0)
+    nghttp2_session_mem_recv(cs, p, (size_t)n); /* the PING goes out; nothing comes back */
   now_ms += 49;
   rpc_sconn_tick(c);
   CHECK(!rpc_sconn_dropped(c));
@@ -340,6 +341,61 @@ static void test_keepalive(const rpc_method_t *methods) {
  * compresses with, the session's idle pages go back (the stream map at
  * once, the header tables' arrays once the client's ACK has emptied its
  * table), and the next call gets the 4096-byte table back. */
+static int rooms;          /* room_fn calls */
+static size_t room_queued; /* rpc_scall_queued when room_fn ran */
+
+static void on_room(rpc_scall_t *call, void *arg) {
+  (void)arg;
+  rooms++;
+  room_queued = rpc_scall_queued(call);
+}
+
+/* rpc_scall_when_room: once, when the client has read the queue down to the
+ * mark, not before; never after the finish; at once when already below. */
+static void test_room(const rpc_method_t *methods) {
+  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
+  rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
+  rpc_sconn_t *c = rpc_sconn_new(core, "test:room", NULL);
+  nghttp2_session *cs = client_new();
+  pump(cs, c);
+  body_t b = {one_msg, sizeof(one_msg), 0, 1};
+  int32_t sid = request(cs, "POST", "/t.S/Hold", NULL, &b);
+  memset(seen_of(sid), 0, sizeof(seen_t)); /* an earlier test's stream of that id */
+  pump(cs, c);
+  CHECK(held != NULL);
+  static uint8_t msg[10000]; /* rpc_scall_send adds the 5-byte prefix */
+  for (int i = 0; i < 20; i++)
+    rpc_scall_send(held, msg, sizeof(msg)); /* 200 KB */
+  rooms = 0;
+  rpc_scall_when_room(held, 50000, on_room, NULL);
+  CHECK(rooms == 0);
+  /* the server's part alone: the client's window (64 KiB) takes some */
+  const uint8_t *p;
+  long n;
+  while ((n = rpc_sconn_send(c, &p)) > 0)
+    nghttp2_session_mem_recv(cs, p, (size_t)n);
+  CHECK(rpc_scall_queued(held) > 50000 && rooms == 0);
+  pump(cs, c); /* the client reads all and opens its window */
+  CHECK(rooms == 1 && room_queued <= 50000);
+  CHECK(seen_of(sid)->data_len == 20 * (5 + sizeof(msg)));
+  /* already below: at the next send */
+  rpc_scall_when_room(held, 50000, on_room, NULL);
+  pump(cs, c);
+  CHECK(rooms == 2);
+  /* a finished call's fn is dropped */
+  for (int i = 0; i < 20; i++)
+    rpc_scall_send(held, msg, sizeof(msg));
+  rpc_scall_when_room(held, 50000, on_room, NULL);
+  rpc_scall_finish(held, RPC_CODE_OK, NULL);
+  pump(cs, c);
+  CHECK(rooms == 2);
+  CHECK(seen_of(sid)->closed && seen_of(sid)->grpc_status == 0);
+  CHECK(seen_of(sid)->data_len == 40 * (5 + sizeof(msg)));
+  rpc_sconn_free(c);
+  nghttp2_session_del(cs);
+  rpc_server_core_free(core);
+}
+
 /* pump for a client that ACKs only the server's first SETTINGS: its
  * frames are cut from its output, and the later SETTINGS ACKs dropped. */
 static void pump_noack(nghttp2_session *cs, rpc_sconn_t *c, int *acks) {
@@ -615,5 +671,6 @@ int main(void) {
   test_keepalive(methods);
   test_idle(methods);
   test_idle_noack(methods);
+  test_room(methods);
   return tap_done("test_server_core");
 }
