@@ -23,6 +23,7 @@
 #define GW_PUMP_BATCH 256           /* products encoded per loop turn */
 #define GW_PUMP_AHEAD (256u << 10)  /* bytes queued for a client that reads slowly */
 #define GW_PUMP_LOW (128u << 10)    /* ... and the level it goes on from */
+#define GW_IDS_REDRAW 1024u         /* replies a ShortUrl draw serves (short_id) */
 #define STORAGE_MAX_MSG (64u << 20) /* 100,000 products fit with room */
 
 static const char *const vendors[] = {"google", "aws", "oracle"};
@@ -70,6 +71,7 @@ typedef struct gw_prods {
   size_t resp_len;
   const uint8_t *cursor; /* the next product in resp */
   uuid_t ids_ns;         /* this reply's random namespace for its ShortUrls */
+  uuid_t ids_block;      /* the name-based UUID the next ShortUrls come from */
   uint32_t sent;
   int answered; /* storage's message arrived */
   int pooled;
@@ -137,26 +139,44 @@ static int next_product(gw_prods_t *p, gw_bytes_t *title, gw_bytes_t *url) {
   return gw_wire_next(&p->cursor, p->resp + p->resp_len, title, url);
 }
 
-/* A product's ShortUrl id. libuuid's uuid_generate_random makes six system
- * calls per id (getrandom, and getpid, getppid, getuid, gettid to stir its
- * own generator): one per product would be most of a stream's cost. So a
- * reply draws one random UUID, and its products' ids are the name-based
- * UUIDs (libuuid's MD5, RFC 4122 version 3) of their index in it: as
- * unpredictable as the draw, and still libuuid's. */
-static void short_id(gw_prods_t *p, char ids[37]) {
-  uuid_t id;
-  if (p->sent == 0) uuid_generate_random(p->ids_ns);
-  uint32_t k = p->sent;
-  uuid_generate_md5(id, p->ids_ns, (const char *)&k, sizeof(k));
-  uuid_unparse_lower(id, ids);
+/* A product's ShortUrl id: 6 hex digits. libuuid's uuid_generate_random
+ * makes six system calls per id (getrandom, and getpid, getppid, getuid,
+ * gettid to stir its own generator): one per product would be most of a
+ * stream's cost. So a reply draws one random UUID, and its ids are bytes
+ * of the name-based UUIDs (libuuid's MD5, RFC 4122 version 3) of a counter
+ * in it: as unpredictable as the draw, and still libuuid's. Such a UUID
+ * has 14 bytes that are not its version or variant (bytes 6 and 8), which
+ * make four ids of 3 bytes: one MD5 serves four products. The draw itself
+ * is made once every GW_IDS_REDRAW replies (it also reseeds libc's random
+ * from the clock and the pids: a tenth of a small call's gateway CPU); a
+ * reply's namespace is the name-based UUID of its number under it. */
+static void short_id(gw_prods_t *p, char hex[6]) {
+  static const uint8_t at[4] = {0, 3, 9, 12};
+  static const char digits[] = "0123456789abcdef";
+  if (p->sent == 0) {
+    gw_service_t *svc = p->svc;
+    if (svc->ids_replies % GW_IDS_REDRAW == 0) uuid_generate_random(svc->ids_root);
+    uint32_t n = svc->ids_replies++;
+    uuid_generate_md5(p->ids_ns, svc->ids_root, (const char *)&n, sizeof(n));
+  }
+  if (p->sent % 4 == 0) {
+    uint32_t k = p->sent / 4;
+    uuid_generate_md5(p->ids_block, p->ids_ns, (const char *)&k, sizeof(k));
+  }
+  const uint8_t *b = p->ids_block + at[p->sent % 4];
+  for (int i = 0; i < 3; i++) {
+    hex[2 * i] = digits[b[i] >> 4];
+    hex[2 * i + 1] = digits[b[i] & 15];
+  }
 }
 
 static void send_product(gw_prods_t *p, gw_bytes_t title, gw_bytes_t url) {
-  char ids[37], su[sizeof(((api_ProdsPrep *)0)->shortUrl)];
+  static const char prefix[] = "https://made-up-url.com/";
+  char su[sizeof(prefix) - 1 + 6];
   uint8_t msg[GW_WIRE_REPLY_MAX];
-  short_id(p, ids);
-  int n = snprintf(su, sizeof(su), "https://made-up-url.com/%.6s", ids);
-  gw_bytes_t short_url = {(const uint8_t *)su, n > 0 ? (size_t)n : 0};
+  memcpy(su, prefix, sizeof(prefix) - 1);
+  short_id(p, su + sizeof(prefix) - 1);
+  gw_bytes_t short_url = {(const uint8_t *)su, sizeof(su)};
   rpc_scall_send(p->scall, msg, gw_wire_reply(msg, title, url, short_url));
   p->sent++;
 }

@@ -15,6 +15,8 @@ typedef struct gw_service {
   gw_balancer_t *storages;
   uint32_t stream_delay_ms;            /* the article's per-product sleep, as a timer */
   void *pool;                          /* free GetVendorProds states */
+  unsigned char ids_root[16];          /* libuuid's draw the replies' ShortUrls come from */
+  uint32_t ids_replies;                /* replies since that draw */
   api_ProdService_handlers_t handlers; /* what the server's method table points at */
 } gw_service_t;
 

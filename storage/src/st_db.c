@@ -20,7 +20,7 @@ int st_db_is_conninfo(const char *spec) {
 }
 
 st_db_t *st_db_open(const char *spec, rpc_loop_t *loop, int pool) {
-  return st_db_is_conninfo(spec) ? st_pg_open(spec, loop, pool) : st_sqlite_open(spec);
+  return st_db_is_conninfo(spec) ? st_pg_open(spec, loop, pool) : st_sqlite_open(spec, loop);
 }
 
 void st_db_close(st_db_t *db) {

@@ -25,7 +25,7 @@ struct st_rows {
   const st_backend_t *ops;
 };
 
-st_db_t *st_sqlite_open(const char *path);
+st_db_t *st_sqlite_open(const char *path, rpc_loop_t *loop);
 st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool);
 
 #endif /* ST_DB_IMPL_H */
