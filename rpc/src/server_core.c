@@ -95,7 +95,6 @@ rpc_sconn_t *rpc_sconn_new(rpc_server_core_t *core, const char *peer, void *arg)
   };
   if (nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3) != 0) {
     nghttp2_session_del(c->session);
-    rpc_sc_mem_conn_free(c);
     free(c);
     return NULL;
   }
@@ -116,7 +115,6 @@ void rpc_sconn_free(rpc_sconn_t *c) {
     rpc_sc_call_release(call);
   }
   nghttp2_session_del(c->session);
-  rpc_sc_mem_conn_free(c);
   free(c);
 }
 

@@ -16,6 +16,7 @@
 #define RPC_SC_PATH_LEN 128
 #define RPC_SC_STATUS_LEN 256
 #define RPC_SC_BLOCKS 3 /* a session's blocks on pages (server_mem.c) */
+#define RPC_SC_WARM 16  /* emptied scratch pages a core keeps as they are */
 
 struct rpc_scall {
   rpc_sconn_t *conn;
@@ -116,7 +117,9 @@ struct rpc_server_core {
   int pg_on;      /* rpc_sc_pool_usable: else the heap serves every block */
   void **pg_free; /* free pages, all zero */
   size_t pg_nfree, pg_cap;
-  void **pg_chunks; /* the mappings they come from */
+  void **pg_chunks;        /* the mappings they come from */
+  void *warm[RPC_SC_WARM]; /* scratch pages just emptied, not given back */
+  size_t nwarm;
   size_t pg_nchunks, pg_chunks_cap;
 };
 
@@ -198,8 +201,6 @@ void rpc_sc_pool_free(rpc_server_core_t *core);
 void rpc_sc_mem_free(rpc_server_core_t *core);
 /* This nghttp2 and this kernel's pages are those the pool was made for. */
 int rpc_sc_pool_usable(void);
-/* c's session is freed: its scratch page goes back to the pool. */
-void rpc_sc_mem_conn_free(rpc_sconn_t *c);
 /* A call came: the header table the client compresses with is 4096 bytes
  * again, if rpc_sconn_idle had emptied it. */
 void rpc_sc_hd_restore(rpc_sconn_t *c);
