@@ -72,7 +72,7 @@ struct rpc_call {
   int code;                         /* grpc status, valid in on_close */
   char message[RPC_CLIENT_MSG_LEN]; /* decoded grpc-message */
   rpc_client_t *client;
-  rpc_call_t *next; /* the client's list of live calls */
+  rpc_call_t *prev, *next; /* the client's list of live calls */
   /* the request message being sent, from the caller's buffer (or made by
    * body_fn): it must live until it has been taken (rpc_call_sending) */
   const uint8_t *req;

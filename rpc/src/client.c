@@ -16,17 +16,23 @@
 
 static void set_status(rpc_call_t *call, int code, const char *msg) {
   call->code = code;
-  snprintf(call->message, sizeof(call->message), "%s", msg);
+  if (!msg) msg = "";
+  size_t n = strlen(msg); /* a copy, not snprintf: every call ends here */
+  if (n >= sizeof(call->message)) n = sizeof(call->message) - 1;
+  memcpy(call->message, msg, n);
+  call->message[n] = '\0';
 }
 
+/* Doubly linked: a gateway's storage connection has hundreds of calls in
+ * flight, and the one that ends is most often the oldest, at the tail. */
 static void unlink_call(rpc_client_t *c, rpc_call_t *call) {
-  for (rpc_call_t **p = &c->calls; *p; p = &(*p)->next) {
-    if (*p == call) {
-      *p = call->next;
-      break;
-    }
-  }
-  call->next = NULL;
+  int linked = call->prev || c->calls == call;
+  if (call->prev)
+    call->prev->next = call->next;
+  else if (linked)
+    c->calls = call->next;
+  if (linked && call->next) call->next->prev = call->prev;
+  call->prev = call->next = NULL;
   if (call->stream_id > 0 && c->session)
     nghttp2_session_set_stream_user_data(c->session, call->stream_id, NULL);
 }
@@ -409,7 +415,9 @@ static int start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint
   int32_t sid = nghttp2_submit_request(c->session, NULL, all, n, &prd, call);
   if (sid < 0) return sid == NGHTTP2_ERR_NOMEM ? RPC_ERR_NOMEM : RPC_ERR_ARG;
   call->stream_id = sid;
+  call->prev = NULL;
   call->next = c->calls;
+  if (c->calls) c->calls->prev = call;
   c->calls = call;
   return RPC_OK;
 }
