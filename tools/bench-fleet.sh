@@ -367,14 +367,23 @@ FPID=$PID
 wait_port "$port" || die "the fleet gateway did not start"
 sleep 0.5
 # held_wait PORT N SIM-PID TRIES: waits (TRIES x 0.2 s at most) until N
-# connections to PORT are established or the simulator has ended, then 5 s
-# more (the ramp's stragglers, and every connection's first idle trim);
-# prints how many are established.
+# connections to PORT are established, or their count has not grown for
+# 3 s (the ramp is over: a device that failed its handshake never comes),
+# or the simulator has ended; then 5 s more (the ramp's stragglers, and
+# every connection's first idle trim); prints how many are established.
 held_wait() {
-  local i
+  local i n last=-1 still=0
   for i in $(seq "$4"); do
-    [ "$(est "$1")" -ge "$2" ] && break
+    n=$(est "$1")
+    [ "$n" -ge "$2" ] && break
     kill -0 "$3" 2>/dev/null || break
+    if [ "$n" -gt 0 ] && [ "$n" -eq "$last" ]; then
+      still=$((still + 1))
+      [ "$still" -ge 15 ] && break
+    else
+      still=0
+    fi
+    last=$n
     sleep 0.2
   done
   sleep 5
