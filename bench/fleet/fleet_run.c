@@ -31,7 +31,7 @@ typedef struct fl_dev {
   int up;     /* its first call succeeded */
   int busy;
   uint32_t n;
-  rpc_timer_t pause; /* an active device's next call, after --pause-ms */
+  rpc_timer_t pause; /* an active device's next call; an idle one's first PING */
   rpc_defer_t next;  /* or at the next loop turn */
 } fl_dev_t;
 
@@ -88,8 +88,20 @@ static int on_msg(rpc_call_t *call, const uint8_t *msg, size_t len) {
   return 0;
 }
 
+/* An active device's next call; an idle device's first PING. */
 static void on_pause(rpc_timer_t *t) {
-  start_call(t->arg);
+  fl_dev_t *d = t->arg;
+  if (d->active)
+    start_call(d);
+  else
+    rpc_channel_ping(d->ch);
+}
+
+/* a random PING phase in [0, ms) */
+static uint32_t phase_ms(uint32_t ms) {
+  uint32_t v;
+  rpc_random((uint8_t *)&v, sizeof(v));
+  return v % ms;
 }
 
 static void on_next(rpc_defer_t *d) {
@@ -116,6 +128,10 @@ static void on_close(rpc_call_t *call) {
       r->answered++;
     fl_sample(&r->first, &r->nfirst, &r->capfirst, us);
     x->ramp_last = now_us();
+    /* devices of a real fleet came up at different times, so their PINGs
+     * are spread over the interval; a ramp of a few seconds would bunch
+     * them all into its first seconds */
+    if (ok && x->o->keepalive_ms) rpc_timer_start(x->loop, &d->pause, phase_ms(x->o->keepalive_ms));
     if (++x->first_done == x->nidle && x->phase == 0) {
       r->ramp_us = x->ramp_last - x->ramp_t0;
       hold_start(x);

@@ -78,6 +78,7 @@ typedef struct rpc_link {
   uint32_t frames_seen;  /* the client's frames_in then */
   uint32_t ping_at_ms;
   uint8_t ping_out; /* a keepalive PING waits for its answer */
+  uint8_t ping_now; /* rpc_link_ping_now: a PING at the next service */
   uint8_t calm_seen;
   rpc_link_stats_t stats;
 } rpc_link_t;
@@ -118,6 +119,13 @@ void rpc_link_shutdown(rpc_link_t *l);
  * closes it. *next_ms: ms until the link wants to be asked again
  * (UINT32_MAX: keepalive off). */
 int rpc_link_service(rpc_link_t *l, rpc_client_t *c, uint32_t now_ms, uint32_t *next_ms);
+
+/* Asks for a PING at the next rpc_link_service on a READY connection, as
+ * if the interval had passed (with calls or without, keepalive on or off:
+ * its answer or keepalive_timeout_ms decides as for any keepalive PING).
+ * Nothing more when a PING is already out; forgotten when the connection
+ * goes. A device checks its connection this way after it wakes. */
+void rpc_link_ping_now(rpc_link_t *l);
 
 /* True while c may take a new call (no GOAWAY came, it has not failed). */
 int rpc_link_usable(const rpc_client_t *c);

@@ -75,6 +75,7 @@ void rpc_link_up(rpc_link_t *l, const rpc_client_t *c, uint32_t now_ms) {
   l->last_in_ms = now_ms;
   l->frames_seen = c->frames_in;
   l->ping_out = 0;
+  l->ping_now = 0;
   l->calm_seen = 0;
 }
 
@@ -95,10 +96,15 @@ void rpc_link_failed(rpc_link_t *l, uint32_t now_ms) {
 void rpc_link_down(rpc_link_t *l) {
   if (l->state == RPC_LINK_READY || l->state == RPC_LINK_CONNECTING) l->state = RPC_LINK_IDLE;
   l->ping_out = 0;
+  l->ping_now = 0;
 }
 
 void rpc_link_shutdown(rpc_link_t *l) {
   l->state = RPC_LINK_SHUTDOWN;
+}
+
+void rpc_link_ping_now(rpc_link_t *l) {
+  l->ping_now = 1;
 }
 
 int rpc_link_usable(const rpc_client_t *c) {
@@ -119,20 +125,28 @@ int rpc_link_service(rpc_link_t *l, rpc_client_t *c, uint32_t now_ms, uint32_t *
     l->last_in_ms = now_ms;
     l->ping_out = 0;
   }
-  if (!l->keepalive_ms || !c->session || c->failed) return RPC_OK;
+  if ((!l->keepalive_ms && !l->ping_now && !l->ping_out) || !c->session || c->failed) return RPC_OK;
   if (l->ping_out) {
+    l->ping_now = 0; /* its answer tells as much */
     uint32_t spent = now_ms - l->ping_at_ms;
     if (spent >= l->cfg.keepalive_timeout_ms) return RPC_ERR_TIMEOUT;
     *next_ms = l->cfg.keepalive_timeout_ms - spent;
     return RPC_OK;
   }
-  if (c->goaway || (!c->calls && !l->cfg.keepalive_without_calls)) return RPC_OK;
-  uint32_t quiet = now_ms - l->last_in_ms;
-  if (quiet < l->keepalive_ms) {
-    *next_ms = l->keepalive_ms - quiet;
+  if (c->goaway) {
+    l->ping_now = 0;
     return RPC_OK;
   }
+  if (!l->ping_now) {
+    if (!c->calls && !l->cfg.keepalive_without_calls) return RPC_OK;
+    uint32_t quiet = now_ms - l->last_in_ms;
+    if (quiet < l->keepalive_ms) {
+      *next_ms = l->keepalive_ms - quiet;
+      return RPC_OK;
+    }
+  }
   if (rpc_client_ping(c) == RPC_OK) {
+    l->ping_now = 0;
     l->ping_out = 1;
     l->ping_at_ms = now_ms;
     l->stats.pings++;

@@ -1,7 +1,7 @@
 /* test_link.c - the link's decisions on a clock moved by hand (rpc_link.h):
  * gRPC's backoff sequence and its jitter's bounds, fail-fast against
  * wait-for-ready in TRANSIENT_FAILURE, the connect timeout, keepalive's
- * PING and its timeout, too_many_pings doubling the interval, and which
+ * PING and its timeout, a PING asked for at once, too_many_pings doubling the interval, and which
  * calls may be sent again. */
 #include <string.h>
 
@@ -63,11 +63,17 @@ static void jitter_bounds(void) {
   CHECK(lo < 850 && hi > 1150);   /* and spread over it */
 }
 
-static void keepalive(void) {
+/* keepalive every ms, a 500 ms timeout, with no call open too */
+static rpc_link_cfg_t ka_cfg(uint32_t ms) {
   rpc_link_cfg_t cfg = {0};
-  cfg.keepalive_ms = 1000;
+  cfg.keepalive_ms = ms;
   cfg.keepalive_timeout_ms = 500;
   cfg.keepalive_without_calls = 1;
+  return cfg;
+}
+
+static void keepalive(void) {
+  rpc_link_cfg_t cfg = ka_cfg(1000);
   rpc_link_t l;
   rpc_link_init(&l, &cfg);
   rpc_link_up(&l, &client, 0);
@@ -94,6 +100,40 @@ static void keepalive(void) {
   CHECK(rpc_link_service(&l, &client, 5000, &next) == RPC_OK && l.stats.pings == 0);
 }
 
+/* rpc_link_ping_now: a PING at once, whatever the interval says; its
+ * answer restarts the interval, its silence ends the connection; one at a
+ * time; forgotten with the connection */
+static void ping_now(void) {
+  rpc_link_cfg_t cfg = ka_cfg(10000);
+  rpc_link_t l;
+  rpc_link_init(&l, &cfg);
+  rpc_link_up(&l, &client, 0);
+  uint32_t next;
+  CHECK(rpc_link_service(&l, &client, 100, &next) == RPC_OK && l.stats.pings == 0);
+  rpc_link_ping_now(&l);
+  CHECK(rpc_link_service(&l, &client, 200, &next) == RPC_OK && l.stats.pings == 1 && next == 500);
+  rpc_link_ping_now(&l); /* one is out: nothing more */
+  CHECK(rpc_link_service(&l, &client, 300, &next) == RPC_OK && l.stats.pings == 1 && next == 400);
+  client.frames_in++; /* the ACK */
+  CHECK(rpc_link_service(&l, &client, 400, &next) == RPC_OK && !l.ping_out && next == 10000);
+  CHECK(rpc_link_service(&l, &client, 10399, &next) == RPC_OK && l.stats.pings == 1);
+  CHECK(rpc_link_service(&l, &client, 10400, &next) == RPC_OK && l.stats.pings == 2);
+  /* keepalive off: the asked-for PING is still timed */
+  cfg.keepalive_ms = 0;
+  rpc_link_init(&l, &cfg);
+  rpc_link_up(&l, &client, 0);
+  CHECK(rpc_link_service(&l, &client, 0, &next) == RPC_OK && next == UINT32_MAX);
+  rpc_link_ping_now(&l);
+  CHECK(rpc_link_service(&l, &client, 10, &next) == RPC_OK && l.stats.pings == 1 && next == 500);
+  CHECK(rpc_link_service(&l, &client, 510, &next) == RPC_ERR_TIMEOUT);
+  /* asked for, then the connection went: nothing on the next one */
+  rpc_link_up(&l, &client, 600);
+  rpc_link_ping_now(&l);
+  rpc_link_down(&l);
+  rpc_link_up(&l, &client, 700);
+  CHECK(rpc_link_service(&l, &client, 800, &next) == RPC_OK && l.stats.pings == 1);
+}
+
 static void retry(void) {
   rpc_link_t l;
   rpc_link_init(&l, NULL);
@@ -117,6 +157,7 @@ int main(void) {
   backoff_sequence();
   jitter_bounds();
   keepalive();
+  ping_now();
   retry();
   rpc_client_free(&client);
   return tap_done("test_link");

@@ -337,6 +337,23 @@ static void test_keepalive(const rpc_method_t *methods) {
   rpc_server_core_free(core);
 }
 
+/* A core with the test methods, a connection to it and a client session for
+ * it, not yet exchanged: the room and idle tests' start. */
+typedef struct fixture {
+  rpc_server_core_t *core;
+  rpc_sconn_t *c;
+  nghttp2_session *cs;
+} fixture_t;
+
+static fixture_t fixture_new(const rpc_method_t *methods, const char *peer) {
+  static const rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
+  fixture_t f;
+  f.core = rpc_server_core_new(methods, 3, NULL, &env);
+  f.c = rpc_sconn_new(f.core, peer, NULL);
+  f.cs = client_new();
+  return f;
+}
+
 /* An idle connection: the client is asked to empty the header table it
  * compresses with, the session's idle pages go back (the stream map at
  * once, the header tables' arrays once the client's ACK has emptied its
@@ -353,10 +370,10 @@ static void on_room(rpc_scall_t *call, void *arg) {
 /* rpc_scall_when_room: once, when the client has read the queue down to the
  * mark, not before; never after the finish; at once when already below. */
 static void test_room(const rpc_method_t *methods) {
-  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
-  rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
-  rpc_sconn_t *c = rpc_sconn_new(core, "test:room", NULL);
-  nghttp2_session *cs = client_new();
+  fixture_t f = fixture_new(methods, "test:room");
+  rpc_server_core_t *core = f.core;
+  rpc_sconn_t *c = f.c;
+  nghttp2_session *cs = f.cs;
   pump(cs, c);
   body_t b = {one_msg, sizeof(one_msg), 0, 1};
   int32_t sid = request(cs, "POST", "/t.S/Hold", NULL, &b);
@@ -438,10 +455,10 @@ static void pump_noack(nghttp2_session *cs, rpc_sconn_t *c, int *acks) {
  * and call after it would add two to nghttp2's list of SETTINGS in flight,
  * with no bound; the core sends the 0 only with none in flight. */
 static void test_idle_noack(const rpc_method_t *methods) {
-  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
-  rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
-  rpc_sconn_t *c = rpc_sconn_new(core, "test:noack", NULL);
-  nghttp2_session *cs = client_new();
+  fixture_t f = fixture_new(methods, "test:noack");
+  rpc_server_core_t *core = f.core;
+  rpc_sconn_t *c = f.c;
+  nghttp2_session *cs = f.cs;
   int acks = 0;
   server_settings = 0;
   pump_noack(cs, c, &acks);
@@ -463,10 +480,10 @@ static void test_idle_noack(const rpc_method_t *methods) {
 }
 
 static void test_idle(const rpc_method_t *methods) {
-  rpc_server_env_t env = {.now_ms = clock_fn, .wake = wake_fn};
-  rpc_server_core_t *core = rpc_server_core_new(methods, 3, NULL, &env);
-  rpc_sconn_t *c = rpc_sconn_new(core, "test:idle", NULL);
-  nghttp2_session *cs = client_new();
+  fixture_t f = fixture_new(methods, "test:idle");
+  rpc_server_core_t *core = f.core;
+  rpc_sconn_t *c = f.c;
+  nghttp2_session *cs = f.cs;
   pump(cs, c);
   /* no stream came: the map is clean, and the SETTINGS' scratch page left
    * the connection when its frames were freed */

@@ -47,6 +47,12 @@ const char *rpc_channel_why(const rpc_channel_t *ch);
  * default). Before the first call. */
 void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_ms);
 
+/* A PING now on the channel's connection, as keepalive sends them
+ * (rpc_link_ping_now): no answer within the keepalive timeout (20 s if
+ * none was set) and the connection is dropped. Nothing when the channel is
+ * not connected or a PING is out already; it never dials. */
+void rpc_channel_ping(rpc_channel_t *ch);
+
 /* Dials from the local address ip (numeric, IPv4 or IPv6) from the next
  * connection on: a load generator spreads its connections over 127.0.0.0/8
  * this way. Returns RPC_OK or RPC_ERR_ARG. */

@@ -448,6 +448,13 @@ void rpc_channel_set_keepalive(rpc_channel_t *ch, uint32_t ms, uint32_t timeout_
   rpc_link_init(&ch->link, &cfg);
 }
 
+void rpc_channel_ping(rpc_channel_t *ch) {
+  ch_conn_t *k = ch->cur;
+  if (!k || k->state != CH_UP || !k->sock.handshaken) return;
+  rpc_link_ping_now(&ch->link);
+  arm_tick(ch); /* sends it, and times its answer */
+}
+
 int rpc_channel_set_source(rpc_channel_t *ch, const char *ip) {
   if (!ip || strlen(ip) >= sizeof(ch->source)) return RPC_ERR_ARG;
   memcpy(ch->source, ip, strlen(ip) + 1);
