@@ -277,7 +277,7 @@ size_t rpc_scall_queued(const rpc_scall_t *call) {
 }
 
 void rpc_scall_when_room(rpc_scall_t *call, size_t low, rpc_scall_room_fn fn, void *arg) {
-  call->room_fn = call->finished ? NULL : fn;
+  call->room_fn = call->finished || !call->live ? NULL : fn; /* never after the call's end */
   call->room_arg = arg;
   call->room_low = low;
   if (call->room_fn && rpc_scall_queued(call) <= low) { /* room already: at the next send */

@@ -115,6 +115,7 @@ void rpc_sconn_free(rpc_sconn_t *c) {
     rpc_sc_call_release(call);
   }
   nghttp2_session_del(c->session);
+  rpc_sc_mem_check(c);
   free(c);
 }
 

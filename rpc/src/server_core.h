@@ -207,4 +207,9 @@ void rpc_sc_hd_restore(rpc_sconn_t *c);
 /* c's session: nghttp2_session_server_new3 over it. */
 int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c);
 
+/* After nghttp2_session_del, under the sanitizers (which do not see into
+ * the pool's pages): aborts unless every block came back, so that a block
+ * freed twice or never shows in the fuzzers and ASan tests. */
+void rpc_sc_mem_check(const rpc_sconn_t *c);
+
 #endif /* RPC_SERVER_CORE_PRIV_H */

@@ -40,6 +40,7 @@
  * connection fills its page with the header table's entries, and the heap
  * serves the rest, as before.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -130,7 +131,9 @@ static void page_put(rpc_server_core_t *core, void *p) {
 
 /* A block of size bytes on c's scratch page, or NULL (the heap's then). */
 static void *scratch_alloc(rpc_sconn_t *c, size_t size) {
-  if (size > RPC_SC_SCRATCH_MAX) return NULL;
+  /* 0 bytes to the heap: at 4080 used, its pointer would be the page's end,
+   * outside the page for the free that looks it up */
+  if (!size || size > RPC_SC_SCRATCH_MAX) return NULL;
   size_t need = RPC_SC_SCRATCH_HDR +
                 (size + RPC_SC_SCRATCH_HDR - 1) / RPC_SC_SCRATCH_HDR * RPC_SC_SCRATCH_HDR;
   if (!c->scratch) {
@@ -291,6 +294,21 @@ int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
 }
 
 /* --- idle connections ----------------------------------------------------- */
+
+void rpc_sc_mem_check(const rpc_sconn_t *c) {
+#ifdef RPC_SC_LSAN
+  int held = c->scratch != NULL;
+  for (size_t i = 0; i < RPC_SC_BLOCKS; i++)
+    held |= c->block[i].p != NULL;
+  if (held) {
+    fprintf(stderr, "%s: a session ended with pool memory still held (%u scratch blocks)\n",
+            c->peer ? c->peer : "?", c->scratch_live);
+    abort();
+  }
+#else
+  (void)c;
+#endif
+}
 
 static int all_zero(const void *p, size_t len) {
   const uint8_t *q = p;

@@ -70,7 +70,13 @@ static void sq_end_turn(rpc_defer_t *def) {
   st_sqlite_t *d = def->arg;
   if (!d->in_txn) return;
   d->in_txn = 0;
-  sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
+  /* a transaction left open would pin one snapshot for the process's life:
+   * another process's import never seen, the WAL never checkpointed */
+  if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
+      !sqlite3_get_autocommit(d->db)) {
+    rpc_log_at(RPC_LOG_ERROR, "the read transaction did not end: %s", sqlite3_errmsg(d->db));
+    sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+  }
 }
 
 static void sq_close(st_db_t *base) {
@@ -96,9 +102,13 @@ static const st_backend_t sqlite_ops;
 static st_query_t *sq_get(st_db_t *base, const char *vendor, const char *type, st_done_fn done,
                           void *arg) {
   st_sqlite_t *d = (st_sqlite_t *)base;
-  if (d->loop && !d->in_txn && sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
-    d->in_txn = 1;
-    rpc_loop_defer(d->loop, &d->end_turn);
+  if (d->loop && !d->in_txn) {
+    if (sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+      d->in_txn = 1;
+      rpc_loop_defer(d->loop, &d->end_turn);
+    } else { /* the lookup runs in its own transaction, as before */
+      rpc_log_at(RPC_LOG_ERROR, "cannot begin a read transaction: %s", sqlite3_errmsg(d->db));
+    }
   }
   sqlite3_bind_text(d->products, 1, vendor, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(d->products, 2, type, -1, SQLITE_TRANSIENT);
