@@ -24,7 +24,7 @@
 # Servers on core 0, load on core 1 (the fleet: both everywhere, there are
 # two cores). Knobs: FLEET_RUNS (5), FLEET_BIG (40000), FLEET_IDLE (10000),
 # FLEET_TLS (2000), FLEET_CONN (2000), FLEET_N (100000), FLEET_WORKERS (6),
-# FLEET_HOLD_MS (10000), FLEET_TLS_N (FLEET_N: the TLS fleet), FLEET_TLS_RATE
+# FLEET_HOLD_MS (6000: a round of the 100), FLEET_ROUNDS (5), FLEET_TLS_N (FLEET_N: the TLS fleet), FLEET_TLS_RATE
 # (500: its new connections a second, all fleet-sim processes together).
 #   tools/bench-fleet.sh [--doc FILE]
 set -u
@@ -55,8 +55,8 @@ GW=build/host/bin/gateway ST=build/host/bin/storage FC=build/host/bin/firmware-c
 SIM=build/host/bin/fleet-sim GOSRV=build/bench/go/prod_server
 RUNS=${FLEET_RUNS:-5} BIG=${FLEET_BIG:-40000} IDLE_N=${FLEET_IDLE:-10000} TLS_N=${FLEET_TLS:-2000}
 CONN_N=${FLEET_CONN:-2000}
-FLEET_N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} HOLD=${FLEET_HOLD_MS:-10000}
-ROUNDS=${FLEET_ROUNDS:-3}
+FLEET_N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} HOLD=${FLEET_HOLD_MS:-6000}
+ROUNDS=${FLEET_ROUNDS:-5}
 TMP=$ROOT/build/bench/fleet
 rm -rf "$TMP"
 mkdir -p "$TMP"
@@ -391,8 +391,11 @@ held_wait() {
   est "$1"
 }
 # active PHASE: the 100 calling devices, their own two fleet-sim processes,
-# ROUNDS runs of HOLD ms each (this machine's throughput drifts by 10-20 %
-# between two runs; the medians of rounds are what is compared)
+# ROUNDS runs of HOLD ms each, each on new connections. Two runs here
+# differ by up to 20 % with the gateway's 6 workers on 2 cores (4 % with 2
+# workers, 7 % with 1): how SO_REUSEPORT spreads a run's 100 connections
+# over the workers changes from run to run. The rounds' medians are
+# compared.
 active() {
   local r
   for r in $(seq "$ROUNDS"); do
