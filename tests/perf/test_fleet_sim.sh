@@ -7,9 +7,10 @@
 # reports is checked against what the gateway's side shows (ss counts the
 # established connections and their source addresses) and against the
 # gateway's RSS per idle connection. Then --procs 2 (two processes, one
-# report), mutual TLS (on sessions trimmed while idle, and resumed from one
-# device's ticket with --resume), and the descriptor limits: fleet-sim refuses a share
-# over its limit with the --procs to give, and a gateway that runs out of
+# report), PINGs spread over the keepalive interval, mutual TLS (on
+# sessions trimmed while idle, and resumed from one device's ticket with
+# --resume), and the descriptor limits: fleet-sim refuses a share over its
+# limit with the --procs to give, and a gateway that runs out of
 # descriptors says so and keeps serving instead of spinning.
 . "$(dirname "$0")/../lib/common.sh"
 require_bins storage gateway
@@ -76,6 +77,20 @@ check_eq "$(field "$OUT2" procs procs) $(field "$OUT2" procs connected)" "2 400"
   "--procs 2: the report covers both processes' 400 channels"
 [ "$(field "$OUT2" GetVendorProdTypes calls)" -gt 0 ] && ok "--procs 2: calls merged" ||
   not_ok "--procs 2: calls merged" "$(cat "$OUT2")"
+
+# --- 2b. the PINGs spread over the interval ---------------------------------------------
+# keepalive every 20 s and a 4 s hold: each device's first PING at a random
+# point of its first 20 s (rpc_channel_ping), so about a fifth of them ping
+# within the hold; with every first PING at 20 s after its call, none would
+OUT2B=$TEST_TMP/fleet2b.out
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 300 --sources 127.0.7.1/2 --rate 3000 \
+  --hold-ms 4000 --keepalive-ms 20000 --limit-ms 30000 >"$OUT2B" 2>&1
+check_rc "$?" 0 "PINGs spread: exit 0"
+pings=$(field "$OUT2B" hold_s keepalive_pings)
+[ "${pings:-0}" -ge 20 ] && [ "$pings" -le 150 ] &&
+  ok "PINGs spread over the interval: $pings of 300 devices in the first 4 s of 20 s" ||
+  not_ok "PINGs spread over the interval (20 to 150 of 300)" "keepalive_pings=$pings"
+check_eq "$(field "$OUT2B" procs still_up)" 300 "PINGs spread: all 300 answered, still up"
 
 # --- 3. fleet-sim's own descriptor limit -----------------------------------------------
 out=$(ulimit -n 500 && "$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 1000 --hold-ms 100 2>&1)
