@@ -30,12 +30,19 @@
  *                     the finish, a message and the finish
  *           bit 2     rpc_health_free (Watch calls finished) before the end
  *           bit 3     the connection is terminated (idle GOAWAY) at the end
+ *           bit 4     rpc_sconn_idle after each chunk with no call open, as
+ *                     the driver's idle sweep (its pages back to the pool)
+ *           bit 5     the held server streams wait for room
+ *                     (rpc_scall_when_room, at 0 or 64 bytes queued) and
+ *                     send a message from the callback
  *
  * Checked: on_end runs at most once per call and never after the handler
  * finished it; a request stream's half-close comes once and last; a
  * DeadlineExceeded end comes only once the deadline has passed; no held
  * deadline is later than rpc_sconn_next_due says; every call a handler
- * holds has been ended once rpc_sconn_free returns.
+ * holds has been ended once rpc_sconn_free returns; a room callback runs
+ * only for a call its handler still holds; and (rpc_sc_mem_check, under
+ * the sanitizers) every block of the pool is back when the session ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,8 +204,19 @@ static void drain(rpc_sconn_t *c) {
     ;
 }
 
+static const uint8_t ok_msg[] = {0x0a, 0x02, 'o', 'k'};
+
+/* The queue went down to the mark: one more message. */
+static void on_room(rpc_scall_t *call, void *arg) {
+  (void)arg;
+  held_t *h = rpc_scall_user(call);
+  if (!h) fail("a room callback for a call no handler holds");
+  rpc_scall_send(call, ok_msg, sizeof(ok_msg));
+  h->sent++;
+}
+
 /* What the handlers do with the calls they hold, once a step. */
-static void step_holds(int policy) {
+static void step_holds(int policy, int room) {
   held_t *next;
   for (held_t *h = holds; h; h = next) {
     next = h->next;
@@ -208,11 +226,13 @@ static void step_holds(int policy) {
     }
     if (h->kind != 0) continue; /* request streams end at their half-close */
     if (policy & 1) {
-      static const uint8_t msg[] = {0x0a, 0x02, 'o', 'k'};
-      rpc_scall_send(h->call, msg, sizeof(msg));
+      rpc_scall_send(h->call, ok_msg, sizeof(ok_msg));
       h->sent++;
     }
-    if ((policy & 2) || h->sent >= 3) finish(h, RPC_CODE_OK, NULL);
+    if ((policy & 2) || h->sent >= 3)
+      finish(h, RPC_CODE_OK, NULL);
+    else if (room)
+      rpc_scall_when_room(h->call, h->sent & 1 ? 64 : 0, on_room, NULL);
   }
 }
 
@@ -238,6 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t chunks = 1u + (ctl & 7u), piece = (size + chunks - 1) / chunks;
   uint64_t step = steps[(ctl >> 3) & 3];
   int lazy = ctl & 0x40, goaway = ctl & 0x80, policy = ctl2 & 3;
+  int idle = ctl2 & 0x10, room = ctl2 & 0x20;
   for (size_t off = 0, k = 0; off < size; k++) {
     size_t n = size - off < piece ? size - off : piece;
     int r = rpc_sconn_recv(c, data + off, n);
@@ -248,10 +269,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (k == 0 && goaway) rpc_sconn_goaway(c);
     now_ms += step;
     rpc_sconn_tick(c);
-    step_holds(policy);
+    step_holds(policy, room);
     rpc_health_set(&health, "", k & 1 ? RPC_HEALTH_NOT_SERVING : RPC_HEALTH_SERVING);
     check_due(c);
     if (!lazy) drain(c);
+    if (idle && rpc_sconn_calls(c) == 0) rpc_sconn_idle(c);
   }
   if (ctl2 & 4) rpc_health_free(&health);
   if (ctl2 & 8) rpc_sconn_terminate(c);
