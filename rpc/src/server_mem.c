@@ -293,8 +293,6 @@ int rpc_sc_session_new(rpc_server_core_t *core, rpc_sconn_t *c) {
   return rv;
 }
 
-/* --- idle connections ----------------------------------------------------- */
-
 void rpc_sc_mem_check(const rpc_sconn_t *c) {
 #ifdef RPC_SC_LSAN
   int held = c->scratch != NULL;
@@ -309,6 +307,8 @@ void rpc_sc_mem_check(const rpc_sconn_t *c) {
   (void)c;
 #endif
 }
+
+/* --- idle connections ----------------------------------------------------- */
 
 static int all_zero(const void *p, size_t len) {
   const uint8_t *q = p;

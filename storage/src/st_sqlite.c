@@ -23,6 +23,7 @@ typedef struct st_sqlite {
   rpc_loop_t *loop;  /* NULL: every lookup its own transaction (--import) */
   rpc_defer_t end_turn;
   int in_txn;
+  int begin_failed; /* logged once until a BEGIN works again */
 } st_sqlite_t;
 
 /* The products statement, already on its first row. */
@@ -105,8 +106,10 @@ static st_query_t *sq_get(st_db_t *base, const char *vendor, const char *type, s
   if (d->loop && !d->in_txn) {
     if (sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
       d->in_txn = 1;
+      d->begin_failed = 0;
       rpc_loop_defer(d->loop, &d->end_turn);
-    } else { /* the lookup runs in its own transaction, as before */
+    } else if (!d->begin_failed) { /* each lookup in its own transaction, as before */
+      d->begin_failed = 1;
       rpc_log_at(RPC_LOG_ERROR, "cannot begin a read transaction: %s", sqlite3_errmsg(d->db));
     }
   }
