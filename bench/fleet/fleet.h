@@ -25,12 +25,25 @@ typedef struct fl_opts {
   uint32_t hold_ms;   /* the measured phase, after the ramp */
   uint32_t limit_ms;  /* the whole run at most */
   uint32_t keepalive_ms, keepalive_timeout_ms;
-  uint32_t timeout_ms;                       /* each call's deadline */
-  uint32_t stream_every;                     /* every Nth active call streams; 0: none */
-  uint32_t pause_ms;                         /* an active device's pause between calls */
+  uint32_t timeout_ms;   /* each call's deadline */
+  uint32_t stream_every; /* every Nth active call streams; 0: none */
+  uint32_t pause_ms;     /* an active device's pause between calls */
+  uint32_t tick_ms;      /* an idle-only process wakes at most this often in the hold; 0: at once */
   const char *ca, *cert, *key, *server_name; /* TLS when ca is set */
-  int resume; /* TLS session resumption, primed by one device first */
+  int resume;       /* TLS session resumption, primed by one device first */
+  uint32_t windows; /* SIGHUP cuts the hold into windows; the last one ends it; 0: no cuts */
 } fl_opts_t;
+
+/* The active devices' calls in one window of the hold. Latencies in
+ * microseconds. */
+typedef struct fl_win {
+  uint64_t us; /* its length */
+  uint64_t calls[FL_KINDS], ok[FL_KINDS];
+  uint32_t *lat[FL_KINDS];
+  size_t nlat[FL_KINDS], caplat[FL_KINDS];
+} fl_win_t;
+
+#define FL_WINDOWS 64 /* --windows at most */
 
 /* What one process measured. Latencies in microseconds. */
 typedef struct fl_result {
@@ -41,11 +54,10 @@ typedef struct fl_result {
   uint32_t still_up; /* idle channels up at the end */
   uint64_t ramp_us;  /* the ramp: first to last connection */
   uint64_t hold_us;  /* the measured phase */
-  uint64_t calls[FL_KINDS], ok[FL_KINDS];
   uint32_t handshakes, resumed, pings;
-  uint32_t *lat[FL_KINDS]; /* the measured phase's calls */
-  size_t nlat[FL_KINDS], caplat[FL_KINDS];
-  uint32_t *first; /* each idle device's first call: connect + call */
+  uint32_t nwin;            /* windows the hold was cut into: 1 without --windows */
+  fl_win_t win[FL_WINDOWS]; /* the hold's calls, a window each */
+  uint32_t *first;          /* each idle device's first call: connect + call */
   size_t nfirst, capfirst;
 } fl_result_t;
 

@@ -22,7 +22,7 @@ static int usage_to(FILE *f) {
   fprintf(f, "usage: fleet-sim --addr HOST:PORT [--channels N] [--active N] [--procs N]\n"
              "                 [--sources A.B.C.D/COUNT] [--rate N] [--hold-ms N] [--limit-ms N]\n"
              "                 [--keepalive-ms N [--keepalive-timeout-ms N]] [--timeout-ms N]\n"
-             "                 [--stream-every N] [--pause-ms N]\n"
+             "                 [--stream-every N] [--pause-ms N] [--windows N] [--tick-ms N]\n"
              "                 [--ca F [--cert F --key F] [--server-name NAME] [--resume]]\n"
              "  --channels: idle devices (one channel each, one first call, then keepalive;\n"
              "            a device's first PING at a random point of its first interval,\n"
@@ -31,7 +31,11 @@ static int usage_to(FILE *f) {
              "            every Nth GetVendorProds aws storage with --stream-every N)\n"
              "  --sources: dial from COUNT addresses from A.B.C.D on (127.0.0.0/8)\n"
              "  --resume: TLS session resumption; one device connects first, and the\n"
-             "            others offer the session it was given\n");
+             "            others offer the session it was given\n"
+             "  --windows: each SIGHUP ends a window of the hold and starts the next, the\n"
+             "            Nth ends the hold; a report line a window (window=W s=SECONDS)\n"
+             "  --tick-ms: a process of idle devices only handles its I/O every N ms in\n"
+             "            the hold (fewer wakeups on a machine the gateway shares)\n");
   return 2;
 }
 
@@ -86,6 +90,10 @@ static int parse(int argc, char **argv, fl_opts_t *o) {
       bad = num(v, 1000000, &o->stream_every);
     else if (strcmp(a, "--pause-ms") == 0)
       bad = num(v, 3600000, &o->pause_ms);
+    else if (strcmp(a, "--tick-ms") == 0)
+      bad = num(v, 1000, &o->tick_ms);
+    else if (strcmp(a, "--windows") == 0)
+      bad = num(v, FL_WINDOWS, &o->windows) || o->windows == 0;
     else if (strcmp(a, "--ca") == 0)
       o->ca = v;
     else if (strcmp(a, "--cert") == 0)
@@ -125,8 +133,9 @@ static int save(const char *path, const fl_result_t *r) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   int rc = put(f, r, sizeof(*r));
-  for (int k = 0; k < FL_KINDS && !rc; k++)
-    rc = put(f, r->lat[k], r->nlat[k] * sizeof(uint32_t));
+  for (uint32_t w = 0; w < r->nwin && !rc; w++)
+    for (int k = 0; k < FL_KINDS && !rc; k++)
+      rc = put(f, r->win[w].lat[k], r->win[w].nlat[k] * sizeof(uint32_t));
   if (!rc) rc = put(f, r->first, r->nfirst * sizeof(uint32_t));
   return fclose(f) != 0 || rc ? -1 : 0;
 }
@@ -157,10 +166,16 @@ static int merge(const char *path, fl_result_t *t) {
     t->handshakes += r.handshakes;
     t->resumed += r.resumed;
     t->pings += r.pings;
-    for (int k = 0; k < FL_KINDS && !rc; k++) {
-      t->calls[k] += r.calls[k];
-      t->ok[k] += r.ok[k];
-      rc = take(f, &t->lat[k], &t->nlat[k], &t->caplat[k], r.nlat[k]);
+    if (r.nwin > t->nwin) t->nwin = r.nwin <= FL_WINDOWS ? r.nwin : FL_WINDOWS;
+    for (uint32_t w = 0; w < r.nwin && w < FL_WINDOWS && !rc; w++) { /* window by window */
+      fl_win_t *a = &t->win[w];
+      const fl_win_t *b = &r.win[w];
+      if (b->us > a->us) a->us = b->us;
+      for (int k = 0; k < FL_KINDS && !rc; k++) {
+        a->calls[k] += b->calls[k];
+        a->ok[k] += b->ok[k];
+        rc = take(f, &a->lat[k], &a->nlat[k], &a->caplat[k], b->nlat[k]);
+      }
     }
     if (!rc) rc = take(f, &t->first, &t->nfirst, &t->capfirst, r.nfirst);
   }
@@ -192,12 +207,19 @@ static void report(const fl_opts_t *o, fl_result_t *r) {
            "answered_per_s=%.0f\n",
            ramp_s, ramp_s > 0 ? r->connected / ramp_s : 0.0, pct(r->first, r->nfirst, 500),
            pct(r->first, r->nfirst, 990), ramp_s > 0 ? r->answered / ramp_s : 0.0);
-  for (int k = 0; k < FL_KINDS; k++) {
-    if (!r->calls[k] && (k == FL_STREAM || !o->active)) continue;
-    printf("fleet: %s calls=%llu ok=%llu calls_per_s=%.0f p50_us=%u p99_us=%u p999_us=%u\n",
-           kind_name[k], (unsigned long long)r->calls[k], (unsigned long long)r->ok[k],
-           hold_s > 0 ? (double)r->calls[k] / hold_s : 0.0, pct(r->lat[k], r->nlat[k], 500),
-           pct(r->lat[k], r->nlat[k], 990), pct(r->lat[k], r->nlat[k], 999));
+  /* with --windows, a line a window and kind: "fleet: window=W s=S KIND ..." */
+  for (uint32_t w = 0; w < (r->nwin ? r->nwin : 1); w++) {
+    fl_win_t *x = &r->win[w];
+    double s = o->windows ? (double)x->us / 1e6 : hold_s;
+    for (int k = 0; k < FL_KINDS; k++) {
+      if (!x->calls[k] && (k == FL_STREAM || !o->active)) continue;
+      if (o->windows) printf("fleet: window=%u s=%.2f ", w + 1, s);
+      printf("%s%s calls=%llu ok=%llu calls_per_s=%.0f p50_us=%u p99_us=%u p999_us=%u\n",
+             o->windows ? "" : "fleet: ", kind_name[k], (unsigned long long)x->calls[k],
+             (unsigned long long)x->ok[k], s > 0 ? (double)x->calls[k] / s : 0.0,
+             pct(x->lat[k], x->nlat[k], 500), pct(x->lat[k], x->nlat[k], 990),
+             pct(x->lat[k], x->nlat[k], 999));
+    }
   }
   printf("fleet: hold_s=%.2f keepalive_pings=%u tls_handshakes=%u tls_resumed=%u\n", hold_s,
          r->pings, r->handshakes, r->resumed);
@@ -215,6 +237,15 @@ static uint32_t before(uint32_t n, uint32_t i, uint32_t p) {
   for (uint32_t k = 0; k < i; k++)
     s += share(n, k, p);
   return s;
+}
+
+/* The children, for SIGHUP (--windows): each cuts its own hold. */
+static pid_t kids[64];
+static uint32_t nkids;
+
+static void forward_hup(int sig) {
+  for (uint32_t i = 0; i < nkids; i++)
+    if (kids[i] > 0) kill(kids[i], sig);
 }
 
 int main(int argc, char **argv) {
@@ -255,7 +286,11 @@ int main(int argc, char **argv) {
     perror("fleet: mkdtemp");
     return 1;
   }
-  pid_t pids[64];
+  pid_t *pids = kids;
+  sigset_t hup, old;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  if (o.windows) sigprocmask(SIG_BLOCK, &hup, &old); /* the children read it from their loop */
   for (uint32_t i = 0; i < o.procs; i++) {
     fl_opts_t c = o;
     c.channels = share(o.channels, i, o.procs);
@@ -274,6 +309,14 @@ int main(int argc, char **argv) {
       int rc = fl_run(&c, &r) != 0 || save(path, &r) != 0;
       _exit(rc);
     }
+  }
+  nkids = o.procs;
+  if (o.windows) {
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
   }
   int bad = 0;
   for (uint32_t i = 0; i < o.procs; i++) {

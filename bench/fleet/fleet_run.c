@@ -6,6 +6,7 @@
  * up. Every device is one rpc_channel on one loop.
  */
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ struct fl_ctx {
   fl_dev_t *devs; /* idle devices first, then the active ones */
   uint32_t ndev, nidle, opened, first_done;
   int phase; /* 0 ramp, 1 hold, 2 over */
-  uint64_t ramp_t0, ramp_last, hold_t0;
+  uint64_t ramp_t0, ramp_last, hold_t0, win_t0;
   rpc_timer_t ramp, hold, limit;
   rpc_tls_cfg_t *tls;
   char name[128];
@@ -67,8 +68,9 @@ int fl_sample(uint32_t **v, size_t *n, size_t *cap, uint32_t us) {
 }
 
 void fl_result_free(fl_result_t *r) {
-  for (int k = 0; k < FL_KINDS; k++)
-    free(r->lat[k]);
+  for (uint32_t w = 0; w < FL_WINDOWS; w++)
+    for (int k = 0; k < FL_KINDS; k++)
+      free(r->win[w].lat[k]);
   free(r->first);
   memset(r, 0, sizeof(*r));
 }
@@ -77,7 +79,7 @@ static void start_call(fl_dev_t *d);
 
 static void hold_start(fl_ctx_t *x) {
   x->phase = 1;
-  x->hold_t0 = now_us();
+  x->hold_t0 = x->win_t0 = now_us();
   rpc_timer_start(x->loop, &x->hold, x->o->hold_ms);
   for (uint32_t i = x->nidle; i < x->ndev; i++)
     start_call(&x->devs[i]);
@@ -139,9 +141,10 @@ static void on_close(rpc_call_t *call) {
     return;
   }
   if (x->phase != 1) return; /* after the hold: not counted */
-  r->calls[d->kind]++;
-  if (ok) r->ok[d->kind]++;
-  fl_sample(&r->lat[d->kind], &r->nlat[d->kind], &r->caplat[d->kind], us);
+  fl_win_t *w = &r->win[r->nwin];
+  w->calls[d->kind]++;
+  if (ok) w->ok[d->kind]++;
+  fl_sample(&w->lat[d->kind], &w->nlat[d->kind], &w->caplat[d->kind], us);
   if (x->o->pause_ms)
     rpc_timer_start(x->loop, &d->pause, x->o->pause_ms);
   else /* the next loop turn: not inside on_close, and no spin on a refusal */
@@ -178,7 +181,7 @@ static void start_call(fl_dev_t *d) {
         hold_start(x);
       }
     } else if (x->phase == 1) {
-      x->r->calls[d->kind]++;
+      x->r->win[x->r->nwin].calls[d->kind]++;
       rpc_timer_start(x->loop, &d->pause, 10); /* not a spin through the backoff */
     }
   }
@@ -222,19 +225,34 @@ static void on_ramp(rpc_timer_t *t) {
   if (x->opened < x->nidle) rpc_timer_start(x->loop, t, 1);
 }
 
+/* Ends the hold's current window; the hold with it when it was the last. */
+static void win_close(fl_ctx_t *x, int last) {
+  uint64_t now = now_us();
+  x->r->win[x->r->nwin++].us = now - x->win_t0;
+  x->win_t0 = now;
+  if (last || x->r->nwin == FL_WINDOWS || (x->o->windows && x->r->nwin == x->o->windows)) {
+    x->r->hold_us = now - x->hold_t0;
+    x->phase = 2;
+  }
+}
+
 static void on_hold_end(rpc_timer_t *t) {
-  fl_ctx_t *x = t->arg;
-  x->r->hold_us = now_us() - x->hold_t0;
-  x->phase = 2;
-  rpc_loop_stop(x->loop);
+  win_close(t->arg, 1);
 }
 
 static void on_limit(rpc_timer_t *t) {
   fl_ctx_t *x = t->arg;
-  if (x->phase == 1) x->r->hold_us = now_us() - x->hold_t0;
+  if (x->phase == 1) win_close(x, 1);
   if (x->phase == 0) x->r->ramp_us = now_us() - x->ramp_t0;
   x->phase = 2;
-  rpc_loop_stop(x->loop);
+}
+
+/* SIGHUP with --windows: the next window of the hold (a benchmark marks
+ * the moments its phases change, so that the same connections are
+ * measured in each). Before the hold, nothing to cut. */
+static void on_mark(void *arg) {
+  fl_ctx_t *x = arg;
+  if (x->phase == 1) win_close(x, 0);
 }
 
 int fl_run(const fl_opts_t *o, fl_result_t *r) {
@@ -252,6 +270,12 @@ int fl_run(const fl_opts_t *o, fl_result_t *r) {
     }
     if (o->resume) rpc_tls_client_resume(x.tls);
     snprintf(x.name, sizeof(x.name), "%s", o->server_name ? o->server_name : "localhost");
+  }
+  if (o->windows) { /* SIGHUP through the loop's signalfd */
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hup, NULL);
   }
   if (!(x.loop = rpc_loop_new()) || !(x.devs = calloc(x.ndev ? x.ndev : 1, sizeof(*x.devs)))) {
     fprintf(stderr, "fleet: out of memory\n");
@@ -271,12 +295,21 @@ int fl_run(const fl_opts_t *o, fl_result_t *r) {
   x.limit.fn = on_limit;
   x.limit.arg = &x;
   rpc_timer_start(x.loop, &x.limit, o->limit_ms);
+  if (o->windows) rpc_loop_on_reload(x.loop, on_mark, &x);
   x.ramp_t0 = now_us();
   if (x.nidle)
     rpc_timer_start(x.loop, &x.ramp, 0);
   else
     hold_start(&x);
-  rpc_loop_run(x.loop);
+  /* an idle-only process, with --tick-ms, sleeps between turns in the
+   * hold: its PINGs and their ACKs are handled a tick's worth at a time,
+   * which spares this machine a wakeup each (the gateway sees the same
+   * PINGs at the same rate) */
+  struct timespec tick = {(time_t)(o->tick_ms / 1000), (long)(o->tick_ms % 1000) * 1000000L};
+  while (x.phase < 2) {
+    if (rpc_loop_turn(x.loop, -1) != 0) break;
+    if (o->tick_ms && x.phase == 1 && !o->active) nanosleep(&tick, NULL);
+  }
   for (uint32_t i = 0; i < x.nidle; i++)
     r->still_up += x.devs[i].up && rpc_channel_connected(x.devs[i].ch);
   r->lost = r->connected > r->still_up ? r->connected - r->still_up : 0;
