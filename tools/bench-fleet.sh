@@ -86,10 +86,10 @@ wait_port() {
   return 1
 }
 # start CORES LOG CMD...: sets PID.
-start() {
+start() { # CORES NAME CMD...: stderr to $TMP/NAME.log, or to $LOGTO when set
   local cores=$1 logf=$2
   shift 2
-  taskset -c "$cores" "$@" >"$TMP/$logf.out" 2>"$TMP/$logf.log" &
+  taskset -c "$cores" "$@" >"$TMP/$logf.out" 2>"${LOGTO:-$TMP/$logf.log}" &
   PID=$!
   PIDS+=("$PID")
 }
@@ -363,7 +363,10 @@ SPID=$PID
 wait_port "$SP" || die "storage did not start"
 port=$(free_port)
 per=$((FLEET_N / WORKERS + 2000))
-start 0,1 fleet-gw "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:$SP" --workers "$WORKERS" \
+# its log lines, one a call (about 700 MB here), to /dev/null: written to a
+# file, on disk or tmpfs, they slowed this machine by 15-35 % within a run
+# as the page cache grew, whatever the fleet did
+LOGTO=/dev/null start 0,1 fleet-gw "$GW" --listen "127.0.0.1:$port" --storage "127.0.0.1:$SP" --workers "$WORKERS" \
   --max-connections "$per" --keepalive-min-ms 10000
 FPID=$PID
 wait_port "$port" || die "the fleet gateway did not start"
@@ -391,33 +394,48 @@ held_wait() {
   sleep 5
   est "$1"
 }
-# active PHASE: the 100 calling devices, their own two fleet-sim processes,
-# ROUNDS runs of HOLD ms each, each on new connections. Two runs here
-# differ by up to 20 % with the gateway's 6 workers on 2 cores (4 % with 2
-# workers, 7 % with 1): how SO_REUSEPORT spreads a run's 100 connections
-# over the workers changes from run to run. The rounds' medians are
-# compared.
-active() {
+# The 100 calling devices: one fleet-sim of their own (two processes) on
+# the same 100 connections throughout, its hold cut into windows by SIGHUP
+# (--windows): a warm-up, ROUNDS windows of HOLD ms alone, the fleet's ramp
+# (not counted), ROUNDS beside the fleet, its end (not counted), ROUNDS
+# alone again. New connections for each round would spread over the
+# gateway's workers (SO_REUSEPORT) differently each time, which moved a
+# round by up to 20 % with 6 workers on 2 cores.
+NWIN=$((3 * ROUNDS + 3))
+"$SIM" --addr "127.0.0.1:$port" --active 100 --procs 2 --sources 127.4.0.1/10 --windows "$NWIN" \
+  --hold-ms 3600000 --limit-ms 3600000 >"$TMP/active.sim" 2>&1 &
+APID=$!
+PIDS+=("$APID")
+mark() { kill -HUP "$APID" 2>/dev/null || die "fleet-sim (the 100) ended early: $(tail -2 "$TMP/active.sim")"; }
+marks() { # the next N windows, HOLD ms each
   local r
-  for r in $(seq "$ROUNDS"); do
-    "$SIM" --addr "127.0.0.1:$port" --active 100 --procs 2 --sources 127.4.0.1/10 --hold-ms "$HOLD" \
-      >"$TMP/$1.sim$r" 2>&1 || die "fleet-sim (the 100): $(tail -2 "$TMP/$1.sim$r")"
+  for r in $(seq "$1"); do
+    sleep "$(awk -v h="$HOLD" 'BEGIN {print h / 1000}')"
+    mark
   done
 }
-active alone
+sleep 2
+mark # the warm-up
+marks "$ROUNDS"
 r0=$(rss "$FPID") s0=$(slab)
-# the idle fleet: held through the second run of the 100 and a margin,
-# every channel pinging once in that time
+# the idle fleet: held through the windows beside it and a margin, every
+# channel pinging every 15 s; its processes handle their I/O every 10 ms
+# in the hold (--tick-ms), so that their wakeups cost the cores the
+# gateway shares less (the gateway sees the same PINGs at the same rate)
 "$SIM" --addr "127.0.0.1:$port" --channels "$FLEET_N" --procs "$WORKERS" --sources 127.1.0.1/120 \
-  --rate 12000 --hold-ms $((ROUNDS * (HOLD + 1000) + 12000)) --keepalive-ms 15000 --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
+  --rate 12000 --hold-ms $((ROUNDS * HOLD + 8000)) --keepalive-ms 15000 --tick-ms 10 \
+  --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
 SIMP=$!
 PIDS+=("$SIMP")
 held=$(held_wait "$port" "$FLEET_N" "$SIMP" 3000)
-active with
+mark # the ramp
+marks "$ROUNDS"
 r1=$(rss "$FPID") s1=$(slab)
 wait "$SIMP" || die "fleet-sim (the fleet): $(tail -3 "$TMP/fleet.sim")"
 sleep 1
-active after # the fleet gone: the machine's drift over the runs
+mark # the fleet's end
+marks "$ROUNDS" # the fleet gone: the machine's drift over the run
+wait "$APID" || die "fleet-sim (the 100): $(tail -3 "$TMP/active.sim")"
 stop "$FPID"
 
 # the same fleet over mutual TLS: the devices resume (one full handshake a
@@ -451,10 +469,14 @@ stop "$SPID"
 
 # --- the section ------------------------------------------------------------------
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", (b > 0 ? (a - b) / b * 100 : 0)}'; }
-# rounds PHASE KEY: KEY of GetVendorProdTypes in each of the phase's rounds
+# rounds PHASE KEY: KEY of GetVendorProdTypes in each of the phase's
+# windows (alone: 2.., with: after the ramp's, after: after the end's)
 rounds() {
-  local r
-  for r in $(seq "$ROUNDS"); do field "$TMP/$1.sim$r" GetVendorProdTypes "$2"; done
+  local r w0
+  case $1 in alone) w0=1 ;; with) w0=$((ROUNDS + 2)) ;; *) w0=$((2 * ROUNDS + 3)) ;; esac
+  for r in $(seq "$ROUNDS"); do
+    grep "^fleet: window=$((w0 + r)) " "$TMP/active.sim" | grep GetVendorProdTypes | tr ' ' '\n' | sed -n "s/^$2=//p"
+  done
 }
 row() { # PHASE: calls/s (range), p50, p99 (worst), p99.9 (worst): medians of the rounds
   echo "$(fmt "$(rounds "$1" calls_per_s | median)") ($(rounds "$1" calls_per_s | range)) | $(rounds "$1" p50_us | median) µs | $(rounds "$1" p99_us | median) µs ($(rounds "$1" p99_us | sort -g | tail -1)) | $(rounds "$1" p999_us | median) µs ($(rounds "$1" p999_us | sort -g | tail -1))"
@@ -541,12 +563,17 @@ held by $WORKERS gateway processes (\`--workers $WORKERS\`, SO_REUSEPORT, at mos
 20,000 descriptors each here) from $WORKERS \`fleet-sim\` processes over 120
 source addresses; each device's first PING comes at a random point of its
 first 15 s, as in a fleet whose devices came up at different times, so the
-fleet pings at its steady rate from the start. 100 devices call
+fleet pings at its steady rate from the start; in their hold the fleet's
+processes handle their I/O every 10 ms (\`--tick-ms 10\`: the same PINGs at
+the same rate, fewer wakeups on the shared cores). 100 devices call
 GetVendorProdTypes back to back from two \`fleet-sim\` processes of their
-own, $ROUNDS rounds of $((HOLD / 1000)) s: first against the gateway alone, then beside the
-fleet, then alone again. Each row gives the medians of its rounds (calls/s:
-their range; p99 and p99.9: the worst round's in brackets). Everything
-shares the two cores, the simulators too.
+own, on the same 100 connections throughout, in windows of $((HOLD / 1000)) s
+(\`--windows\`, cut by SIGHUP): $ROUNDS against the gateway alone, $ROUNDS beside the
+fleet, $ROUNDS alone again. Each row gives the medians of its windows
+(calls/s: their range; p99 and p99.9: the worst window's in brackets).
+Everything shares the two cores, the simulators too; the gateway's log
+lines, one a call, go to /dev/null (written to a file, they slowed this
+machine by 15-35 % within a run, with or without the fleet).
 
 | | held (ss) | 100 devices: calls/s | p50 | p99 | p99.9 |
 | --- | --- | --- | --- | --- | --- |

@@ -7,7 +7,8 @@
 # reports is checked against what the gateway's side shows (ss counts the
 # established connections and their source addresses) and against the
 # gateway's RSS per idle connection. Then --procs 2 (two processes, one
-# report), PINGs spread over the keepalive interval, mutual TLS (on
+# report), PINGs spread over the keepalive interval (with --tick-ms),
+# windows cut by SIGHUP on the same connections, mutual TLS (on
 # sessions trimmed while idle, and resumed from one device's ticket with
 # --resume), and the descriptor limits: fleet-sim refuses a share over its
 # limit with the --procs to give, and a gateway that runs out of
@@ -81,16 +82,50 @@ check_eq "$(field "$OUT2" procs procs) $(field "$OUT2" procs connected)" "2 400"
 # --- 2b. the PINGs spread over the interval ---------------------------------------------
 # keepalive every 20 s and a 4 s hold: each device's first PING at a random
 # point of its first 20 s (rpc_channel_ping), so about a fifth of them ping
-# within the hold; with every first PING at 20 s after its call, none would
+# within the hold; with every first PING at 20 s after its call, none would.
+# --tick-ms 10 (the fleet's I/O every 10 ms in the hold, as make bench runs
+# it) must not lose a PING or a channel.
 OUT2B=$TEST_TMP/fleet2b.out
 "$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 300 --sources 127.0.7.1/2 --rate 3000 \
-  --hold-ms 4000 --keepalive-ms 20000 --limit-ms 30000 >"$OUT2B" 2>&1
+  --hold-ms 4000 --keepalive-ms 20000 --tick-ms 10 --limit-ms 30000 >"$OUT2B" 2>&1
 check_rc "$?" 0 "PINGs spread: exit 0"
 pings=$(field "$OUT2B" hold_s keepalive_pings)
 [ "${pings:-0}" -ge 20 ] && [ "$pings" -le 150 ] &&
   ok "PINGs spread over the interval: $pings of 300 devices in the first 4 s of 20 s" ||
   not_ok "PINGs spread over the interval (20 to 150 of 300)" "keepalive_pings=$pings"
 check_eq "$(field "$OUT2B" procs still_up)" 300 "PINGs spread: all 300 answered, still up"
+
+# --- 2c. windows cut by SIGHUP, on the same connections ----------------------------------
+# --windows 3: each SIGHUP to fleet-sim (forwarded to its processes) ends a
+# window, the third ends the hold, long before --hold-ms; a report line a
+# window, with its own length; the devices' connections (their local ports,
+# as ss shows them) are the same in every window
+OUT2C=$TEST_TMP/fleet2c.out
+ports() { ss -Htn state established "( dport = :$GATEWAY_PORT )" src 127.0.8.1 | awk '{print $3}' | sort | tr '\n' ' '; }
+t0=$(date +%s)
+"$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --active 4 --procs 2 --sources 127.0.8.1/1 --windows 3 \
+  --hold-ms 60000 --limit-ms 60000 >"$OUT2C" 2>&1 &
+SIMPID=$!
+sleep 1
+p1=$(ports)
+kill -HUP "$SIMPID"
+sleep 1
+kill -HUP "$SIMPID"
+sleep 0.5
+p3=$(ports)
+kill -HUP "$SIMPID"
+wait "$SIMPID"
+check_rc "$?" 0 "--windows 3: exit 0 at the third SIGHUP"
+[ $(($(date +%s) - t0)) -lt 20 ] && ok "--windows: the last window ends the hold (not --hold-ms)" ||
+  not_ok "--windows: the last window ends the hold" "$(($(date +%s) - t0)) s"
+wl=$(grep -c "^fleet: window=[123] s=[0-9.]* GetVendorProdTypes calls=[1-9]" "$OUT2C")
+check_eq "$wl" 3 "--windows: a report line a window, each with calls"
+w2=$(grep "^fleet: window=2 " "$OUT2C" | sed -n 's/.* s=\([0-9.]*\) .*/\1/p')
+awk -v s="${w2:-0}" 'BEGIN {exit !(s >= 0.8 && s <= 1.6)}' && ok "--windows: window 2 lasted its 1 s ($w2 s)" ||
+  not_ok "--windows: window 2 lasted its 1 s" "s=$w2"
+[ -n "$p1" ] && [ "$(echo "$p1" | wc -w)" -eq 4 ] && [ "$p1" = "$p3" ] &&
+  ok "--windows: the same 4 connections in every window" ||
+  not_ok "--windows: the same 4 connections in every window" "first: $p1; last: $p3"
 
 # --- 3. fleet-sim's own descriptor limit -----------------------------------------------
 out=$(ulimit -n 500 && "$SIM" --addr "127.0.0.1:$GATEWAY_PORT" --channels 1000 --hold-ms 100 2>&1)
