@@ -611,7 +611,9 @@ machine by 15-35 % within a run, with or without the fleet).
 | no fleet, after | | $(row after) |
 
 Beside the fleet the 100 made $(pct "$q_with" "$q_ref") % calls a second against the mean
-of the medians before and after it. Where the CPU went (the processes'
+of the medians before and after it ($(pct "$q_with" "$q_alone") % against the windows before it,
+$(pct "$q_after" "$q_alone") % alone after it against before: the machine's drift over the run,
+and the fleet's 100,000 closed connections' aftermath). Where the CPU went (the processes'
 clock ticks over the windows): alone, the gateway spent $cpu_call µs a call;
 beside the fleet, $cpu_ping µs more a PING on top of the same cost for the
 100's calls, $gw_share % of the two cores, and the fleet's own processes took
