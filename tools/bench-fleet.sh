@@ -26,7 +26,10 @@
 # FLEET_TLS (2000), FLEET_CONN (2000), FLEET_N (100000), FLEET_WORKERS (6),
 # FLEET_HOLD_MS (6000: a round of the 100), FLEET_ROUNDS (5), FLEET_TLS_N
 # (FLEET_N: the TLS fleet), FLEET_TLS_RATE (its new connections a second,
-# all fleet-sim processes together: 0.6 of step 3's resumed rate, 500 at most).
+# all fleet-sim processes together: 0.6 of step 3's resumed rate, 500 at most),
+# FLEET_KEEPALIVE_MS (15000: the fleet's PING interval, plaintext and TLS;
+# what the fleet costs the gateway is its PINGs, so an operator can measure
+# at the interval its devices use).
 #   tools/bench-fleet.sh [--doc FILE]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -57,7 +60,7 @@ SIM=build/host/bin/fleet-sim GOSRV=build/bench/go/prod_server
 RUNS=${FLEET_RUNS:-5} BIG=${FLEET_BIG:-40000} IDLE_N=${FLEET_IDLE:-10000} TLS_N=${FLEET_TLS:-2000}
 CONN_N=${FLEET_CONN:-2000}
 FLEET_N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} HOLD=${FLEET_HOLD_MS:-6000}
-ROUNDS=${FLEET_ROUNDS:-5}
+ROUNDS=${FLEET_ROUNDS:-5} KA=${FLEET_KEEPALIVE_MS:-15000}
 TMP=$ROOT/build/bench/fleet
 rm -rf "$TMP"
 mkdir -p "$TMP"
@@ -427,11 +430,11 @@ mark # the warm-up
 marks "$ROUNDS"
 r0=$(rss "$FPID") s0=$(slab)
 # the idle fleet: held through the windows beside it and a margin, every
-# channel pinging every 15 s; its processes handle their I/O every 10 ms
+# channel pinging every KA ms; its processes handle their I/O every 10 ms
 # in the hold (--tick-ms), so that their wakeups cost the cores the
 # gateway shares less (the gateway sees the same PINGs at the same rate)
 "$SIM" --addr "127.0.0.1:$port" --channels "$FLEET_N" --procs "$WORKERS" --sources 127.1.0.1/120 \
-  --rate 12000 --hold-ms $((ROUNDS * HOLD + 8000)) --keepalive-ms 15000 --tick-ms 10 \
+  --rate 12000 --hold-ms $((ROUNDS * HOLD + 8000)) --keepalive-ms "$KA" --tick-ms 10 \
   --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
 SIMP=$!
 PIDS+=("$SIMP")
@@ -465,7 +468,7 @@ wait_port "$tport" || die "the TLS fleet gateway did not start"
 sleep 0.5
 tr0=$(rss "$TPID")
 "$SIM" --addr "127.0.0.1:$tport" --channels "$TF_N" --procs "$WORKERS" --sources 127.5.0.1/120 \
-  --rate "$TF_RATE" --hold-ms 8000 --keepalive-ms 15000 --limit-ms 1200000 --timeout-ms 120000 --resume \
+  --rate "$TF_RATE" --hold-ms 8000 --keepalive-ms "$KA" --limit-ms 1200000 --timeout-ms 120000 --resume \
   --ca "$C/ca.pem" --cert "$C/device.pem" --key "$C/device.key" --server-name localhost \
   >"$TMP/tls-fleet.sim" 2>&1 &
 TSIM=$!
@@ -587,11 +590,11 @@ Resumed, the simulator's own handshakes (an ECDHE key share and its secret
 a connection, on one core) bound the rate near the servers' own; the CPU
 a connection is the server's share.
 
-**A fleet**: $(fmt "$FLEET_N") idle device channels, keepalive every 15 s,
+**A fleet**: $(fmt "$FLEET_N") idle device channels, keepalive every $(awk -v k="$KA" 'BEGIN {print k / 1000}') s,
 held by $WORKERS gateway processes (\`--workers $WORKERS\`, SO_REUSEPORT, at most
 20,000 descriptors each here) from $WORKERS \`fleet-sim\` processes over 120
 source addresses; each device's first PING comes at a random point of its
-first 15 s, as in a fleet whose devices came up at different times, so the
+first $(awk -v k="$KA" 'BEGIN {print k / 1000}') s, as in a fleet whose devices came up at different times, so the
 fleet pings at its steady rate from the start; in their hold the fleet's
 processes handle their I/O every 10 ms (\`--tick-ms 10\`: the same PINGs at
 the same rate, fewer wakeups on the shared cores). 100 devices call
@@ -613,7 +616,7 @@ machine by 15-35 % within a run, with or without the fleet).
 Beside the fleet the 100 made $(pct "$q_with" "$q_ref") % calls a second against the mean
 of the medians before and after it ($(pct "$q_with" "$q_alone") % against the windows before it,
 $(pct "$q_after" "$q_alone") % alone after it against before: the machine's drift over the run,
-and the fleet's 100,000 closed connections' aftermath). Where the CPU went (the processes'
+and the fleet's $(fmt "$FLEET_N") closed connections' aftermath). Where the CPU went (the processes'
 clock ticks over the windows): alone, the gateway spent $cpu_call µs a call;
 beside the fleet, $cpu_ping µs more a PING on top of the same cost for the
 100's calls, $gw_share % of the two cores, and the fleet's own processes took
@@ -625,7 +628,7 @@ $WORKERS processes: $(fmt "$r0") KiB before the fleet, $(fmt "$r1") KiB beside i
 ($(fmt $(((r1 - r0) * 1024 / (held > 0 ? held : 1)))) B a connection); Slab $(fmt "$s0") to $(fmt "$s1") KiB.
 
 **The same fleet over mutual TLS**: $(fmt "$TF_N") idle device channels, keepalive
-every 15 s, the devices resuming (\`--resume\`: each of the $WORKERS \`fleet-sim\`
+every $(awk -v k="$KA" 'BEGIN {print k / 1000}') s, the devices resuming (\`--resume\`: each of the $WORKERS \`fleet-sim\`
 processes makes one full handshake and its devices offer the ticket it was
 given; the $WORKERS gateway processes share one ticket key), at most $TF_RATE new
 connections a second (all processes; 0.6 of the resumed rate above, 500 at
