@@ -333,6 +333,11 @@ static void render_transport(dm_metrics_t *m, FILE *f) {
   for (int r = 0; r < RPC_TLS_FAIL_N; r++)
     fprintf(f, "grpc_server_tls_handshake_failures_total{reason=\"%s\"} %llu\n", reasons[r],
             (unsigned long long)SUM(rpc.tls_failed[r]));
+  head(f, "grpc_server_tls_connections_distrusted_total", "counter",
+       "Open TLS connections closed because a reload no longer trusts the device: "
+       "revoked, or its CA dropped.");
+  fprintf(f, "grpc_server_tls_connections_distrusted_total %llu\n",
+          (unsigned long long)SUM(rpc.tls_distrusted));
   head(f, "grpc_server_keepalive_pings_total", "counter",
        "HTTP/2 PINGs: keepalive ones the server sent, and the clients' it received.");
   fprintf(f, "grpc_server_keepalive_pings_total{direction=\"sent\"} %llu\n",

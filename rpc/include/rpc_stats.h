@@ -49,6 +49,7 @@ typedef struct rpc_server_stats {
   rpc_method_stats_t method[RPC_STATS_METHODS];
   uint64_t conns_accepted[2], conns_closed[2]; /* [RPC_STATS_PLAIN / _TLS] */
   uint64_t tls_full, tls_resumed, tls_failed[RPC_TLS_FAIL_N];
+  uint64_t tls_distrusted; /* open connections closed by a reload (revoked, CA dropped) */
   uint64_t pings_sent, pings_received; /* keepalive PINGs (not their ACKs) */
   uint64_t bytes_received, bytes_sent; /* HTTP/2 bytes, inside TLS */
 } rpc_server_stats_t;

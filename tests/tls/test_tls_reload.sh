@@ -11,8 +11,10 @@
 # after the SIGHUP that brings the new CRL (openssl s_client, and a
 # firmware-client --repeat run that resumes until then), while a good
 # device's ticket from before the reload still resumes (the ticket keys
-# stay); the client CA reloads (a second CA lets its device in, and out
-# again); --workers 2 both reload; storage reloads its certificate too; a
+# stay); the reload closes the revoked device's open connection (and a
+# dropped CA's device's, and its handshake under way across the reload),
+# not a good device's; the client CA reloads (a second CA lets its device
+# in, and out again); --workers 2 both reload; storage reloads its certificate too; a
 # CRL that cannot work stops the gateway at start.
 . "$(dirname "$0")/../lib/common.sh"
 require_bins storage gateway firmware-client
@@ -169,6 +171,19 @@ for v in 1.3 1.2; do
   check_eq "$(handshake $f "${DEV1[@]/--/-}" -sess_out "$TEST_TMP/d1.$v")" "New TLSv$v" \
     "TLS $v: board-0001's session saved before the reload"
 done
+# and two devices holding one connection each to the first gateway (no
+# connection age there): the revoked one's is closed at the reload, the
+# good one's lives on
+open_bg() { # NAME DEVICE-ARGS...: --repeat 20 calls, 250 ms apart, one channel
+  local n=$1
+  shift
+  timeout 30 "$BIN/firmware-client" --addr "127.0.0.1:$GATEWAY_PORT" "${TLS[@]}" "$@" \
+    --repeat 20 --every 250 --stats getprodtypes aws >"$TEST_TMP/$n.out" 2>"$TEST_TMP/$n.err" &
+}
+open_bg open2 "${DEV2[@]}"
+OPEN2=$!
+open_bg open1 "${DEV1[@]}"
+OPEN1=$!
 # a device holding a ticket across the revocation: --repeat resumes on each
 # reconnection (the gateway ages connections out after 600 ms)
 GW_PORT=$GATEWAY_PORT GW_LOG=$GATEWAY_LOG
@@ -183,6 +198,8 @@ sleep 2
 cp "$TEST_TMP/dev2.crl" "$L/crl.pem"
 hup "$GW" "$GATEWAY_LOG" "tls reloaded: .*CRL with 1 revoked" "SIGHUP brings the CRL that revokes board-0002"
 hup "$AGE_PID" "$AGE_LOG" "tls reloaded: .*CRL with 1 revoked" "the second gateway reloads it too"
+wait "$OPEN2" # its channel's end: no more of its refusals after this
+OPEN2_RC=$?
 for v in 1.3 1.2; do
   client "${TLS[@]}" --tls-version $v "${DEV2[@]}" getprodtypes aws
   check_rc "$RC" 1 "TLS $v: the revoked device's call fails (exit 1)"
@@ -194,9 +211,14 @@ done
 check_log "$GATEWAY_LOG" "tls handshake with ipv4:127.0.0.1:[0-9]+ failed: certificate verify failed: The certificate has been revoked \(is on a CRL\): device board-0002, serial $D2$" \
   "the gateway's log names the revoked device: CN and serial"
 # the metrics count the refusals under their reason (docs/operations.md)
+# (and those of the device whose open connection the reload closed, as it
+# dials again: as many as the log's lines)
+n_rev=$(grep -c "failed: certificate verify failed: The certificate has been revoked" "$GATEWAY_LOG")
+[ "$n_rev" -ge 2 ] && ok "the log has a line for each refusal, the 2 above among them ($n_rev)" ||
+  not_ok "the log has a line for each refusal, the 2 above among them" "$n_rev lines"
 check_eq "$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" |
-  sed -n 's/^grpc_server_tls_handshake_failures_total{reason="revoked"} //p')" 2 \
-  "/metrics counts the 2 refusals as reason=\"revoked\""
+  sed -n 's/^grpc_server_tls_handshake_failures_total{reason="revoked"} //p')" "$n_rev" \
+  "/metrics counts each refusal as reason=\"revoked\""
 
 # 4b. its session from before the revocation: the resumption is refused,
 # the full handshake that follows too; board-0001's resumes (same keys)
@@ -209,6 +231,25 @@ for v in 1.3 1.2; do
 done
 check_log "$GATEWAY_LOG" "failed: certificate verify failed: The certificate has been revoked \(is on a CRL\) \(its session ticket was turned down\): device board-0002, serial $D2$" \
   "the log says the revoked device's session ticket was turned down"
+
+# the connections open at the reload
+check_log "$GATEWAY_LOG" "closing ipv4:127.0.0.1:[0-9]+: device board-0002, serial $D2: its certificate is on the CRL$" \
+  "the reload closes the revoked device's open connection, and names it"
+check_rc "$OPEN2_RC" 1 "the revoked device's open channel ends with exit 1"
+n_ok=$(grep -c 'aws cloud products type are:' "$TEST_TMP/open2.out")
+if [ "$n_ok" -ge 4 ] && [ "$n_ok" -le 16 ]; then ok "its calls before the reload succeeded, those after failed ($n_ok of 20)"; else
+  not_ok "its calls before the reload succeeded, those after failed" "$n_ok of 20 succeeded"
+fi
+check_log "$TEST_TMP/open2.err" "server sent TLS alert 44 \(certificate_revoked\)" \
+  "its channel dials again and is refused with certificate_revoked"
+wait "$OPEN1"
+check_rc $? 0 "the good device's open channel makes all its calls (exit 0)"
+check_eq "$(grep -c 'aws cloud products type are:' "$TEST_TMP/open1.out")" 20 "all 20 of its calls succeeded"
+check_log "$TEST_TMP/open1.err" "^channel: calls=20 connects=1 " "on the one connection it opened (connects=1)"
+check_eq "$(grep -c 'closing ipv4:.*: device board-0001' "$GATEWAY_LOG")" 0 "the reload left the good device's connection alone"
+check_eq "$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" |
+  sed -n 's/^grpc_server_tls_connections_distrusted_total //p')" 1 \
+  "/metrics counts the one connection closed as distrusted"
 
 wait "$BG"
 rc=$?
@@ -239,8 +280,62 @@ for v in 1.3 1.2; do
   check_eq "$(handshake $f "${ROGUE[@]/--/-}" -sess_in "$TEST_TMP/rogue.$v")" "Reused TLSv$v" \
     "TLS $v: board-rogue's session resumes while its CA is trusted"
 done
+# across the reload that drops its CA: board-rogue holding a connection
+# open, and board-rogue in the middle of a handshake (TLS 1.3: its last
+# flight, certificate and Finished, goes out after the reload): both are
+# closed by the gateway, as the configuration they were checked against no
+# longer trusts them
+open_bg openr "${ROGUE[@]}"
+OPENR=$!
+sleep 1
 cp "$C/ca.pem" "$L/ca.pem"
-hup "$GW" "$GATEWAY_LOG" "tls reloaded: " "the client CA file without the second CA again"
+midway=$(/usr/bin/python3 - "$GATEWAY_PORT" "$C" "$GW" "$GATEWAY_LOG" <<'PY'
+import os, signal, socket, ssl, sys, time
+port, certs, pid, log = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_verify_locations(certs + "/ca.pem")
+ctx.load_cert_chain(certs + "/rogue-device.pem", certs + "/rogue-device.key")
+ctx.set_alpn_protocols(["h2"])
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+while True:  # the client's side of the handshake; its last flight held
+    try:
+        tls.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        s.sendall(out.read())
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("closed before the server's flight")
+        inc.write(chunk)
+held = out.read()
+reloads = lambda: open(log).read().count("tls reload")
+n = reloads()
+os.kill(pid, signal.SIGHUP)
+for _ in range(100):
+    if reloads() > n:
+        break
+    time.sleep(0.05)
+s.sendall(held)
+try:
+    while s.recv(65536):  # the server's frames, then its close
+        pass
+    print("closed")
+except socket.timeout:
+    print("still open after 5 s")
+PY
+)
+check_log "$GATEWAY_LOG" "tls reloaded: " "the client CA file without the second CA again reloads"
+check_eq "$midway" "closed" "board-rogue's handshake under way at the reload: closed once it finishes"
+check_log "$GATEWAY_LOG" "closing ipv4:127.0.0.1:[0-9]+: device board-rogue, serial [0-9A-F]+: its CA is no longer a client CA$" \
+  "the gateway names why: its CA is no longer a client CA"
+check_eq "$(grep -c 'closing ipv4:.*: device board-rogue, serial .*: its CA is no longer a client CA' "$GATEWAY_LOG")" 2 \
+  "two board-rogue connections closed: the open one, and the handshake"
+wait "$OPENR"
+check_rc $? 1 "board-rogue's open channel ends with exit 1"
+check_log "$TEST_TMP/openr.err" "server sent TLS alert 48 \(unknown_ca" "its channel dials again and is refused (unknown_ca)"
 for v in 1.3 1.2; do
   f=-tls1_${v#1.}
   check_eq "$(handshake $f "${ROGUE[@]/--/-}" -sess_in "$TEST_TMP/rogue.$v")" "New TLSv$v alert unknown ca" \

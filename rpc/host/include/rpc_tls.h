@@ -109,6 +109,17 @@ const char *rpc_tls_peer_cn(const rpc_tls_t *t);
  * either end. */
 int rpc_tls_resumed(const rpc_tls_t *t);
 
+/* Why c, a configuration that replaced the one t's handshake was checked
+ * against (a reload), no longer trusts t's device: "its certificate is on
+ * the CRL", "its CA is no longer a client CA"; NULL when it still does,
+ * when t's handshake was checked against c itself, or when t's peer showed
+ * no certificate. */
+const char *rpc_tls_untrusted(const rpc_tls_t *t, const rpc_tls_cfg_t *c);
+
+/* The peer certificate's serial in hex, as openssl prints it ("" when none;
+ * 65 bytes hold any). */
+void rpc_tls_peer_serial(const rpc_tls_t *t, char *out, size_t cap);
+
 /* Between records, gives back to the kernel the pages of mbedtls's record
  * buffers (their bytes are spent records, zero when next touched; the one
  * thing in them that lasts, the inbound record counter, is kept aside and

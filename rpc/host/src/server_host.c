@@ -232,6 +232,26 @@ static void on_conn_timer(rpc_timer_t *t) {
   }
 }
 
+/* A device the served TLS configuration no longer trusts, though its
+ * handshake was checked against an earlier one: connected before a reload
+ * that revoked it (or dropped its CA), or handshaking across it. Closed now
+ * (GOAWAY, its calls end), not left until it leaves: its next handshake is
+ * refused. Returns 1 when closed. */
+static int conn_untrusted(rpc_conn_t *c) {
+  const char *why = rpc_tls_untrusted(c->sock.tls, c->srv->tls);
+  if (!why) return 0;
+  char serial[65];
+  rpc_tls_peer_serial(c->sock.tls, serial, sizeof(serial));
+  const char *cn = rpc_tls_peer_cn(c->sock.tls);
+  rpc_log_at(RPC_LOG_WARN, "closing %s: device %s, serial %s: %s", c->peer, *cn ? cn : "?", serial,
+             why);
+  if (c->srv->stats) RPC_STAT_ADD(c->srv->stats->tls_distrusted, 1);
+  rpc_sconn_terminate(c->core);
+  conn_flush(c);
+  conn_close(c);
+  return 1;
+}
+
 /* TLS: finishes the handshake before any HTTP/2. Returns 0 when done. */
 static int conn_handshake(rpc_conn_t *c) {
   int r = rpc_sock_handshake(&c->sock);
@@ -251,6 +271,7 @@ static int conn_handshake(rpc_conn_t *c) {
     rpc_timer_start(c->srv->loop, &c->timer, REFUSE_LINGER_MS);
     return -1;
   }
+  if (conn_untrusted(c)) return -1; /* a reload came during the handshake */
   const char *cn = rpc_tls_peer_cn(c->sock.tls);
   rpc_sconn_set_identity(c->core, cn);
   if (rpc_tls_resumed(c->sock.tls)) /* full handshakes stay unlogged, as before */
@@ -578,6 +599,11 @@ void rpc_server_set_tls(rpc_server_t *s, rpc_tls_cfg_t *tls) {
   rpc_tls_cfg_t *old = s->tls;
   s->tls = rpc_tls_cfg_ref(tls);
   rpc_tls_cfg_free(old);
+  /* the devices it no longer trusts leave now (a CRL, a CA dropped) */
+  for (rpc_conn_t *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (!c->dead && !c->refusing && c->sock.tls && c->sock.handshaken) conn_untrusted(c);
+  }
 }
 
 rpc_loop_t *rpc_scall_loop(const rpc_scall_t *call) {

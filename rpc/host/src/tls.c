@@ -958,6 +958,18 @@ int rpc_tls_resumed(const rpc_tls_t *t) {
   return t->resumed;
 }
 
+const char *rpc_tls_untrusted(const rpc_tls_t *t, const rpc_tls_cfg_t *c) {
+  /* no device certificate, or checked against c by its own handshake */
+  if (!t->serial_len || !c || t->cfg == c) return NULL;
+  if (crl_lists(c, t->serial, t->serial_len, t->issuer)) return "its certificate is on the CRL";
+  if (c->require_cert && !ca_issued(c, t->issuer)) return "its CA is no longer a client CA";
+  return NULL;
+}
+
+void rpc_tls_peer_serial(const rpc_tls_t *t, char *out, size_t cap) {
+  hex_of(t->serial, t->serial_len, out, cap);
+}
+
 int rpc_tls_fail_reason(const rpc_tls_t *t) {
   uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
   switch (t->last_rc) {
