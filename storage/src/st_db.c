@@ -32,6 +32,21 @@ st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, st_done
   return db->ops->get(db, vendor, type, done, arg);
 }
 
+int st_db_up(const st_db_t *db) {
+  return !db->down;
+}
+
+void st_db_on_up(st_db_t *db, st_up_fn fn, void *arg) {
+  db->up_fn = fn;
+  db->up_arg = arg;
+}
+
+void st_db_set_up(st_db_t *db, int up) {
+  if (!db->down == !!up) return;
+  db->down = !up;
+  if (db->up_fn) db->up_fn(db->up_arg, up);
+}
+
 void st_db_cancel(st_db_t *db, st_query_t *q) {
   if (q) db->ops->cancel(db, q);
 }

@@ -45,6 +45,13 @@ st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, st_done
 /* Drops a pending query (its done never runs) and cancels it on the server. */
 void st_db_cancel(st_db_t *db, st_query_t *q);
 
+/* Whether the database can answer now: SQLite always; PostgreSQL while one
+ * connection of its pool is up. fn (NULL: none) runs at each change, from
+ * the loop: the storage service's health follows it. */
+typedef void (*st_up_fn)(void *arg, int up);
+int st_db_up(const st_db_t *db);
+void st_db_on_up(st_db_t *db, st_up_fn fn, void *arg);
+
 /* Calls fn for each product, in catalogue order; fn returns 0 to go on.
  * Returns the number of products, or -1 on error. */
 int st_rows_each(st_rows_t *rows, st_row_fn fn, void *arg);

@@ -20,10 +20,17 @@ typedef struct st_backend {
 /* Every backend's context and rows begin with these. */
 struct st_db {
   const st_backend_t *ops;
+  int down; /* no connection can answer (st_db_up) */
+  st_up_fn up_fn;
+  void *up_arg;
 };
 struct st_rows {
   const st_backend_t *ops;
 };
+
+/* A backend says whether it can answer now; st_db_on_up's fn hears of a
+ * change. */
+void st_db_set_up(st_db_t *db, int up);
 
 st_db_t *st_sqlite_open(const char *path, rpc_loop_t *loop);
 st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool);

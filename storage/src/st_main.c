@@ -39,6 +39,20 @@ static int parse_u32(const char *s, uint32_t *out) {
 }
 
 /* What SIGHUP reloads: the certificate and its key, from the same files. */
+/* The database's reach is the service's health: a gateway's balancer
+ * (its Watch) then sends calls to the storages that can answer them, and
+ * an operator's probe sees the outage. */
+static void on_db_up(void *arg, int up) {
+  rpc_health_t *h = arg;
+  int st = up ? RPC_HEALTH_SERVING : RPC_HEALTH_NOT_SERVING;
+  rpc_health_set(h, "", st);
+  rpc_health_set(h, "api.StorageService", st);
+  if (up)
+    rpc_log("health: SERVING (the database can be reached again)");
+  else
+    rpc_log_at(RPC_LOG_WARN, "health: NOT_SERVING (no database connection)");
+}
+
 typedef struct st_reload {
   rpc_server_t *srv;
   const char *cert, *key;
@@ -126,8 +140,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   rpc_health_t health = {0};
-  rpc_health_set(&health, "", RPC_HEALTH_SERVING);
-  rpc_health_set(&health, "api.StorageService", RPC_HEALTH_SERVING);
+  int up = st_db_up(svc.db);
+  rpc_health_set(&health, "", up ? RPC_HEALTH_SERVING : RPC_HEALTH_NOT_SERVING);
+  rpc_health_set(&health, "api.StorageService", up ? RPC_HEALTH_SERVING : RPC_HEALTH_NOT_SERVING);
+  st_db_on_up(svc.db, on_db_up, &health);
+  if (!up) rpc_log_at(RPC_LOG_WARN, "health: NOT_SERVING (no database connection)");
   rpc_method_t methods[3];
   size_t n, nh;
   st_service_methods(&svc, methods, &n);
@@ -160,6 +177,7 @@ int main(int argc, char **argv) {
   rpc_log("Listening on %s%s..", listen, tls ? " (TLS)" : "");
   int sig = rpc_loop_run(loop);
   rpc_log("stopping (signal %d): draining open calls", sig);
+  st_db_on_up(svc.db, NULL, NULL);
   rpc_health_free(&health);
   int left = rpc_server_drain(srv, DRAIN_MS);
   if (left) rpc_log("drain timeout: %d calls cut", left);

@@ -162,6 +162,7 @@ static void pc_fail(pg_conn_t *pc) {
   pc->backoff_ms = pc->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS : pc->backoff_ms * 2;
   /* with no connection up, waiting lookups would wait for nothing */
   int up = pg_up(pg);
+  st_db_set_up(&pg->base, up);
   while (!up && pg->head) {
     struct st_query *w = pg->head;
     pg->head = w->next;
@@ -333,6 +334,7 @@ static void pc_connect(pg_conn_t *pc) {
     pc->backoff_ms = PG_BACKOFF_MIN_MS;
     pc->was_up = 1;
     pc_idle(pc);
+    st_db_set_up(&pg->base, pg_up(pg));
     return;
   default:
     pc_fail(pc);
@@ -617,6 +619,7 @@ st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool) {
       pc_fail(pc);
     }
   }
+  st_db_set_up(&pg->base, pg_up(pg)); /* before anyone listens: no callback yet */
   rpc_log("using the PostgreSQL database %s (a pool of %d connections)", dbname, pg->nconns);
   return &pg->base;
 }

@@ -12,6 +12,8 @@ backends (tests/run.sh): on a PostgreSQL cluster of this test's own
      which makes the server reset every session): calls fail only with
      Unavailable meanwhile, and new calls succeed within 3 s of the server
      being back, with the same storage process.
+  5. PostgreSQL stopped: storage's health is NOT_SERVING (and a gateway's
+     balancer takes it out, its calls Unavailable) until the server is back.
 """
 import os
 import subprocess
@@ -219,5 +221,61 @@ t.check(s1.alive(), "the same storage process survived both")
 log = s1.text()
 t.check("database connection lost" in log and "database connection restored" in log,
         "storage logs the lost and restored database connections")
+
+
+# 5. The database out: storage's health is NOT_SERVING while no connection of
+# its pool is up, SERVING once one is back, and a gateway's balancer takes
+# it out and back in (its Watch).
+SVC = b"\x0a\x12api.StorageService"  # HealthCheckRequest{service}
+
+
+def health(port):
+    with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+        check = ch.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda x: x,
+                               response_deserializer=lambda x: x)
+        try:
+            r = check(SVC, timeout=1)
+            return {b"\x08\x01": "SERVING", b"\x08\x02": "NOT_SERVING"}.get(r, repr(r))
+        except grpc.RpcError as e:
+            return str(e.code())
+
+
+def wait_health(port, want, seconds):
+    end, got = time.monotonic() + seconds, None
+    while time.monotonic() < end:
+        got = health(port)
+        if got == want:
+            break
+        time.sleep(0.1)
+    return got
+
+
+def wait_count(d, text, n, seconds):
+    end = time.monotonic() + seconds
+    while d.text().count(text) < n and time.monotonic() < end:
+        time.sleep(0.05)
+    return d.text().count(text)
+
+
+gw = t.start_gateway(s1.port)
+ready = "storage 127.0.0.1:%d is READY" % s1.port
+t.check_eq(wait_count(gw, ready, 1, 5), 1, "the gateway's balancer has storage READY")
+t.check_eq(health(s1.port), "SERVING", "storage's health is SERVING with its database up")
+pg("stop")
+t.check_eq(wait_health(s1.port, "NOT_SERVING", 5), "NOT_SERVING",
+           "PostgreSQL stopped: storage's health turns NOT_SERVING")
+t.wait_log(s1, r"health: NOT_SERVING \(no database connection\)", "storage logs why")
+t.wait_log(gw, r"storage 127\.0\.0\.1:%d is out: its health is NOT_SERVING" % s1.port,
+           "the gateway's balancer takes it out", 3)
+rc, out, err, _ = t.client("getprods", "acme", "widgets", port=gw.port)
+t.check(rc != 0 and "code = Unavailable" in err, "a call through the gateway fails Unavailable meanwhile", err)
+pg("restart")  # on the same port
+t.check_eq(wait_health(s1.port, "SERVING", 5), "SERVING", "PostgreSQL back: storage's health is SERVING again")
+t.wait_log(s1, r"health: SERVING \(the database can be reached again\)", "storage logs it")
+t.check_eq(wait_count(gw, ready, 2, 5), 2, "the gateway's balancer has it READY again")
+rc, out, err, _ = t.client("getprods", "acme", "widgets", port=gw.port)
+t.check(rc == 0 and out.count("Title: ") == 5, "a call through the gateway succeeds again (5 products)", err)
+t.check(s1.alive(), "the same storage process throughout")
+gw.stop()
 s1.stop()
 t.finish()
