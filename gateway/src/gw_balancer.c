@@ -29,6 +29,10 @@ static const rpc_link_cfg_t watch_backoff = {
 
 static void set_state(gw_backend_t *be, int state, const char *why) {
   gw_balancer_t *lb = be->lb;
+  /* a storage that is not up from the start is never "out": its first
+   * verdict is said once, not at every retry */
+  if (be->state == GW_BE_CONNECTING && state == GW_BE_DOWN)
+    rpc_log_at(RPC_LOG_WARN, "storage %s is not READY: %s", be->addr, why);
   if (be->state == state) return;
   size_t before = lb->ready;
   if (be->state == GW_BE_READY) {

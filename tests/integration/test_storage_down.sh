@@ -32,6 +32,9 @@ client getprods google compute
 check_unavailable "storage never started"
 client getprods google compute
 check_unavailable "storage never started, second call"
+check_log "$GATEWAY_LOG" "storage 127\.0\.0\.1:$SPORT is not READY: health watch ended: .+" \
+  "the gateway logs that storage cannot be reached, and why"
+check_eq "$(grep -c "is not READY" "$GATEWAY_LOG")" 1 "once, not at every retry"
 client getprodtypes google
 check_rc "$RC" 0 "getprodtypes without storage exits 0"
 check_eq "$OUT" "$(expected getprodtypes_google.txt)" "getprodtypes without storage output"
