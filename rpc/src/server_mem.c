@@ -58,7 +58,16 @@
 #endif
 #endif
 #ifdef RPC_SC_LSAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/lsan_interface.h>
+/* AddressSanitizer does not know our pages: a page in the pool, or warm,
+ * is poisoned, so that a block used after its page left the connection is
+ * reported as the heap's would be */
+#define PAGE_POISON(p) ASAN_POISON_MEMORY_REGION((p), RPC_SC_PAGE)
+#define PAGE_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p), RPC_SC_PAGE)
+#else
+#define PAGE_POISON(p) ((void)(p))
+#define PAGE_UNPOISON(p) ((void)(p))
 #endif
 
 #define RPC_SC_FRAMEBUF_MIN 16384u
@@ -108,8 +117,10 @@ static int pool_grow(rpc_server_core_t *core) {
   __lsan_register_root_region(m, RPC_SC_CHUNK_PAGES * RPC_SC_PAGE);
 #endif
   core->pg_chunks[core->pg_nchunks++] = m;
-  for (size_t i = RPC_SC_CHUNK_PAGES; i-- > 0;)
+  for (size_t i = RPC_SC_CHUNK_PAGES; i-- > 0;) {
+    PAGE_POISON(m + i * RPC_SC_PAGE);
     core->pg_free[core->pg_nfree++] = m + i * RPC_SC_PAGE;
+  }
   return 1;
 }
 
@@ -117,13 +128,16 @@ static int pool_grow(rpc_server_core_t *core) {
 static void *page_get(rpc_server_core_t *core) {
   if (!core->pg_on) return NULL;
   if (!core->pg_nfree && !pool_grow(core)) return NULL;
-  return core->pg_free[--core->pg_nfree];
+  void *p = core->pg_free[--core->pg_nfree];
+  PAGE_UNPOISON(p);
+  return p;
 }
 
 /* Zeroed on the way back: a header table's array may have been written
  * with no stream to show it (a refused stream's headers are decoded too). */
 static void page_put(rpc_server_core_t *core, void *p) {
   page_zero(p);
+  PAGE_POISON(p);
   core->pg_free[core->pg_nfree++] = p;
 }
 
@@ -138,7 +152,12 @@ static void *scratch_alloc(rpc_sconn_t *c, size_t size) {
                 (size + RPC_SC_SCRATCH_HDR - 1) / RPC_SC_SCRATCH_HDR * RPC_SC_SCRATCH_HDR;
   if (!c->scratch) {
     rpc_server_core_t *core = c->core;
-    c->scratch = core->nwarm ? core->warm[--core->nwarm] : page_get(core);
+    if (core->nwarm) {
+      c->scratch = core->warm[--core->nwarm];
+      PAGE_UNPOISON(c->scratch);
+    } else {
+      c->scratch = page_get(core);
+    }
     if (!c->scratch) return NULL;
     c->scratch_used = 0;
   }
@@ -169,9 +188,10 @@ static size_t scratch_size(const void *p) {
 static void scratch_free(rpc_sconn_t *c) {
   if (--c->scratch_live) return;
   rpc_server_core_t *core = c->core;
-  if (core->nwarm < RPC_SC_WARM)
+  if (core->nwarm < RPC_SC_WARM) {
+    PAGE_POISON(c->scratch);
     core->warm[core->nwarm++] = c->scratch;
-  else
+  } else
     page_put(core, c->scratch);
   c->scratch = NULL;
 }
@@ -363,6 +383,8 @@ void rpc_sc_mem_free(rpc_server_core_t *core) {
   for (size_t i = 0; i < core->pg_nchunks; i++) {
 #ifdef RPC_SC_LSAN
     __lsan_unregister_root_region(core->pg_chunks[i], RPC_SC_CHUNK_PAGES * RPC_SC_PAGE);
+    /* the next mapping there must not inherit the poison */
+    ASAN_UNPOISON_MEMORY_REGION(core->pg_chunks[i], RPC_SC_CHUNK_PAGES * RPC_SC_PAGE);
 #endif
     munmap(core->pg_chunks[i], RPC_SC_CHUNK_PAGES * RPC_SC_PAGE);
   }
