@@ -30,12 +30,13 @@ int dm_info_arg(int argc, char **argv, const char *name, int (*usage_to)(FILE *f
 int dm_limit_arg(rpc_server_limits_t *lim, int argc, char **argv, int *i);
 
 /* Reads "--log-format text|json" at argv[*i] and sets the log's format
- * (rpc_log.h; text, the article's lines, is the default). Returns 1 if it
- * was that option (*i then points at its value), 0 if not, -1 if its value
- * is missing or neither. */
+ * (rpc_log.h; text, the article's lines, is the default), or "--log-calls
+ * N": the routine lines of one call in N (1, the default: every call; 0:
+ * none; rpc_log_set_calls). Returns 1 if it was one (*i then points at its
+ * value), 0 if not, -1 if its value is missing or not one it takes. */
 int dm_log_arg(int argc, char **argv, int *i);
 
-#define DM_LOG_USAGE "[--log-format text|json]"
+#define DM_LOG_USAGE "[--log-format text|json] [--log-calls N]"
 
 /* The usage text of the limit options. */
 #define DM_LIMITS_USAGE                                                                            \

@@ -62,6 +62,15 @@ int dm_info_arg(int argc, char **argv, const char *name, int (*usage_to)(FILE *f
 }
 
 int dm_log_arg(int argc, char **argv, int *i) {
+  if (strcmp(argv[*i], "--log-calls") == 0) {
+    if (*i + 1 >= argc) return -1;
+    char *end;
+    const char *v = argv[++*i];
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *end || n > 1000000) return -1;
+    rpc_log_set_calls((uint32_t)n);
+    return 1;
+  }
   if (strcmp(argv[*i], "--log-format") != 0) return 0;
   if (*i + 1 >= argc) return -1;
   const char *v = argv[++*i];

@@ -43,8 +43,8 @@ static void prod_types(rpc_scall_t *call, const api_ClientRequestType *in, void 
   char vendor[sizeof(in->vendor)];
   lower_copy(vendor, in->vendor, sizeof(vendor));
   const char *dev = rpc_scall_identity(call);
-  rpc_scall_log(call, RPC_LOG_INFO, "have received a request for -> %s <- as vendor%s%s", vendor,
-                *dev ? " from device " : "", dev);
+  rpc_scall_note(call, "have received a request for -> %s <- as vendor%s%s", vendor,
+                 *dev ? " from device " : "", dev);
   for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
     if (strcmp(vendor, vendors[i]) != 0) continue;
     api_ClientResponseType out = api_ClientResponseType_init_zero;
@@ -219,7 +219,7 @@ static void pump_products(gw_prods_t *p) {
       return;
     }
     if (r == 0) {
-      rpc_scall_log(p->scall, RPC_LOG_INFO, "the response was sent to client");
+      rpc_scall_note(p->scall, "the response was sent to client");
       prods_done(p, RPC_CODE_OK, NULL);
       return;
     }
@@ -311,16 +311,15 @@ static size_t take_metadata(rpc_scall_t *call, gw_prods_t *p) {
       pairs++;
     }
   }
-  if (used) rpc_scall_log(call, RPC_LOG_INFO, "request metadata: %s", line);
+  if (used) rpc_scall_note(call, "request metadata: %s", line);
   return pairs;
 }
 
 static void prods(rpc_scall_t *call, const api_ClientRequestProds *in, void *ud) {
   gw_service_t *svc = ud;
   const char *dev = rpc_scall_identity(call);
-  rpc_scall_log(call, RPC_LOG_INFO,
-                "have received a request for -> %s <- product type from -> %s <- vendor%s%s",
-                in->productType, in->vendor, *dev ? " from device " : "", dev);
+  rpc_scall_note(call, "have received a request for -> %s <- product type from -> %s <- vendor%s%s",
+                 in->productType, in->vendor, *dev ? " from device " : "", dev);
   gw_prods_t *p = prods_get(svc);
   if (!p) {
     rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");

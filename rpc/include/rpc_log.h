@@ -39,6 +39,12 @@ void rpc_log_emit(const rpc_log_call_t *call, rpc_log_level_t level, const char 
 void rpc_log_set_format(rpc_log_format_t format);
 rpc_log_format_t rpc_log_format(void);
 
+/* The calls whose routine lines are logged (rpc_scall_note): one trace in
+ * every (1, the default: all; 0: none). Picked by trace id, so a trace is
+ * logged whole, in every tier that samples alike. */
+void rpc_log_set_calls(uint32_t every);
+uint32_t rpc_log_calls(void);
+
 /* While on, lines wait for rpc_log_flush (the event loop flushes once a
  * turn); turning it off flushes. */
 void rpc_log_gather(int on);

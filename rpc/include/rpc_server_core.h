@@ -316,6 +316,12 @@ const rpc_trace_t *rpc_scall_trace(const rpc_scall_t *call);
 void rpc_scall_log(const rpc_scall_t *call, rpc_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A routine line of the call (the request, the reply, its metadata): as
+ * rpc_scall_log at INFO, for the calls rpc_log_calls samples only
+ * (--log-calls). What went wrong, and cancels, go to rpc_scall_log. */
+void rpc_scall_note(const rpc_scall_t *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The connection the call came on. */
 rpc_sconn_t *rpc_scall_conn(const rpc_scall_t *call);
 

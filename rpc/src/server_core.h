@@ -48,6 +48,7 @@ struct rpc_scall {
    * valid, 2 invalid or repeated: ignored), then the call's own ids */
   rpc_trace_t trace;
   uint8_t tp_state, traced;
+  uint8_t noted;     /* its routine lines are logged (rpc_log_calls) */
   uint64_t begun_us; /* headers complete (rpc_sc_now_us): the log's and the stats' start */
   void *user;
   /* rpc_scall_when_room: fn once queued bytes are down to room_low */

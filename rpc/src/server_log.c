@@ -12,6 +12,21 @@
 #include "rpc_log.h"
 #include "server_core.h"
 
+/* One call in rpc_log_calls(), by its trace id's last 8 hex digits (the
+ * random ones of a new id): every tier that samples alike logs the same
+ * traces, whole. Without an id, one call in that many. */
+static int sampled(const rpc_trace_t *t) {
+  static uint32_t seq;
+  uint32_t every = rpc_log_calls(), v = 0;
+  if (every <= 1) return every == 1;
+  if (!t->trace_id[0]) return seq++ % every == 0;
+  for (int i = 24; i < 32; i++) {
+    char ch = t->trace_id[i];
+    v = v << 4 | (uint32_t)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+  }
+  return v % every == 0;
+}
+
 void rpc_sc_trace_begin(rpc_scall_t *call) {
   const rpc_server_core_t *core = call->conn->core;
   rpc_trace_t *t = &call->trace;
@@ -22,11 +37,13 @@ void rpc_sc_trace_begin(rpc_scall_t *call) {
     t->trace_id[0] = t->parent_id[0] = '\0';
     t->flags = 0;
   }
-  if (!core->env.random) return;
-  /* one draw for both ids: a new trace's 16 bytes and the span's 8 */
-  core->env.random(r, t->trace_id[0] ? 8 : 24);
-  if (!t->trace_id[0]) rpc_hex(t->trace_id, r + 8, 16);
-  rpc_hex(t->span_id, r, 8);
+  if (core->env.random) {
+    /* one draw for both ids: a new trace's 16 bytes and the span's 8 */
+    core->env.random(r, t->trace_id[0] ? 8 : 24);
+    if (!t->trace_id[0]) rpc_hex(t->trace_id, r + 8, 16);
+    rpc_hex(t->span_id, r, 8);
+  }
+  call->noted = (uint8_t)sampled(t);
 }
 
 const rpc_trace_t *rpc_scall_trace(const rpc_scall_t *call) {
@@ -60,6 +77,18 @@ void rpc_scall_log(const rpc_scall_t *call, rpc_log_level_t level, const char *f
   rpc_log_emit(&f, level, msg);
 }
 
+void rpc_scall_note(const rpc_scall_t *call, const char *fmt, ...) {
+  if (!call->noted) return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  rpc_log_call_t f = fields(call);
+  rpc_log_emit(&f, RPC_LOG_INFO, msg);
+}
+
 /* go-grpc-middleware's levels for a server's codes (DefaultServerCodeToLevel). */
 static rpc_log_level_t code_level(int code) {
   switch (code) {
@@ -91,8 +120,10 @@ void rpc_sc_log_end(rpc_scall_t *call) {
   f.code = call->finished ? call->code : RPC_CODE_CANCELLED;
   uint64_t now = rpc_sc_now_us(call->conn->core);
   f.duration_us = now > call->begun_us ? (int64_t)(now - call->begun_us) : 0;
+  rpc_log_level_t level = code_level(f.code);
+  if (level == RPC_LOG_INFO && !call->noted) return; /* a routine end, not sampled */
   char msg[RPC_SC_STATUS_LEN + 32];
   snprintf(msg, sizeof(msg), "finished call with code %s%s%s", rpc_code_name(f.code),
            call->message[0] ? ": " : "", call->message);
-  rpc_log_emit(&f, code_level(f.code), msg);
+  rpc_log_emit(&f, level, msg);
 }

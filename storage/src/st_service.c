@@ -103,7 +103,7 @@ static void on_answer(void *arg, st_status_t st, st_rows_t *rows) {
     if (ok && rpc_scall_send(call, buf->p, buf->len) != RPC_OK) {
       rpc_scall_finish(call, RPC_CODE_RESOURCE_EXHAUSTED, "out of memory");
     } else if (ok) {
-      rpc_scall_log(call, RPC_LOG_INFO, "a number of %d products were sent to client", enc.count);
+      rpc_scall_note(call, "a number of %d products were sent to client", enc.count);
       rpc_scall_finish(call, RPC_CODE_OK, NULL);
     }
   }
@@ -159,12 +159,11 @@ static void on_call(rpc_scall_t *call, const api_StorageRequest *req, void *ud) 
   sc->req = *req;
   lower(sc->req.vendor);
   lower(sc->req.productType);
-  rpc_scall_log(call, RPC_LOG_INFO,
-                "have received a request for -> %s <- product type from -> %s <- vendor",
-                sc->req.productType, sc->req.vendor);
+  rpc_scall_note(call, "have received a request for -> %s <- product type from -> %s <- vendor",
+                 sc->req.productType, sc->req.vendor);
   const char *name, *value;
   for (int i = 0; rpc_scall_metadata(call, i, &name, &value); i++)
-    rpc_scall_log(call, RPC_LOG_INFO, "request metadata: %s=%s", name, value);
+    rpc_scall_note(call, "request metadata: %s=%s", name, value);
   if (svc->delay_ms == 0) {
     lookup(sc);
     return;

@@ -9,7 +9,9 @@ keep their words, the trace id after them. The client refuses a malformed
 line parses, with time, level, trace_id, span_id, method, peer, and code
 and duration on the line that ends a call; storage's parent_id is the
 gateway's span; the device's CN over mutual TLS; a hostile vendor (quotes,
-backslashes, control bytes, bytes that are not UTF-8) round-trips."""
+backslashes, control bytes, bytes that are not UTF-8) round-trips.
+--log-calls N: the routine lines of the traces picked by id, whole and the
+same in both tiers; a failed call's line always; 0: none."""
 import json
 import os
 import re
@@ -274,5 +276,50 @@ t.check(not tbad and len(t2) >= 3 and all(r.get("device_cn") == "board-0001" for
         "12. the call's lines carry device_cn board-0001", tbad, t2)
 sj2, _ = parsed(stt)
 t.check(any(r.get("trace_id") == T2 for r in sj2), "12. storage's lines carry the device's trace id", sj2[-3:])
+gwt.stop()
+stt.stop()
+
+# 13. --log-calls 4: the routine lines (request, reply) of the calls whose
+# trace id's last 8 hex digits are 0 modulo 4, whole, the same in both
+# tiers; a failed call's line whatever its id; --log-calls 0: none.
+st13 = t.start_storage("--log-calls", "4")
+gw13 = t.start_gateway(st13.port, "--log-calls", "4")
+prefix = os.urandom(12).hex()
+ids = ["%s%08x" % (prefix, i) for i in range(1, 21)]  # 5 of them sampled: 4, 8, ..., 20
+bad = []
+for x in ids:
+    rc, out, err, _ = t.client("--traceparent", tp(x, P1), "getprods", "aws", "compute", port=gw13.port)
+    if rc != 0:
+        bad.append(err)
+t.check(not bad, "13. --log-calls 4: 20 calls with known trace ids succeed", bad[:2])
+rc, out, err, _ = t.client("--traceparent", tp(prefix + "00000001", P1), "getprods", "nosuchvendor", "compute",
+                           port=gw13.port)
+time.sleep(0.3)
+
+
+def logged(d, words):
+    return sorted(m.group(1) for m in (TRACE_RE.search(l) for l in d.text().splitlines() if words in l) if m)
+
+
+want = sorted(x for x in ids if int(x[24:], 16) % 4 == 0)
+t.check_eq(logged(gw13, "have received a request for -> compute <-"), want,
+           "13. the gateway logs the request of the 5 sampled traces, and only those")
+t.check_eq(logged(gw13, "the response was sent to client"), want, "13. and their replies: each call whole")
+t.check_eq(logged(st13, "have received a request for -> compute <-"), want, "13. storage logs the same traces")
+t.check_eq(logged(st13, "products were sent to client"), want, "13. and their replies")
+t.check_eq(logged(st13, "Invalid Vendor: nosuchvendor"), [prefix + "00000001"],
+           "13. a failed call's line is logged though its trace is not sampled")
+gw0 = t.start_gateway(st13.port, "--log-calls", "0")
+for x in ids[:4]:
+    t.client("--traceparent", tp(x, P1), "getprodtypes", "aws", port=gw0.port)
+time.sleep(0.3)
+t.check_eq(logged(gw0, "have received a request for"), [], "13. --log-calls 0: no routine line")
+r = subprocess.run([os.path.join(harness.BIN, "gateway"), "--log-calls", "some"], capture_output=True, text=True,
+                   timeout=10)
+t.check(r.returncode == 2 and "--log-calls N" in r.stderr, "13. --log-calls some: a usage error (exit 2)",
+        r.returncode, r.stderr[-200:])
+gw0.stop()
+gw13.stop()
+st13.stop()
 
 t.finish()

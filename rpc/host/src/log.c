@@ -20,6 +20,7 @@ static char pending[16384];
 static size_t pending_len;
 static int gathering;
 static rpc_log_format_t format = RPC_LOG_TEXT;
+static uint32_t calls_every = 1;
 
 static void put(const char *p, size_t n) {
   while (n) {
@@ -46,6 +47,14 @@ void rpc_log_set_format(rpc_log_format_t f) {
 
 rpc_log_format_t rpc_log_format(void) {
   return format;
+}
+
+void rpc_log_set_calls(uint32_t every) {
+  calls_every = every;
+}
+
+uint32_t rpc_log_calls(void) {
+  return calls_every;
 }
 
 static void out_line(const char *line, size_t n) {
