@@ -66,27 +66,26 @@ static rpc_log_call_t fields(const rpc_scall_t *call) {
   return f;
 }
 
-void rpc_scall_log(const rpc_scall_t *call, rpc_log_level_t level, const char *fmt, ...) {
+static void call_line(const rpc_scall_t *call, rpc_log_level_t level, const char *fmt, va_list ap) {
   char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
+  if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0) return;
   rpc_log_call_t f = fields(call);
   rpc_log_emit(&f, level, msg);
 }
 
-void rpc_scall_note(const rpc_scall_t *call, const char *fmt, ...) {
-  if (!call->noted) return;
-  char msg[1024];
+void rpc_scall_log(const rpc_scall_t *call, rpc_log_level_t level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+  call_line(call, level, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  rpc_log_call_t f = fields(call);
-  rpc_log_emit(&f, RPC_LOG_INFO, msg);
+}
+
+void rpc_scall_note(const rpc_scall_t *call, const char *fmt, ...) {
+  if (!call->noted) return;
+  va_list ap;
+  va_start(ap, fmt);
+  call_line(call, RPC_LOG_INFO, fmt, ap);
+  va_end(ap);
 }
 
 /* go-grpc-middleware's levels for a server's codes (DefaultServerCodeToLevel). */
