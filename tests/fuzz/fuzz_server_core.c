@@ -8,7 +8,9 @@
  *
  * Seeds (corpus/server_core/): fuzz_server's captured connections with two
  * control bytes in front, and connections built with tests/lib/h2wire.py
- * for the request streams, health and the timeouts. The handlers sit on the
+ * for the request streams, health and the timeouts; fc-getprods-aws-idle-
+ * giveback finishes its stream and then gives the connection's pages back
+ * (bit 4 with the held calls finished: rpc_sconn_idle returns 1). The handlers sit on the
  * paths those seeds call:
  *   GetVendorProdTypes  unary, answered at once: the request echoed, its
  *                       first custom metadata back as header and trailer
