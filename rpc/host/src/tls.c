@@ -50,6 +50,17 @@ typedef struct tls_tickets {
   mbedtls_gcm_context seal;       /* seals our trailer: the device's identity */
 } tls_tickets_t;
 
+/* A CRL of the chain, its entries sorted by serial (crl_lists): a reload
+ * looks up every open connection's device, and a fleet's CRL may list
+ * thousands; a walk of mbedtls's list took 0.7 s for 16,700 devices and
+ * 10,000 entries. */
+typedef struct crl_index {
+  const mbedtls_x509_crl *crl;
+  unsigned char issuer[16]; /* issuer_hash of its issuer */
+  const mbedtls_x509_crl_entry **by_serial;
+  size_t n;
+} crl_index_t;
+
 struct rpc_tls_cfg {
   mbedtls_ssl_config conf;
   /* the listener's, and one per session made from it (rpc_tls_new): a
@@ -59,6 +70,8 @@ struct rpc_tls_cfg {
   mbedtls_x509_crt ca, own;
   mbedtls_x509_crl crl; /* checked against client certificates and tickets */
   int have_crl;
+  crl_index_t *crls; /* one a CRL of crl, for crl_lists */
+  size_t ncrls;
   mbedtls_pk_context key;
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
@@ -208,11 +221,54 @@ static int same_name(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b) {
   return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
+static void issuer_hash(const mbedtls_x509_buf *raw, unsigned char out[16]);
+
+/* Orders serials as crl_lists looks them up: by length, then bytes. */
+static int serial_cmp(const mbedtls_x509_buf *a, const unsigned char *s, size_t len) {
+  if (a->len != len) return a->len < len ? -1 : 1;
+  return memcmp(a->p, s, len);
+}
+
+static int entry_cmp(const void *x, const void *y) {
+  const mbedtls_x509_crl_entry *a = *(const mbedtls_x509_crl_entry *const *)x;
+  const mbedtls_x509_crl_entry *b = *(const mbedtls_x509_crl_entry *const *)y;
+  return serial_cmp(&a->serial, b->serial.p, b->serial.len);
+}
+
+static void crl_index_free(rpc_tls_cfg_t *c) {
+  for (size_t i = 0; i < c->ncrls; i++)
+    free(c->crls[i].by_serial);
+  free(c->crls);
+  c->crls = NULL;
+  c->ncrls = 0;
+}
+
+static int crl_index_build(rpc_tls_cfg_t *c) {
+  size_t n = 0;
+  for (const mbedtls_x509_crl *l = &c->crl; l && l->version; l = l->next)
+    n++;
+  if (!(c->crls = calloc(n ? n : 1, sizeof(*c->crls)))) return -1;
+  for (const mbedtls_x509_crl *l = &c->crl; l && l->version; l = l->next) {
+    crl_index_t *x = &c->crls[c->ncrls++];
+    x->crl = l;
+    issuer_hash(&l->issuer_raw, x->issuer);
+    size_t m = 0;
+    for (const mbedtls_x509_crl_entry *e = &l->entry; e && e->serial.len; e = e->next)
+      m++;
+    if (!(x->by_serial = malloc((m ? m : 1) * sizeof(*x->by_serial)))) return -1;
+    for (const mbedtls_x509_crl_entry *e = &l->entry; e && e->serial.len; e = e->next)
+      x->by_serial[x->n++] = e;
+    qsort(x->by_serial, x->n, sizeof(*x->by_serial), entry_cmp);
+  }
+  return 0;
+}
+
 int rpc_tls_server_crl(rpc_tls_cfg_t *c, const char *path, char *err, size_t errlen) {
   if (!is_server(c) || !c->require_cert) {
     snprintf(err, errlen, "CRL %s: needs a client CA", path);
     return -1;
   }
+  crl_index_free(c);
   mbedtls_x509_crl_free(&c->crl);
   mbedtls_x509_crl_init(&c->crl);
   c->have_crl = 0;
@@ -244,6 +300,11 @@ int rpc_tls_server_crl(rpc_tls_cfg_t *c, const char *path, char *err, size_t err
                l->this_update.min);
       return -1;
     }
+  }
+  if (crl_index_build(c) != 0) {
+    crl_index_free(c);
+    snprintf(err, errlen, "CRL %s: out of memory", path);
+    return -1;
   }
   mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, &c->crl);
   c->have_crl = 1;
@@ -337,6 +398,7 @@ void rpc_tls_cfg_free(rpc_tls_cfg_t *c) {
   mbedtls_ssl_config_free(&c->conf);
   mbedtls_x509_crt_free(&c->ca);
   mbedtls_x509_crt_free(&c->own);
+  crl_index_free(c);
   mbedtls_x509_crl_free(&c->crl);
   mbedtls_pk_free(&c->key);
   tickets_release(c->tickets);
@@ -543,17 +605,22 @@ static long ticket_open(tls_tickets_t *k, const unsigned char *buf, size_t len,
 static int crl_lists(const rpc_tls_cfg_t *c, const unsigned char *serial, size_t serial_len,
                      const unsigned char issuer[16]) {
   if (!c->have_crl) return 0;
-  for (const mbedtls_x509_crl *l = &c->crl; l && l->version; l = l->next) {
-    unsigned char h[16];
-    issuer_hash(&l->issuer_raw, h);
-    if (memcmp(h, issuer, 16) != 0) continue;
+  for (size_t i = 0; i < c->ncrls; i++) {
+    const crl_index_t *x = &c->crls[i];
+    if (memcmp(x->issuer, issuer, 16) != 0) continue;
     /* past its next update mbedtls refuses every full handshake of that
      * CA's devices (BADCRL_EXPIRED): their resumptions go the same way */
-    if (mbedtls_x509_time_is_past(&l->next_update)) return 1;
-    for (const mbedtls_x509_crl_entry *e = &l->entry; e && e->serial.len; e = e->next)
-      if (e->serial.len == serial_len && memcmp(e->serial.p, serial, serial_len) == 0 &&
-          mbedtls_x509_time_is_past(&e->revocation_date))
-        return 1;
+    if (mbedtls_x509_time_is_past(&x->crl->next_update)) return 1;
+    size_t lo = 0, hi = x->n; /* the first entry not below the serial */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (serial_cmp(&x->by_serial[mid]->serial, serial, serial_len) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    for (; lo < x->n && serial_cmp(&x->by_serial[lo]->serial, serial, serial_len) == 0; lo++)
+      if (mbedtls_x509_time_is_past(&x->by_serial[lo]->revocation_date)) return 1;
   }
   return 0;
 }
