@@ -37,7 +37,9 @@ S1=$(serial "$C/server.pem") S2=$(serial "$C/server2.pem") D2=$(serial "$C/devic
 [ -n "$S1" ] && [ -n "$D2" ] && [ "$S1" != "$S2" ] || bail "cannot read the serials"
 
 # crl OUT [CERT...]: a CRL of the test CA that revokes CERTs (dated a
-# minute back: mbedtls counts a revocation once its date has passed)
+# minute back: mbedtls counts a revocation once its date has passed), and
+# CRL_EXTRA (0) other serials around them, as a fleet's CRL has: the
+# gateway looks serials up in a sorted index of its own
 CA=$TEST_TMP/ca
 mkdir -p "$CA"
 printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\ncrlnumber = %s/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n' \
@@ -51,11 +53,17 @@ crl() {
     openssl ca -config "$CA/ca.cnf" -keyfile "$C/ca.key" -cert "$C/ca.pem" -revoke "$c" >/dev/null 2>&1
   done
   sed -i "s/^R\t\([0-9]*Z\)\t[0-9]*Z/R\t\1\t$(date -u -d '-1 min' +%y%m%d%H%M%SZ)/" "$CA/index.txt"
+  local i back
+  back=$(date -u -d '-1 min' +%y%m%d%H%M%SZ)
+  for ((i = 0; i < ${CRL_EXTRA:-0}; i++)); do
+    printf 'R\t301231235959Z\t%s\t%s\tunknown\t/CN=gone-%d\n' "$back" \
+      "$(openssl rand -hex 20 | tr a-f A-F | sed 's/^./1/')" "$i"
+  done >>"$CA/index.txt"
   openssl ca -config "$CA/ca.cnf" -keyfile "$C/ca.key" -cert "$C/ca.pem" -gencrl -out "$out" \
     >/dev/null 2>&1 || bail "cannot make a CRL"
 }
 crl "$TEST_TMP/none.crl"
-crl "$TEST_TMP/dev2.crl" "$C/device2.pem"
+CRL_EXTRA=300 crl "$TEST_TMP/dev2.crl" "$C/device2.pem"
 
 # The files the gateway is started with, rewritten before each SIGHUP.
 L=$TEST_TMP/live
@@ -196,8 +204,8 @@ BG=$!
 sleep 2
 
 cp "$TEST_TMP/dev2.crl" "$L/crl.pem"
-hup "$GW" "$GATEWAY_LOG" "tls reloaded: .*CRL with 1 revoked" "SIGHUP brings the CRL that revokes board-0002"
-hup "$AGE_PID" "$AGE_LOG" "tls reloaded: .*CRL with 1 revoked" "the second gateway reloads it too"
+hup "$GW" "$GATEWAY_LOG" "tls reloaded: .*CRL with 301 revoked" "SIGHUP brings the CRL that revokes board-0002 (and 300 more)"
+hup "$AGE_PID" "$AGE_LOG" "tls reloaded: .*CRL with 301 revoked" "the second gateway reloads it too"
 wait "$OPEN2" # its channel's end: no more of its refusals after this
 OPEN2_RC=$?
 for v in 1.3 1.2; do
