@@ -38,7 +38,6 @@ static int parse_u32(const char *s, uint32_t *out) {
   return 0;
 }
 
-/* What SIGHUP reloads: the certificate and its key, from the same files. */
 /* The database's reach is the service's health: a gateway's balancer
  * (its Watch) then sends calls to the storages that can answer them, and
  * an operator's probe sees the outage. */
@@ -53,6 +52,7 @@ static void on_db_up(void *arg, int up) {
     rpc_log_at(RPC_LOG_WARN, "health: NOT_SERVING (no database connection)");
 }
 
+/* What SIGHUP reloads: the certificate and its key, from the same files. */
 typedef struct st_reload {
   rpc_server_t *srv;
   const char *cert, *key;
