@@ -122,7 +122,7 @@ typedef struct rpc_server_limits {
   uint32_t max_recv_msg;         /* request size [4 MiB]: ResourceExhausted */
   uint32_t max_header_list;      /* request headers [16 KiB]: stream reset */
   uint32_t idle_timeout_ms;      /* driver: a connection with no stream [300000] */
-  uint32_t handshake_timeout_ms; /* driver: TLS and the HTTP/2 preface [10000] */
+  uint32_t handshake_timeout_ms; /* driver: TLS and the HTTP/2 preface [30000] */
   uint32_t request_timeout_ms;   /* the request message, from its headers [10000] */
   int reuseport;                 /* driver: share the port with other workers */
   /* Keepalive (gRFC A8, grpc-go's EnforcementPolicy and ServerParameters;

@@ -15,7 +15,9 @@ static void fill_defaults(rpc_server_limits_t *lim) {
   if (!lim->max_recv_msg) lim->max_recv_msg = 4u << 20;
   if (!lim->max_header_list) lim->max_header_list = 16u << 10;
   if (!lim->idle_timeout_ms) lim->idle_timeout_ms = 300000;
-  if (!lim->handshake_timeout_ms) lim->handshake_timeout_ms = 10000;
+  /* a 12.5 MHz board's mutual TLS (4.3 s of arithmetic) plus three lost
+   * flights at lwIP's 3 s initial retransmission timeout, doubled: 3+6+12 s */
+  if (!lim->handshake_timeout_ms) lim->handshake_timeout_ms = 30000;
   if (!lim->request_timeout_ms) lim->request_timeout_ms = 10000;
   /* keepalive: docs/design.md, "Keepalive", says why these */
   if (!lim->keepalive_min_ms) lim->keepalive_min_ms = 10000;

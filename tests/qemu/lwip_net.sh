@@ -101,7 +101,9 @@ lwip_net_suite() {
   local want
   want=$(mask_short <"$EXPECTED_DIR/getprods_google_compute.txt")
   # A lost SYN costs lwIP's initial 3 s retransmission timeout: deadlines of
-  # 10 s (20 s with a handshake) leave room for it.
+  # 10 s (20 s with a handshake) leave room for it. The gateway's default
+  # handshake timeout (30 s) is under test too: at 10 s it cut one
+  # mutual-TLS handshake in about ten here.
   lwip_impaired "plaintext" "$want" 12 --timeout 10 getprods google compute
   stop_daemon "$GATEWAY_PID"
   local c=$TEST_TMP/certs
