@@ -117,10 +117,10 @@ $(B)/bin/gateway: $(GW_OBJ) $(TLS_LIBS)
 $(B)/bin/storage: $(ST_OBJ) $(TLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(ST_OBJ) -lnghttp2 -lprotobuf-nanopb -lsqlite3 -lmicrohttpd $(PG_LIBS) $(TLS_LIBS) $(BOARD_LIBS)
-# PostgreSQL's client (Debian's libpq-dev), for storage's st_pg.c only.
+# PostgreSQL's client (Debian's libpq-dev), for storage's st_pg*.c only.
 PG_CFLAGS := -I/usr/include/postgresql
 PG_LIBS := -lpq -pthread
-$(B)/obj/storage/src/st_pg.c.o: CFLAGS += $(PG_CFLAGS)
+$(B)/obj/storage/src/st_pg.c.o $(B)/obj/storage/src/st_pg_lookup.c.o: CFLAGS += $(PG_CFLAGS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include mk/*.mk

@@ -13,7 +13,9 @@
  * thread because libpq 15 has no non-blocking cancel) mostly stops only the
  * query it was meant for; a thread slower than the query can still hit the
  * next one, which is then sent again once. A query (or a cancelled one)
- * that takes over 30 s replaces its connection. The schema is created and seeded at open, before
+ * that takes over 30 s replaces its connection. A host name is looked up
+ * off the loop before each reconnect (st_pg_lookup.h): libpq's own lookup
+ * blocks. The schema is created and seeded at open, before
  * the loop runs, under an advisory lock so that storages starting together
  * seed once; a read replica (pg_is_in_recovery) is only read. */
 #include <libpq-fe.h>
@@ -27,12 +29,14 @@
 #include "rpc_log.h"
 #include "st_catalogue.h"
 #include "st_db_impl.h"
+#include "st_pg_lookup.h"
 
 #define PG_QUEUE_MAX 4096      /* lookups waiting for a connection */
 #define PG_BACKOFF_MIN_MS 100  /* first retry after a failed connection */
 #define PG_BACKOFF_MAX_MS 1000 /* a restarted server is used within a second */
 #define PG_CONNECT_MS 5000     /* an attempt that takes longer has failed */
 #define PG_QUERY_MS 30000      /* a query (or its cancel) that takes longer: replaced */
+#define PG_LOOKUP_POLL_MS 20   /* a host name's lookup is polled this often */
 #define PG_SEED_LOCK "7301"    /* pg_advisory_xact_lock key: one seeder */
 
 static const char products_sql[] =
@@ -43,7 +47,7 @@ static const char insert_sql[] = "INSERT INTO product(vendor,type,pos,title,url)
 
 typedef struct st_pg st_pg_t;
 
-typedef enum { PC_DOWN, PC_CONNECTING, PC_IDLE, PC_BUSY } pc_state_t;
+typedef enum { PC_DOWN, PC_RESOLVING, PC_CONNECTING, PC_IDLE, PC_BUSY } pc_state_t;
 
 typedef struct pg_conn {
   st_pg_t *pg;
@@ -53,8 +57,12 @@ typedef struct pg_conn {
   pc_state_t state;
   struct st_query *q; /* the lookup it runs; NULL when idle or cancelled */
   PGresult *res;      /* the current query's first result */
-  rpc_timer_t timer;  /* retry backoff, or the connect attempt's limit */
+  rpc_timer_t timer;  /* retry backoff, the lookup's polls, or the connect attempt's limit */
   uint32_t backoff_ms;
+  st_pg_lookup_t *lookup;           /* the host name's, while PC_RESOLVING */
+  int lookup_polls;                 /* left before it has failed */
+  char addrs[ST_PG_ADDRS_MAX * 48]; /* what it gave, for libpq's hostaddr */
+  int naddrs;
   int was_up; /* logged as lost when it goes down */
 } pg_conn_t;
 
@@ -74,7 +82,9 @@ struct st_pg {
   st_db_t base;
   rpc_loop_t *loop;
   char *conninfo;
-  PGconn *sync; /* --import's connection, and the one that made the schema */
+  st_pg_target_t *target; /* conninfo taken apart, for hostaddr */
+  int lookup_failing;     /* its name's last lookup failed: logged once */
+  PGconn *sync;           /* --import's connection, and the one that made the schema */
   pg_conn_t *conns;
   int nconns;
   struct st_query *head, *tail; /* waiting for a connection */
@@ -150,6 +160,8 @@ static void pc_fail(pg_conn_t *pc) {
   pc->was_up = 0;
   if (pc->watched) rpc_loop_del(pg->loop, &pc->io);
   pc->watched = 0;
+  st_pg_lookup_free(pc->lookup);
+  pc->lookup = NULL;
   PQclear(pc->res);
   pc->res = NULL;
   PQfinish(pc->c);
@@ -302,12 +314,31 @@ static void pc_on_io(rpc_io_t *io, uint32_t events) {
   }
 }
 
-/* Starts or drives a connection attempt (PQconnectStart/PQconnectPoll). */
+/* Looks the host name up; pc_on_lookup goes on. */
+static void pc_lookup(pg_conn_t *pc, const char *name) {
+  pc->lookup = st_pg_lookup_start(name);
+  if (!pc->lookup) {
+    pc_fail(pc);
+    return;
+  }
+  pc->state = PC_RESOLVING;
+  pc->lookup_polls = PG_CONNECT_MS / PG_LOOKUP_POLL_MS;
+  rpc_timer_start(pc->pg->loop, &pc->timer, PG_LOOKUP_POLL_MS);
+}
+
+/* Starts or drives a connection attempt (PQconnectStart/PQconnectPoll), a
+ * host name looked up first. */
 static void pc_connect(pg_conn_t *pc) {
   st_pg_t *pg = pc->pg;
   PostgresPollingStatusType ps;
-  if (pc->state == PC_DOWN) {
-    pc->c = PQconnectStart(pg->conninfo);
+  const char *name = st_pg_target_name(pg->target);
+  if (pc->state == PC_DOWN && name) {
+    pc_lookup(pc, name);
+    return;
+  }
+  if (pc->state == PC_DOWN || pc->state == PC_RESOLVING) {
+    pc->c = pc->state == PC_RESOLVING ? st_pg_target_start(pg->target, pc->addrs, pc->naddrs)
+                                      : PQconnectStart(pg->conninfo);
     if (!pc->c || PQstatus(pc->c) == CONNECTION_BAD) {
       pc_fail(pc);
       return;
@@ -341,8 +372,38 @@ static void pc_connect(pg_conn_t *pc) {
   }
 }
 
+/* A poll of the host name's lookup: still pending, failed, or addresses. */
+static void pc_on_lookup(pg_conn_t *pc) {
+  st_pg_t *pg = pc->pg;
+  const char *name = st_pg_target_name(pg->target);
+  char err[128];
+  int r =
+      st_pg_lookup_poll(pc->lookup, pc->addrs, sizeof(pc->addrs), &pc->naddrs, err, sizeof(err));
+  if (r == 1 && --pc->lookup_polls > 0) {
+    rpc_timer_start(pg->loop, &pc->timer, PG_LOOKUP_POLL_MS);
+    return;
+  }
+  if (r == 1) snprintf(err, sizeof(err), "no answer within %d ms", PG_CONNECT_MS);
+  st_pg_lookup_free(pc->lookup);
+  pc->lookup = NULL;
+  if (r != 0) {
+    if (!pg->lookup_failing)
+      rpc_log_at(RPC_LOG_WARN, "cannot resolve the database host %s: %s", name, err);
+    pg->lookup_failing = 1;
+    pc_fail(pc);
+    return;
+  }
+  if (pg->lookup_failing) rpc_log("the database host %s resolves again (%s)", name, pc->addrs);
+  pg->lookup_failing = 0;
+  pc_connect(pc);
+}
+
 static void pc_on_timer(rpc_timer_t *t) {
   pg_conn_t *pc = t->arg;
+  if (pc->state == PC_RESOLVING) {
+    pc_on_lookup(pc);
+    return;
+  }
   if (pc->state == PC_CONNECTING || pc->state == PC_BUSY) { /* took too long */
     if (pc->state == PC_BUSY)
       rpc_log_at(RPC_LOG_WARN, "database query took over %d s: the connection is replaced",
@@ -551,6 +612,7 @@ static void pg_close(st_db_t *base) {
     pg_conn_t *pc = &pg->conns[i];
     rpc_timer_stop(pg->loop, &pc->timer);
     if (pc->watched) rpc_loop_del(pg->loop, &pc->io);
+    st_pg_lookup_free(pc->lookup);
     PQclear(pc->res);
     PQfinish(pc->c);
     free(pc->q); /* the calls are gone by now: no answer */
@@ -562,6 +624,7 @@ static void pg_close(st_db_t *base) {
   }
   PQfinish(pg->sync);
   free(pg->conns);
+  st_pg_target_free(pg->target);
   free(pg->conninfo);
   free(pg);
 }
@@ -593,6 +656,7 @@ st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool) {
   snprintf(dbname, sizeof(dbname), "%s", PQdb(pg->sync));
   PQfinish(pg->sync);
   pg->sync = NULL;
+  pg->target = st_pg_target_new(pg->conninfo); /* NULL: libpq's lookup */
   int nconns = pool < 1 ? 1 : pool;
   pg->conns = calloc((size_t)nconns, sizeof(*pg->conns));
   pg->nconns = pg->conns ? nconns : 0;

@@ -14,6 +14,11 @@ backends (tests/run.sh): on a PostgreSQL cluster of this test's own
      being back, with the same storage process.
   5. PostgreSQL stopped: storage's health is NOT_SERVING (and a gateway's
      balancer takes it out, its calls Unavailable) until the server is back.
+  6. The server named by a host name (a DNS server of the test's, through a
+     mount namespace's resolv.conf): the pool's reconnects look it up off
+     the event loop, so a slow DNS answer does not hold health Check up, a
+     DNS server that does not answer is logged once, and the pool
+     connects again once it answers.
 """
 import os
 import subprocess
@@ -278,4 +283,55 @@ t.check(rc == 0 and out.count("Title: ") == 5, "a call through the gateway succe
 t.check(s1.alive(), "the same storage process throughout")
 gw.stop()
 s1.stop()
+
+# 6. A host name, looked up off the loop.
+from fakedns import FakeDNS, resolv_argv  # noqa: E402
+
+DNS_ADDR = "127.5.5.5"
+dns = FakeDNS(DNS_ADDR, {"pg.test": "127.0.0.1"})
+sp = harness.free_port()
+named = CI.replace("host=127.0.0.1", "host=pg.test") + " dbname=cat"
+s3 = t.start(resolv_argv(t.tmp, DNS_ADDR, [STORAGE, "--listen", "127.0.0.1:%d" % sp, "--db", named]), sp,
+             "storage")
+t.check_eq(detail(s3.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "storage reaches PostgreSQL as pg.test")
+t.check(dns.count("pg.test") > 0, "... looked up in the test's DNS server (%d queries)" % dns.count("pg.test"))
+KILL = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname='cat' AND pid<>pg_backend_pid()"
+
+
+def health_during(seconds):
+    """health Check every 0.1 s for this long: the answers and the slowest."""
+    seen, worst, end = set(), 0.0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        seen.add(health(s3.port))
+        worst = max(worst, time.monotonic() - t0)
+        time.sleep(0.1)
+    return seen, worst
+
+
+dns.delay = 2.0
+before = dns.count("pg.test")
+psql(KILL)
+seen, worst = health_during(2.5)
+t.check(seen <= {"SERVING", "NOT_SERVING"} and worst < 0.5,
+        "DNS answering in 2 s: health Check answered throughout the reconnect (slowest %.0f ms)" % (worst * 1000),
+        seen)
+t.check_eq(wait_health(s3.port, "SERVING", 8), "SERVING", "... and the pool is back once the answer comes")
+t.check(dns.count("pg.test") > before, "... after looking the name up again (%d queries)" % (dns.count("pg.test") - before))
+t.check_eq(detail(s3.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "... calls answered again")
+dns.delay, dns.silent = 0.0, True
+psql(KILL)
+t.check_eq(wait_health(s3.port, "NOT_SERVING", 3), "NOT_SERVING", "DNS silent: the pool lost, NOT_SERVING")
+seen, worst = health_during(5)
+t.check(seen == {"NOT_SERVING"} and worst < 0.5,
+        "... and health Check answered throughout (slowest %.0f ms)" % (worst * 1000), seen)
+unresolved = "cannot resolve the database host pg.test: "
+t.wait_log(s3, unresolved, "... storage logs that pg.test does not resolve", 4)
+t.check_eq(s3.text().count(unresolved), 1, "... once, not at every attempt")
+dns.silent = False
+t.check_eq(wait_health(s3.port, "SERVING", 10), "SERVING", "DNS back: SERVING again")
+t.wait_log(s3, r"the database host pg\.test resolves again \(127\.0\.0\.1\)", "... storage logs it")
+t.check(s3.alive(), "the same storage process throughout")
+s3.stop()
+dns.close()
 t.finish()
