@@ -64,6 +64,11 @@ crl() {
 }
 crl "$TEST_TMP/none.crl"
 CRL_EXTRA=300 crl "$TEST_TMP/dev2.crl" "$C/device2.pem"
+# forged: the CA's name and entries, the signature's last byte changed
+openssl crl -in "$TEST_TMP/dev2.crl" -outform DER -out "$TEST_TMP/forged.der" || bail "openssl crl"
+$PY -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[1], "wb").write(b)' \
+  "$TEST_TMP/forged.der"
+openssl crl -inform DER -in "$TEST_TMP/forged.der" -out "$TEST_TMP/forged.crl" || bail "openssl crl"
 
 # The files the gateway is started with, rewritten before each SIGHUP.
 L=$TEST_TMP/live
@@ -142,6 +147,12 @@ cp "$C/other-ca.pem" "$L/crl.pem"
 bad_reload "a certificate in place of the CRL" "cannot load CRL .*crl.pem"
 cp "$TEST_TMP/none.crl" "$L/crl.pem" && cp "$C/other-ca.pem" "$L/ca.pem"
 bad_reload "a client CA that did not issue the CRL" "CRL .*crl.pem: not issued by a client CA"
+cp "$C/ca.pem" "$L/ca.pem" && cp "$TEST_TMP/forged.crl" "$L/crl.pem"
+bad_reload "a CRL whose signature is forged" \
+  "CRL .*crl.pem: its signature does not verify with its client CA's key"
+client "${TLS[@]}" "${DEV2[@]}" getprodtypes aws
+check_rc "$RC" 0 "the forged CRL revokes nothing: the device it lists still calls"
+cp "$TEST_TMP/none.crl" "$L/crl.pem"
 
 # the client CA reloads: a second CA in the file lets its device in, and out
 # again when it goes
@@ -401,5 +412,7 @@ bad_start "a CRL of another CA" 1 "CRL .*none.crl: not issued by a client CA" \
   --tls-client-ca "$C/other-ca.pem" --tls-crl "$TEST_TMP/none.crl"
 bad_start "a missing CRL" 1 "cannot load CRL .*missing.crl" --tls-client-ca "$C/ca.pem" \
   --tls-crl "$TEST_TMP/missing.crl"
+bad_start "a forged CRL" 1 "CRL .*forged.crl: its signature does not verify with its client CA's key" \
+  --tls-client-ca "$C/ca.pem" --tls-crl "$TEST_TMP/forged.crl"
 
 finish

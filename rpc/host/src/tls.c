@@ -3,8 +3,9 @@
  * session per connection, the non-blocking socket as the BIO. What it shares
  * with the firmware client's half (fc_tls.c) is in tls_common.c. */
 /* rpc_tls_trim and release_handshake read the state of the record buffers
- * and of the handshake, which mbedtls keeps private: they name it through
- * MBEDTLS_PRIVATE and nothing else does. */
+ * and of the handshake, and crl_signed_by a CRL's signature, which mbedtls
+ * keeps private: they name it through MBEDTLS_PRIVATE and nothing else
+ * does. */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include <errno.h>
 #include <malloc.h>
@@ -263,6 +264,17 @@ static int crl_index_build(rpc_tls_cfg_t *c) {
   return 0;
 }
 
+/* As mbedtls checks a CRL at a handshake: its TBS hashed, the signature
+ * verified with the CA's key. */
+static int crl_signed_by(const mbedtls_x509_crl *l, mbedtls_x509_crt *ca) {
+  const mbedtls_md_info_t *md = mbedtls_md_info_from_type(l->MBEDTLS_PRIVATE(sig_md));
+  unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+  if (!md || mbedtls_md(md, l->tbs.p, l->tbs.len, hash) != 0) return 0;
+  return mbedtls_pk_verify_ext(l->MBEDTLS_PRIVATE(sig_pk), l->MBEDTLS_PRIVATE(sig_opts), &ca->pk,
+                               l->MBEDTLS_PRIVATE(sig_md), hash, mbedtls_md_get_size(md),
+                               l->MBEDTLS_PRIVATE(sig).p, l->MBEDTLS_PRIVATE(sig).len) == 0;
+}
+
 int rpc_tls_server_crl(rpc_tls_cfg_t *c, const char *path, char *err, size_t errlen) {
   if (!is_server(c) || !c->require_cert) {
     snprintf(err, errlen, "CRL %s: needs a client CA", path);
@@ -278,14 +290,22 @@ int rpc_tls_server_crl(rpc_tls_cfg_t *c, const char *path, char *err, size_t err
     return -1;
   }
   /* mbedtls applies a CRL to the CA that issued it and quietly ignores
-   * one of another CA, and refuses every device once a CRL is past its
-   * next update: both are said now, not found out from the fleet */
+   * one of another CA, and refuses every device of the CA once a CRL is
+   * past its next update or its signature fails: all are said now, not
+   * found out from the fleet (nor used to close open connections) */
   for (const mbedtls_x509_crl *l = &c->crl; l && l->version; l = l->next) {
-    const mbedtls_x509_crt *ca = &c->ca;
-    while (ca && ca->version && !same_name(&ca->subject_raw, &l->issuer_raw))
-      ca = ca->next;
-    if (!ca || !ca->version) {
+    int named = 0, signed_ok = 0;
+    for (mbedtls_x509_crt *ca = &c->ca; ca && ca->version && !signed_ok; ca = ca->next) {
+      if (!same_name(&ca->subject_raw, &l->issuer_raw)) continue;
+      named = 1; /* a renewed CA may share its name with the old one */
+      signed_ok = crl_signed_by(l, ca);
+    }
+    if (!named) {
       snprintf(err, errlen, "CRL %s: not issued by a client CA", path);
+      return -1;
+    }
+    if (!signed_ok) {
+      snprintf(err, errlen, "CRL %s: its signature does not verify with its client CA's key", path);
       return -1;
     }
     if (mbedtls_x509_time_is_past(&l->next_update)) {
