@@ -80,7 +80,8 @@ log() { echo "bench-fleet: $*" >&2; }
 for b in "$GW" "$ST" "$FC" "$SIM" "$GOSRV"; do [ -x "$b" ] || die "missing $b (make bench builds it)"; done
 ulimit -n "$(ulimit -Hn)"
 
-free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=tools/fleet-lib.sh
+. tools/fleet-lib.sh
 wait_port() {
   local i
   for i in $(seq 100); do
@@ -108,19 +109,12 @@ stop() {
   wait "$1" 2>/dev/null
   return 0
 }
-family() { echo "$1" $(pgrep -P "$1" 2>/dev/null); }
 rss() {
   local t=0 p
   for p in $(family "$1"); do t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
   echo "$t"
 }
-ticks() {
-  local t=0 p
-  for p in $(family "$1"); do t=$((t + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{v = $12 + $13} END {print v + 0}'))); done
-  echo "$t"
-}
 slab() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
-est() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 range() { sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%s–%s", a, b}'; }
 field() { grep "^fleet: $2" "$1" 2>/dev/null | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
@@ -375,26 +369,11 @@ LOGTO=/dev/null start 0,1 fleet-gw "$GW" --listen "127.0.0.1:$port" --storage "1
 FPID=$PID
 wait_port "$port" || die "the fleet gateway did not start"
 sleep 0.5
-# held_wait PORT N SIM-PID TRIES: waits (TRIES x 0.2 s at most) until N
-# connections to PORT are established, or their count has not grown for
-# 3 s (the ramp is over: a device that failed its handshake never comes),
-# or the simulator has ended; then 5 s more (the ramp's stragglers, and
-# every connection's first idle trim); prints how many are established.
-held_wait() {
-  local i n last=-1 still=0
-  for i in $(seq "$4"); do
-    n=$(est "$1")
-    [ "$n" -ge "$2" ] && break
-    kill -0 "$3" 2>/dev/null || break
-    if [ "$n" -gt 0 ] && [ "$n" -eq "$last" ]; then
-      still=$((still + 1))
-      [ "$still" -ge 15 ] && break
-    else
-      still=0
-    fi
-    last=$n
-    sleep 0.2
-  done
+# held: held_wait (tools/fleet-lib.sh) for at most SECONDS, then 5 s more
+# (the ramp's stragglers, and every connection's first idle trim); prints
+# how many are established then.
+held() {
+  held_wait "$@" >/dev/null
   sleep 5
   est "$1"
 }
@@ -439,7 +418,7 @@ r0=$(rss "$FPID") s0=$(slab)
   --limit-ms 600000 >"$TMP/fleet.sim" 2>&1 &
 SIMP=$!
 PIDS+=("$SIMP")
-held=$(($(held_wait "$port" $((FLEET_N + 100)) "$SIMP" 3000) - 100)) # the 100 are connected too
+held=$(($(held "$port" $((FLEET_N + 100)) "$SIMP" 600) - 100)) # the 100 are connected too
 mark # the ramp
 marks "$ROUNDS"
 r1=$(rss "$FPID") s1=$(slab)
@@ -474,7 +453,7 @@ tr0=$(rss "$TPID")
   >"$TMP/tls-fleet.sim" 2>&1 &
 TSIM=$!
 PIDS+=("$TSIM")
-theld=$(held_wait "$tport" "$TF_N" "$TSIM" 5000) tr1=$(rss "$TPID")
+theld=$(held "$tport" "$TF_N" "$TSIM" 1000) tr1=$(rss "$TPID")
 wait "$TSIM" || log "fleet-sim (the TLS fleet): $(tail -3 "$TMP/tls-fleet.sim")"
 stop "$TPID"
 stop "$SPID"

@@ -31,14 +31,8 @@ stop_all() {
   wait 2>/dev/null
 }
 trap stop_all EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-family() { echo "$1" $(pgrep -P "$1" 2>/dev/null); }
-ticks() {
-  local t=0 p
-  for p in $(family "$1"); do t=$((t + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'))); done
-  echo "$t"
-}
-est() { ss -Htn state established "( sport = :$1 )" | wc -l; }
+# shellcheck source=tools/fleet-lib.sh
+. tools/fleet-lib.sh
 SP=$(free_port) GP=$(free_port) MP=$(free_port)
 # the PINGs the gateway received (its /metrics, all workers)
 pings() { curl -s "http://127.0.0.1:$MP/metrics" | sed -n 's/^grpc_server_keepalive_pings_total{direction="received"} //p'; }
@@ -54,21 +48,7 @@ sleep 1
   >"$TMP/fleet.sim" 2>&1 &
 FPID=$!
 PIDS+=("$FPID")
-# up: all of them, or a count that has not grown for 3 s (ss over this
-# many sockets takes a while: a poll a second, 3 minutes at most)
-n=0 last=-1 still=0
-for _ in $(seq 180); do
-  n=$(est "$GP")
-  [ "$n" -ge "$N" ] && break
-  if [ "$n" -gt 0 ] && [ "$n" -eq "$last" ]; then
-    still=$((still + 1))
-    [ "$still" -ge 3 ] && break
-  else
-    still=0
-  fi
-  last=$n
-  sleep 1
-done
+n=$(held_wait "$GP" "$N" "$FPID" 180) # up: all, or the ramp is over (3 minutes at most)
 [ "$n" -ge $((N * 99 / 100)) ] || { echo "fleet-idle-cost: $n of $N devices connected" >&2; exit 1; }
 sleep "${FLEET_SETTLE_S:-20}" # the ramp's last calls, and the first idle trims
 g0=$(ticks "$GPID") f0=$(ticks "$FPID") s0=$(head -1 /proc/stat) p0=$(pings)
