@@ -1,5 +1,7 @@
 /* st_db.c - picks the backend from --db and dispatches to it. */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "st_db_impl.h"
@@ -27,9 +29,9 @@ void st_db_close(st_db_t *db) {
   if (db) db->ops->close(db);
 }
 
-st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, st_done_fn done,
-                      void *arg) {
-  return db->ops->get(db, vendor, type, done, arg);
+st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, const char *trace_id,
+                      st_done_fn done, void *arg) {
+  return db->ops->get(db, vendor, type, trace_id, done, arg);
 }
 
 int st_db_up(const st_db_t *db) {
@@ -53,4 +55,14 @@ void st_db_cancel(st_db_t *db, st_query_t *q) {
 
 int st_rows_each(st_rows_t *rows, st_row_fn fn, void *arg) {
   return rows->ops->each(rows, fn, arg);
+}
+
+void st_db_log_query(const char *trace_id, rpc_log_level_t level, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  rpc_log_call_t call = {.trace_id = trace_id, .code = -1, .duration_us = -1};
+  rpc_log_emit(trace_id && *trace_id ? &call : NULL, level, msg);
 }

@@ -39,9 +39,10 @@ void st_db_close(st_db_t *db);
 
 /* Looks up the products of vendor and type; done runs exactly once, maybe
  * before this returns (then the result is NULL). Otherwise the returned
- * query is pending until done runs or st_db_cancel. */
-st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, st_done_fn done,
-                      void *arg);
+ * query is pending until done runs or st_db_cancel. trace_id (NULL or ""
+ * for none): the call's, on the backend's log lines about this query. */
+st_query_t *st_db_get(st_db_t *db, const char *vendor, const char *type, const char *trace_id,
+                      st_done_fn done, void *arg);
 /* Drops a pending query (its done never runs) and cancels it on the server. */
 void st_db_cancel(st_db_t *db, st_query_t *q);
 

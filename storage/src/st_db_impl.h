@@ -3,11 +3,13 @@
 #ifndef ST_DB_IMPL_H
 #define ST_DB_IMPL_H
 
+#include "rpc_log.h"
 #include "st_db.h"
 
 typedef struct st_backend {
   void (*close)(st_db_t *db);
-  st_query_t *(*get)(st_db_t *db, const char *vendor, const char *type, st_done_fn done, void *arg);
+  st_query_t *(*get)(st_db_t *db, const char *vendor, const char *type, const char *trace_id,
+                     st_done_fn done, void *arg);
   void (*cancel)(st_db_t *db, st_query_t *q);
   int (*each)(st_rows_t *rows, st_row_fn fn, void *arg);
   /* --import: begin (and empty the catalogue), one row each, then commit
@@ -34,5 +36,10 @@ void st_db_set_up(st_db_t *db, int up);
 
 st_db_t *st_sqlite_open(const char *path, rpc_loop_t *loop);
 st_db_t *st_pg_open(const char *conninfo, rpc_loop_t *loop, int pool);
+
+/* A backend's line about one query: at level, with the call's trace id
+ * (NULL or "": none) as the call's own lines have it. printf-style. */
+void st_db_log_query(const char *trace_id, rpc_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* ST_DB_IMPL_H */

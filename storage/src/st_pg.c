@@ -72,8 +72,9 @@ struct st_query {
   struct st_query *next;
   st_done_fn done;
   void *arg;
-  int step;    /* 1: the products; 2: does the vendor exist */
-  int retried; /* re-sent once after a cancel meant for the query before */
+  int step;          /* 1: the products; 2: does the vendor exist */
+  int retried;       /* re-sent once after a cancel meant for the query before */
+  char trace_id[33]; /* the call's, on this query's log lines */
   char vendor[sizeof(((api_StorageRequest *)0)->vendor)];
   char type[sizeof(((api_StorageRequest *)0)->productType)];
 };
@@ -156,7 +157,9 @@ static void q_answer(struct st_query *q, st_status_t st, PGresult *res) {
  * connection is tried after the backoff. */
 static void pc_fail(pg_conn_t *pc) {
   st_pg_t *pg = pc->pg;
-  if (pc->was_up) rpc_log_at(RPC_LOG_WARN, "database connection lost: %s", pg_err(pc->c));
+  if (pc->was_up) /* with the call it takes down, if any */
+    st_db_log_query(pc->q ? pc->q->trace_id : NULL, RPC_LOG_WARN, "database connection lost: %s",
+                    pg_err(pc->c));
   pc->was_up = 0;
   if (pc->watched) rpc_loop_del(pg->loop, &pc->io);
   pc->watched = 0;
@@ -251,9 +254,9 @@ static void pc_finished(pg_conn_t *pc) {
    * the catalogue's fault: Unavailable, and the connection is replaced */
   int gone = PQstatus(pc->c) == CONNECTION_BAD ||
              (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0));
-  rpc_log_at(RPC_LOG_ERROR, "database query failed: %s",
-             res && *PQresultErrorMessage(res) ? one_line(PQresultErrorMessage(res))
-                                               : pg_err(pc->c));
+  st_db_log_query(q->trace_id, RPC_LOG_ERROR, "database query failed: %s",
+                  res && *PQresultErrorMessage(res) ? one_line(PQresultErrorMessage(res))
+                                                    : pg_err(pc->c));
   PQclear(res);
   if (gone) {
     pc_fail(pc);
@@ -406,8 +409,9 @@ static void pc_on_timer(rpc_timer_t *t) {
   }
   if (pc->state == PC_CONNECTING || pc->state == PC_BUSY) { /* took too long */
     if (pc->state == PC_BUSY)
-      rpc_log_at(RPC_LOG_WARN, "database query took over %d s: the connection is replaced",
-                 PG_QUERY_MS / 1000);
+      st_db_log_query(pc->q ? pc->q->trace_id : NULL, RPC_LOG_WARN,
+                      "database query took over %d s: the connection is replaced",
+                      PG_QUERY_MS / 1000);
     pc_fail(pc);
     return;
   }
@@ -429,8 +433,8 @@ static void pc_dispatch(st_pg_t *pg) {
   }
 }
 
-static st_query_t *pg_get(st_db_t *base, const char *vendor, const char *type, st_done_fn done,
-                          void *arg) {
+static st_query_t *pg_get(st_db_t *base, const char *vendor, const char *type, const char *trace_id,
+                          st_done_fn done, void *arg) {
   st_pg_t *pg = (st_pg_t *)base;
   struct st_query *q = pg_up(pg) && pg->queued < PG_QUEUE_MAX ? calloc(1, sizeof(*q)) : NULL;
   if (!q) {
@@ -443,6 +447,7 @@ static st_query_t *pg_get(st_db_t *base, const char *vendor, const char *type, s
   q->step = 1;
   snprintf(q->vendor, sizeof(q->vendor), "%s", vendor);
   snprintf(q->type, sizeof(q->type), "%s", type);
+  snprintf(q->trace_id, sizeof(q->trace_id), "%s", trace_id ? trace_id : "");
   /* an idle connection takes it now (the queue is empty then: idle
    * connections drain it), else it waits */
   for (int i = 0; i < pg->nconns; i++) {

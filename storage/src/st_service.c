@@ -135,7 +135,9 @@ static void lookup(st_call_t *sc) {
   rpc_scall_set_user(sc->call, sc);
   sc->in_get = 1;
   if (sc->svc->db_query) sc->asked_us = rpc_now_us();
-  st_query_t *q = st_db_get(sc->svc->db, sc->req.vendor, sc->req.productType, on_answer, sc);
+  const rpc_trace_t *tr = rpc_scall_trace(sc->call);
+  st_query_t *q = st_db_get(sc->svc->db, sc->req.vendor, sc->req.productType,
+                            tr ? tr->trace_id : NULL, on_answer, sc);
   sc->in_get = 0;
   if (sc->answered)
     free(sc);

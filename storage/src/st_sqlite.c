@@ -100,8 +100,8 @@ static int has_vendor(st_sqlite_t *d, const char *vendor) {
 
 static const st_backend_t sqlite_ops;
 
-static st_query_t *sq_get(st_db_t *base, const char *vendor, const char *type, st_done_fn done,
-                          void *arg) {
+static st_query_t *sq_get(st_db_t *base, const char *vendor, const char *type, const char *trace_id,
+                          st_done_fn done, void *arg) {
   st_sqlite_t *d = (st_sqlite_t *)base;
   if (d->loop && !d->in_txn) {
     if (sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
@@ -110,7 +110,8 @@ static st_query_t *sq_get(st_db_t *base, const char *vendor, const char *type, s
       rpc_loop_defer(d->loop, &d->end_turn);
     } else if (!d->begin_failed) { /* each lookup in its own transaction, as before */
       d->begin_failed = 1;
-      rpc_log_at(RPC_LOG_ERROR, "cannot begin a read transaction: %s", sqlite3_errmsg(d->db));
+      st_db_log_query(trace_id, RPC_LOG_ERROR, "cannot begin a read transaction: %s",
+                      sqlite3_errmsg(d->db));
     }
   }
   sqlite3_bind_text(d->products, 1, vendor, -1, SQLITE_TRANSIENT);

@@ -19,6 +19,9 @@ backends (tests/run.sh): on a PostgreSQL cluster of this test's own
      the event loop, so a slow DNS answer does not hold health Check up, a
      DNS server that does not answer is logged once, and the pool
      connects again once it answers.
+  7. A query in flight when its server connection is killed: the call ends
+     Unavailable, and storage's line about the failed query carries the
+     call's trace id (from its traceparent).
 """
 import os
 import subprocess
@@ -334,4 +337,50 @@ t.wait_log(s3, r"the database host pg\.test resolves again \(127\.0\.0\.1\)", ".
 t.check(s3.alive(), "the same storage process throughout")
 s3.stop()
 dns.close()
+
+# 7. The pool's lines about a query carry its call's trace id.
+s4 = t.start_storage("--db", DB)
+t.check_eq(detail(s4.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "a fourth storage answers")
+locker = subprocess.Popen(["psql", "-X", "-q", CI + " dbname=cat", "-c",
+                           "BEGIN; LOCK TABLE product IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(100):
+    if psql("SELECT count(*) FROM pg_locks WHERE relation='product'::regclass AND mode='AccessExclusiveLock' "
+            "AND granted") == "1":
+        break
+    time.sleep(0.05)
+TID = "4bf92f3577b34da6a3ce929d0e0e4736"
+res = {}
+
+
+def traced_call():
+    with grpc.insecure_channel("127.0.0.1:%d" % s4.port) as ch:
+        stub = api_pb2_grpc.StorageServiceStub(ch)
+        try:
+            stub.GetProdsDetail(api_pb2.StorageRequest(vendor="acme", productType="widgets"), timeout=10,
+                                metadata=[("traceparent", "00-%s-00f067aa0ba902b7-01" % TID)])
+            res["r"] = grpc.StatusCode.OK
+        except grpc.RpcError as e:
+            res["r"] = e.code()
+
+
+th = threading.Thread(target=traced_call)
+th.start()
+BLOCKED = "FROM pg_stat_activity WHERE datname='cat' AND state='active' AND query LIKE 'SELECT title%'"
+for _ in range(100):
+    if psql("SELECT count(*) " + BLOCKED) == "1":
+        break
+    time.sleep(0.05)
+t.check_eq(psql("SELECT count(pg_terminate_backend(pid)) " + BLOCKED), "1",
+           "the traced call's query, blocked on the lock, has its backend killed")
+th.join(5)
+t.check_eq(res.get("r"), grpc.StatusCode.UNAVAILABLE, "the call ends Unavailable")
+t.wait_log(s4, r"database (query failed|connection lost): FATAL: +terminating connection due to administrator "
+           r"command.* trace_id=%s" % TID, "storage's line about the lost query carries the call's trace id")
+locker.kill()
+psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' "
+     "AND pid <> pg_backend_pid()")
+locker.wait()
+t.check_eq(wait_health(s4.port, "SERVING", 5), "SERVING", "the pool is whole again")
+s4.stop()
 t.finish()
