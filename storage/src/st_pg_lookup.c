@@ -11,7 +11,7 @@
 
 struct st_pg_target {
   PQconninfoOption *opts;
-  const char **keys; /* the options given, then room for host and hostaddr */
+  const char **keys; /* the options given, NULL-terminated */
   const char **vals;
   int n;
   const char *name; /* to look up; NULL: libpq's way */
