@@ -121,14 +121,27 @@ t.check_eq(detail(s1.port, "aws", "storage")[0], grpc.StatusCode.INVALID_ARGUMEN
 rc, err = do_import(good)
 
 # 3. A query stuck behind a lock; its deadline cancels it.
-locker = subprocess.Popen(["psql", "-X", "-q", CI + " dbname=cat", "-c",
-                           "BEGIN; LOCK TABLE product IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(100):
-    if psql("SELECT count(*) FROM pg_locks WHERE relation='product'::regclass AND mode='AccessExclusiveLock' "
-            "AND granted") == "1":
-        break
-    time.sleep(0.05)
+def lock_catalogue():
+    """A psql session holding the product table's exclusive lock (20 s at most)."""
+    p = subprocess.Popen(["psql", "-X", "-q", CI + " dbname=cat", "-c",
+                          "BEGIN; LOCK TABLE product IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if psql("SELECT count(*) FROM pg_locks WHERE relation='product'::regclass "
+                "AND mode='AccessExclusiveLock' AND granted") == "1":
+            break
+        time.sleep(0.05)
+    return p
+
+
+def unlock_catalogue(p):
+    p.kill()
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' "
+         "AND pid <> pg_backend_pid()")
+    p.wait()
+
+
+locker = lock_catalogue()
 res = {}
 th = threading.Thread(target=lambda: res.setdefault("r", detail(s1.port, "acme", "widgets", timeout=1.0)))
 th.start()
@@ -159,10 +172,7 @@ for _ in range(40):
 t.check_eq(gone, "0", "the deadline cancelled the query on the server (pg_stat_activity)")
 with open(os.path.join(PGDIR, "server.log"), errors="replace") as f:
     t.check("canceling statement due to user request" in f.read(), "PostgreSQL logs the cancel request")
-locker.kill()
-psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' "
-     "AND pid <> pg_backend_pid()")
-locker.wait()
+unlock_catalogue(locker)
 t.check_eq(detail(s1.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "storage answers again after the lock")
 
 
@@ -341,14 +351,7 @@ dns.close()
 # 7. The pool's lines about a query carry its call's trace id.
 s4 = t.start_storage("--db", DB)
 t.check_eq(detail(s4.port, "acme", "widgets"), (grpc.StatusCode.OK, 5), "a fourth storage answers")
-locker = subprocess.Popen(["psql", "-X", "-q", CI + " dbname=cat", "-c",
-                           "BEGIN; LOCK TABLE product IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(100):
-    if psql("SELECT count(*) FROM pg_locks WHERE relation='product'::regclass AND mode='AccessExclusiveLock' "
-            "AND granted") == "1":
-        break
-    time.sleep(0.05)
+locker = lock_catalogue()
 TID = "4bf92f3577b34da6a3ce929d0e0e4736"
 res = {}
 
@@ -377,10 +380,7 @@ th.join(5)
 t.check_eq(res.get("r"), grpc.StatusCode.UNAVAILABLE, "the call ends Unavailable")
 t.wait_log(s4, r"database (query failed|connection lost): FATAL: +terminating connection due to administrator "
            r"command.* trace_id=%s" % TID, "storage's line about the lost query carries the call's trace id")
-locker.kill()
-psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' "
-     "AND pid <> pg_backend_pid()")
-locker.wait()
+unlock_catalogue(locker)
 t.check_eq(wait_health(s4.port, "SERVING", 5), "SERVING", "the pool is whole again")
 s4.stop()
 t.finish()
