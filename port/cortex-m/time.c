@@ -5,7 +5,9 @@
  * SysTick counts the core clock (CLKSOURCE = processor clock), whose rate the
  * board gives as PORT_CPU_HZ. Under QEMU the core clock is emulated against the
  * host's clock, so milliseconds here are the host's milliseconds: that is what
- * lets a test compare the board's deadlines with the host client's.
+ * lets a test compare the board's deadlines with the host client's. (QEMU
+ * loses the ticks it could not deliver while it waited for a host core, so
+ * the tests run it ahead of the others: docs/boards.md.)
  */
 #include <sys/time.h>
 #include <time.h>

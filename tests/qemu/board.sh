@@ -93,6 +93,12 @@ board_setup() {
     BOARD=$BOARD-lwip # names the checks, and build/<board>-lwip/ the marks
   fi
   command -v "${RUNNER%% *}" >/dev/null || bail "missing ${RUNNER%% *} (make deps installs QEMU)"
+  # An emulated Cortex-M counts its milliseconds in SysTick interrupts, and
+  # QEMU loses those it could not deliver while it waited for a core, so on
+  # a busy machine the board's 2 s last 3 s of the host's. Ahead of the
+  # other tests in the queue for a core (as root: nice -n -10), its clock
+  # keeps the host's, as the checks that compare the two assume.
+  if [ "$PORT" = cortex-m ] && [ -z "$(nice -n -10 true 2>&1)" ]; then RUNNER="nice -n -10 $RUNNER"; fi
 }
 
 board_suite() {
