@@ -20,19 +20,9 @@ TMP=build/bench/fleet-idle
 rm -rf "$TMP" && mkdir -p "$TMP"
 ulimit -n "$(ulimit -Hn)"
 PIDS=()
-# TERM first: the gateway's shepherd takes its workers down with it;
-# fleet-sim's processes are ended one by one
-stop_all() {
-  local all=() p
-  for p in "${PIDS[@]}"; do all+=($(family "$p")); done
-  kill -TERM "${all[@]}" 2>/dev/null
-  sleep 1
-  kill -KILL "${all[@]}" 2>/dev/null
-  wait 2>/dev/null
-}
-trap stop_all EXIT
 # shellcheck source=tools/fleet-lib.sh
 . tools/fleet-lib.sh
+trap stop_pids EXIT
 SP=$(free_port) GP=$(free_port) MP=$(free_port)
 # the PINGs the gateway received (its /metrics, all workers)
 pings() { curl -s "http://127.0.0.1:$MP/metrics" | sed -n 's/^grpc_server_keepalive_pings_total{direction="received"} //p'; }

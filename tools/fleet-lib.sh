@@ -1,12 +1,24 @@
 # shellcheck shell=bash
 # What the fleet's measurements share (sourced by tools/bench-fleet.sh and
-# tools/fleet-idle-cost.sh): a free port, a process and its children
-# (gateway --workers forks its loops), their CPU, and the connections a
-# port holds.
+# tools/fleet-idle-cost.sh, tools/fleet-alternate.sh): a free port, a
+# process and its children (gateway --workers forks its loops), their end,
+# their CPU, and the connections a port holds.
 
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 family() { echo "$1" $(pgrep -P "$1" 2>/dev/null); }
+
+# stop_pids: ends the processes of PIDS and their children, TERM first (the
+# gateway's shepherd takes its workers down with it; fleet-sim's processes
+# are ended one by one), KILL a second later.
+stop_pids() {
+  local all=() p
+  for p in "${PIDS[@]}"; do all+=($(family "$p")); done
+  kill -TERM "${all[@]}" 2>/dev/null
+  sleep 1
+  kill -KILL "${all[@]}" 2>/dev/null
+  wait 2>/dev/null
+}
 
 # ticks PID: utime+stime of PID and its children, in clock ticks.
 ticks() {
