@@ -16,15 +16,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} KA=${FLEET_KEEPALIVE_MS:-15000}
 CYCLES=${FLEET_CYCLES:-4}
-GW=build/host/bin/gateway ST=build/host/bin/storage SIM=build/host/bin/fleet-sim
-for b in "$GW" "$ST" "$SIM"; do [ -x "$b" ] || { echo "fleet-alternate: missing $b (make -s BOARD=host all)" >&2; exit 1; }; done
-TMP=build/bench/fleet-alternate
-rm -rf "$TMP" && mkdir -p "$TMP"
-ulimit -n "$(ulimit -Hn)"
-PIDS=()
 # shellcheck source=tools/fleet-lib.sh
 . tools/fleet-lib.sh
-trap stop_pids EXIT
+fleet_setup fleet-alternate build/bench/fleet-alternate
 SP=$(free_port) GP=$(free_port)
 "$ST" --listen "127.0.0.1:$SP" --db "$TMP/catalogue.db" 2>"$TMP/storage.log" &
 PIDS+=($!)

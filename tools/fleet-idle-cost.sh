@@ -14,15 +14,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 N=${FLEET_N:-100000} WORKERS=${FLEET_WORKERS:-6} KA=${FLEET_KEEPALIVE_MS:-15000}
 TICK=${FLEET_TICK_MS:-10} SECS=${FLEET_SECONDS:-10}
-GW=build/host/bin/gateway ST=build/host/bin/storage SIM=build/host/bin/fleet-sim
-for b in "$GW" "$ST" "$SIM"; do [ -x "$b" ] || { echo "fleet-idle-cost: missing $b (make -s BOARD=host all)" >&2; exit 1; }; done
-TMP=build/bench/fleet-idle
-rm -rf "$TMP" && mkdir -p "$TMP"
-ulimit -n "$(ulimit -Hn)"
-PIDS=()
 # shellcheck source=tools/fleet-lib.sh
 . tools/fleet-lib.sh
-trap stop_pids EXIT
+fleet_setup fleet-idle-cost build/bench/fleet-idle
 SP=$(free_port) GP=$(free_port) MP=$(free_port)
 # the PINGs the gateway received (its /metrics, all workers)
 pings() { curl -s "http://127.0.0.1:$MP/metrics" | sed -n 's/^grpc_server_keepalive_pings_total{direction="received"} //p'; }

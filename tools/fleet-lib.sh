@@ -8,6 +8,20 @@ free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("
 
 family() { echo "$1" $(pgrep -P "$1" 2>/dev/null); }
 
+# fleet_setup NAME DIR: the host build's binaries (GW, ST, SIM), a fresh
+# DIR for the run (TMP), every descriptor the hard limit allows, and PIDS
+# (the processes to end on exit, by stop_pids).
+fleet_setup() {
+  GW=build/host/bin/gateway ST=build/host/bin/storage SIM=build/host/bin/fleet-sim
+  local b
+  for b in "$GW" "$ST" "$SIM"; do [ -x "$b" ] || { echo "$1: missing $b (make -s BOARD=host all)" >&2; exit 1; }; done
+  TMP=$2
+  rm -rf "$TMP" && mkdir -p "$TMP"
+  ulimit -n "$(ulimit -Hn)"
+  PIDS=()
+  trap stop_pids EXIT
+}
+
 # stop_pids: ends the processes of PIDS and their children, TERM first (the
 # gateway's shepherd takes its workers down with it; fleet-sim's processes
 # are ended one by one), KILL a second later.

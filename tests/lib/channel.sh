@@ -17,7 +17,7 @@ GW_KA=(--keepalive-min-ms 100)
 # start_proxy PORT TARGET_PORT[,TARGET_PORT...] [PROXY ARGS...]: sets
 # PROXY_PID, PROXY_LOG.
 start_proxy() {
-  local port=$1 t targets="" i=0
+  local port=$1 t targets=""
   for t in ${2//,/ }; do targets="$targets${targets:+,}127.0.0.1:$t"; done
   PROXY_N=$((PROXY_N + 1))
   PROXY_LOG=$TEST_TMP/proxy.$PROXY_N.log
@@ -26,11 +26,18 @@ start_proxy() {
     --log "$PROXY_LOG" "${@:3}" 2>>"$PROXY_LOG.err" &
   PROXY_PID=$!
   DAEMON_PIDS+=("$PROXY_PID")
-  while ! grep -q " listen " "$PROXY_LOG" && [ $i -lt 100 ]; do
+  wait_line "$PROXY_LOG" " listen " || bail "the proxy did not start"
+}
+
+# wait_line FILE STRING: up to 5 s for a line of FILE holding STRING (a
+# helper's "ready" line); 0 if it came.
+wait_line() {
+  local i=0
+  while ! grep -qF -- "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
     sleep 0.05
     i=$((i + 1))
   done
-  grep -q " listen " "$PROXY_LOG" || bail "the proxy did not start"
+  grep -qF -- "$2" "$1" 2>/dev/null
 }
 
 # proxy_count PATTERN LOG...: lines of the proxies' logs matching PATTERN.
@@ -89,15 +96,10 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)
 # tap_watch PORT LOG: tests/lib/tapwatch.py on the namespace's tap, logging
 # the segments that open and refuse connections to PORT. Sets TAPWATCH_PID.
 tap_watch() {
-  local i=0
   $PY "$TEST_ROOT/tests/lib/tapwatch.py" --tap "$NETNS_TAP" --port "$1" --log "$2" 2>>"$2.err" &
   TAPWATCH_PID=$!
   DAEMON_PIDS+=("$TAPWATCH_PID")
-  while ! grep -q " listening" "$2" 2>/dev/null && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-  done
-  grep -q " listening" "$2" || { not_ok "$BOARD: tapwatch.py started" "$(cat "$2.err")"; return 1; }
+  wait_line "$2" " listening" || { not_ok "$BOARD: tapwatch.py started" "$(cat "$2.err")"; return 1; }
 }
 
 # restart_gateway PORT [ARGS...]: a gateway on the same port as before.
