@@ -189,6 +189,8 @@ $(B)/tests/test_stream_deadline: tests/unit/test_stream_deadline.c $(GW_LIB_OBJ)
 # The gateway's wire path against nanopb.
 $(B)/tests/test_gw_wire: $(call obj,gateway/src/gw_wire.c $(PB_SRC))
 $(B)/tests/test_gw_wire: UNIT_EXTRA = $(call obj,gateway/src/gw_wire.c $(PB_SRC)) -lprotobuf-nanopb
+$(B)/tests/test_st_wire: $(call obj,storage/src/st_wire.c $(PB_SRC))
+$(B)/tests/test_st_wire: UNIT_EXTRA = $(call obj,storage/src/st_wire.c $(PB_SRC)) -lprotobuf-nanopb
 # The in-process channel (the test includes inproc.c): both cores on the loop.
 INPROC_TEST_OBJ := $(call obj,$(RPC_SERVER) $(RPC_CLIENT_CORE) rpc/host/src/loop.c \
   rpc/host/src/log.c $(HEALTH_GEN))

@@ -5,24 +5,27 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-int rpc_traceparent_check(const char *s, size_t len) {
-  /* version(2) - trace-id(32) - parent-id(16) - flags(2); one pass, for
-   * the boards' flash */
-  unsigned nonzero = 0;
-  if (len < RPC_TRACEPARENT_LEN) return -1;
-  for (unsigned i = 0; i < RPC_TRACEPARENT_LEN; i++) {
-    char c = s[i];
-    if (i == 2 || i == 35 || i == 52) {
-      if (c != '-') return -1;
-    } else if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
-      return -1;
-    } else if (c != '0') {
-      nonzero |= (i - 3u < 32u) | (unsigned)(i - 36u < 16u) << 1;
-    }
+/* 1 when s[0..n) are lowercase hex digits not all '0', 0 when all '0', -1
+ * when one is not a digit. No branch on the bytes: an id is random, and a
+ * test per byte mispredicts on every other one. */
+static int hex_run(const char *s, unsigned n) {
+  unsigned bad = 0, nonzero = 0;
+  for (unsigned i = 0; i < n; i++) {
+    unsigned c = (unsigned char)s[i];
+    bad |= (c - '0' > 9u) & (c - 'a' > 5u);
+    nonzero |= c ^ '0';
   }
-  /* all-zero ids and version ff are invalid; 00 has nothing after it, a
-   * later version a '-' first */
-  if (nonzero != 3 || (s[0] == 'f' && s[1] == 'f')) return -1;
+  return bad ? -1 : nonzero != 0;
+}
+
+int rpc_traceparent_check(const char *s, size_t len) {
+  /* version(2) - trace-id(32) - parent-id(16) - flags(2); all-zero ids
+   * and version ff are invalid */
+  if (len < RPC_TRACEPARENT_LEN || s[2] != '-' || s[35] != '-' || s[52] != '-') return -1;
+  if (hex_run(s, 2) < 0 || hex_run(s + 3, 32) != 1 || hex_run(s + 36, 16) != 1 ||
+      hex_run(s + 53, 2) < 0 || (s[0] == 'f' && s[1] == 'f'))
+    return -1;
+  /* 00 has nothing after it, a later version a '-' first */
   if (len > RPC_TRACEPARENT_LEN && ((s[0] == '0' && s[1] == '0') || s[RPC_TRACEPARENT_LEN] != '-'))
     return -1;
   return 0;

@@ -13,6 +13,7 @@
 
 #include "rpc_log.h"
 #include "st_service.h"
+#include "st_wire.h"
 
 typedef struct st_call {
   rpc_timer_t timer;
@@ -49,12 +50,7 @@ typedef struct {
 
 static int put_row(void *arg, const char *title, const char *url) {
   st_put_t *r = arg;
-  api_Product p = api_Product_init_zero;
-  /* rows over the wire bounds are cut, never overrun */
-  strncpy(p.title, title ? title : "", sizeof(p.title) - 1);
-  strncpy(p.url, url ? url : "", sizeof(p.url) - 1);
-  r->ok = pb_encode_tag_for_field(r->os, r->field) &&
-          pb_encode_submessage(r->os, api_Product_fields, &p);
+  r->ok = st_wire_product(r->os, r->field, title, url);
   return r->ok ? 0 : 1;
 }
 

@@ -42,7 +42,11 @@ static const char schema[] =
     "  pos INTEGER NOT NULL,"
     "  title TEXT NOT NULL,"
     "  url TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS product_vendor_type ON product(vendor, type, pos);";
+    /* a covering index: the lookup reads title and url from it, with no
+     * seek into the table a row; a database made with the older index
+     * (vendor, type, pos) moves to this one when storage first opens it */
+    "CREATE INDEX IF NOT EXISTS product_lookup ON product(vendor, type, pos, title, url);"
+    "DROP INDEX IF EXISTS product_vendor_type;";
 
 static const char insert_sql[] = "INSERT INTO product(vendor,type,pos,title,url) VALUES(?,?,?,?,?)";
 
@@ -91,8 +95,11 @@ static void sq_close(st_db_t *base) {
   free(d);
 }
 
+/* The lookups bind the request's strings without a copy (SQLITE_STATIC):
+ * each statement is stepped and reset before the lookup returns, while the
+ * request is still there, and every lookup binds anew before it steps. */
 static int has_vendor(st_sqlite_t *d, const char *vendor) {
-  sqlite3_bind_text(d->has_vendor, 1, vendor, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(d->has_vendor, 1, vendor, -1, SQLITE_STATIC);
   int rc = sqlite3_step(d->has_vendor);
   sqlite3_reset(d->has_vendor);
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -114,8 +121,8 @@ static st_query_t *sq_get(st_db_t *base, const char *vendor, const char *type, c
                       sqlite3_errmsg(d->db));
     }
   }
-  sqlite3_bind_text(d->products, 1, vendor, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(d->products, 2, type, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(d->products, 1, vendor, -1, SQLITE_STATIC);
+  sqlite3_bind_text(d->products, 2, type, -1, SQLITE_STATIC);
   int rc = sqlite3_step(d->products);
   if (rc == SQLITE_ROW) {
     sq_rows_t rows = {{&sqlite_ops}, d->products};

@@ -91,7 +91,12 @@ static size_t stamp(char *out, int json) {
   }
   memcpy(out, cached[json], cached_len[json]);
   size_t n = cached_len[json];
-  n += (size_t)snprintf(out + n, 16, json ? ".%06ldZ" : ".%06ld", (long)tv.tv_usec);
+  /* the microseconds by hand: snprintf took 1,400 instructions a line here,
+   * more than the rest of the line together */
+  out[n++] = '.';
+  for (long us = tv.tv_usec, d = 100000; d; d /= 10)
+    out[n++] = (char)('0' + us / d % 10);
+  if (json) out[n++] = 'Z';
   return n;
 }
 
