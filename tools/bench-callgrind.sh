@@ -17,6 +17,12 @@
 #                           products between them: storage's answer read,
 #                           each product decoded, given its ShortUrl, encoded
 #                           and framed, the bytes sent.
+#   storage_per_call        storage's instructions per GetVendorProds aws
+#                           storage call (7 products) on the full path, the
+#                           gateway running natively, K1 and K2 calls, the
+#                           difference over the calls between them: the
+#                           request read, the SQLite lookup, the reply
+#                           written and sent, the call's log lines.
 #   client_main             the firmware client's instructions inside main()
 #                           (--toggle-collect=main) for one
 #                           `getprodtypes aws`: the whole call, without the
@@ -132,6 +138,50 @@ b=$(gateway_ir "$s2" GetVendorProds "$TMP/big.bin" "127.0.0.1:$sport") || exit 1
 echo "gateway_stream_per_msg $(((b - a) / ((s2 - s1) * PRODS)))"
 kill -TERM "$spid"
 wait "$spid" 2>/dev/null
+
+# Storage on the full path: GetVendorProds aws storage (7 products) through
+# a gateway running natively, storage under callgrind over the seeded
+# catalogue (a fresh database each run).
+storage_ir() { # K: total Ir of a storage run that answers K calls
+  local k=$1 sp gp spid gpid i rc out=$TMP/st.$1.cg data
+  sp=$(free_port) gp=$(free_port)
+  rm -f "$TMP/full.db"*
+  valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN/storage" --listen "127.0.0.1:$sp" \
+    --db "$TMP/full.db" >/dev/null 2>"$TMP/st.$k.log" &
+  spid=$!
+  PIDS+=("$spid")
+  wait_port "$sp" "$spid" || die "storage under callgrind did not start: $(tail -3 "$TMP/st.$k.log")"
+  "$BIN/gateway" --listen "127.0.0.1:$gp" --storage "127.0.0.1:$sp" >/dev/null 2>&1 &
+  gpid=$!
+  PIDS+=("$gpid")
+  wait_port "$gp" "$gpid" || die "gateway did not start"
+  if ! h2load -n "$k" -c1 -m1 -d "$TMP/full.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+    "http://127.0.0.1:$gp/api.ProdService/GetVendorProds" >"$TMP/h2.full.$k" 2>&1 ||
+    ! grep -q " $k succeeded" "$TMP/h2.full.$k"; then
+    die "h2load (full path): $(grep -E 'requests:' "$TMP/h2.full.$k")"
+  fi
+  # each call's 7 products (a reply at least 60 bytes each), not an error
+  data=$(sed -n 's/^traffic: .* (\([0-9]*\)) data.*/\1/p' "$TMP/h2.full.$k" | tail -1)
+  [ "${data:-0}" -ge $((k * 7 * 60)) ] || die "GetVendorProds aws storage: $data bytes of data for $k calls"
+  kill -TERM "$gpid"
+  wait "$gpid" 2>/dev/null
+  kill -TERM "$spid"
+  i=0
+  while kill -0 "$spid" 2>/dev/null && [ "$i" -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -0 "$spid" 2>/dev/null && die "storage did not exit within 30 s of SIGTERM"
+  wait "$spid"
+  rc=$?
+  [ "$rc" = 0 ] || die "storage exited $rc"
+  total_ir "$out"
+}
+printf '\x00\x00\x00\x00\x0e\x0a\x03aws\x12\x07storage' >"$TMP/full.bin"
+a=$(storage_ir "$K1") || exit 1
+b=$(storage_ir "$K2") || exit 1
+[ -n "$a" ] && [ -n "$b" ] || die "no callgrind totals (storage)"
+echo "storage_per_call $(((b - a) / (K2 - K1)))"
 
 # The client, against a gateway running natively.
 port=$(free_port)

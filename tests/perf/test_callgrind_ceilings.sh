@@ -1,10 +1,11 @@
 #!/bin/bash
 # Instructions per call under callgrind stay under the ceilings committed in
-# tests/perf/ceilings.txt: the gateway's unary path (GetVendorProdTypes) and
-# the firmware client's call. Measures build/host/bin (the -O2 build: make
-# test builds it) with tools/bench-callgrind.sh, which starts its own gateway
-# on free loopback ports. Instruction counts do not depend on the machine's
-# load, so the check holds while other tests run. About 3 s.
+# tests/perf/ceilings.txt: the gateway's unary path (GetVendorProdTypes), a
+# streamed message, storage's full-path call and the firmware client's call.
+# Measures build/host/bin (the -O2 build: make test builds it) with
+# tools/bench-callgrind.sh, which starts its own gateway (and storage) on
+# free loopback ports. Instruction counts do not depend on the machine's
+# load, so the check holds while other tests run. About 11 s.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
