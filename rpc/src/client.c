@@ -398,7 +398,8 @@ static int start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint
       MAKE_NV("content-type", "application/grpc", 16),
       {(uint8_t *)"user-agent", (uint8_t *)ua, 10, strlen(ua),
        NGHTTP2_NV_FLAG_NO_COPY_NAME}, /* the value is copied: ua is ours */
-      MAKE_NV("grpc-timeout", tmo, tlen),
+      {(uint8_t *)"grpc-timeout", (uint8_t *)tmo, 12, tlen,
+       NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE | NGHTTP2_NV_FLAG_NO_INDEX},
   };
   nghttp2_data_provider prd;
   prd.source.ptr = call;
@@ -409,8 +410,14 @@ static int start(rpc_client_t *c, rpc_call_t *call, const char *path, const uint
   memcpy(all, nva, n * sizeof(nva[0]));
   for (size_t k = 0; k < call->md_pairs && k < RPC_CLIENT_MAX_MD; k++, n++) {
     const char *name = call->md[k].name, *value = call->md[k].value;
-    all[n] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
-                          NGHTTP2_NV_FLAG_NONE}; /* copied: the caller's strings may go */
+    /* copied: the caller's strings may go. A traceparent, like the
+     * grpc-timeout above, is new each call, so neither is indexed: each
+     * would take a slot of the header table and push out the headers every
+     * call repeats (authority, content-type, user-agent) within a few dozen
+     * calls, and the peer's decoder would do the same work */
+    all[n] =
+        (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
+                     strcmp(name, "traceparent") ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX};
   }
   int32_t sid = nghttp2_submit_request(c->session, NULL, all, n, &prd, call);
   if (sid < 0) return sid == NGHTTP2_ERR_NOMEM ? RPC_ERR_NOMEM : RPC_ERR_ARG;

@@ -22,7 +22,10 @@ policy on each GetProdsDetail, per connection:
      the request was sent twice, not more (one retry).
   d. two storages, the raw one refusing every stream (RST_STREAM
      REFUSED_STREAM): every call succeeds, each refused one sent once to the
-     real storage (gateway log "never processed the call"), which served all."""
+     real storage (gateway log "never processed the call"), which served all.
+  e. the request headers in HPACK: after 40 calls on one connection, the
+     headers each call changes (traceparent, grpc-timeout) are not in the raw
+     storage's header table, and those every call repeats still are."""
 import os
 import re
 import socket
@@ -396,6 +399,34 @@ t.check_eq(real.text().count("have received a request") - before, 6,
 check_storage_errors(st, "d")
 gw.stop()
 t.check(gw.proc.returncode == 0, "d. the gateway exits 0 on SIGTERM", gw.proc.returncode)
+st.close()
+
+
+# ---- e. the request headers in HPACK: what each call changes is not indexed --
+# A traceparent and a grpc-timeout are new each call: in the header table
+# they would push out what every call repeats. After 40 calls on one
+# connection the raw storage's decoder (python3-hpack) holds the repeated
+# headers and neither of the others.
+st = RawStorage(lambda s, c, sid: s.answer(c, sid))
+gw = t.start_gateway(st.port)
+settle(st)
+results = [client(gw, "--timeout", "5", "getprods", "google", "compute") for _ in range(40)]
+t.check(all(r[0] == 0 for r in results), "e. 40 calls succeed", *[r[2] for r in results if r[0]])
+conns = st.get_conns()
+t.check_eq(len(conns), 1, "e. over one storage connection")
+if conns:
+    c = conns[0]
+    heads = [dict(c.h2.of(sid, "headers")[0][2]) for sid in c.gets]
+    t.check(len(heads) == 40 and all("traceparent" in h and "grpc-timeout" in h for h in heads)
+            and len(set(h["traceparent"] for h in heads)) == 40,
+            "e. each request carries its own traceparent, and a grpc-timeout", heads[:2])
+    names = [n.decode() if isinstance(n, bytes) else n for n, _ in c.h2.dec.header_table.dynamic_entries]
+    t.check("traceparent" not in names and "grpc-timeout" not in names,
+            "e. neither is in storage's header table", names)
+    t.check(all(n in names for n in (":authority", "content-type", "user-agent")),
+            "e. the headers every call repeats still are, after 40 calls", names)
+check_storage_errors(st, "e")
+gw.stop()
 st.close()
 
 t.finish()
