@@ -199,17 +199,19 @@ st_db_t *st_sqlite_open(const char *path, rpc_loop_t *loop) {
   d->base.ops = &sqlite_ops;
   d->end_turn.fn = sq_end_turn;
   d->end_turn.arg = d;
-  /* one thread uses the connection: no mutex around every call */
-  if (sqlite3_open_v2(path, &d->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      NULL) != SQLITE_OK ||
-      sqlite3_exec(d->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+  /* one thread uses the connection: no mutex around every call. The
+   * schema may write (a new database, or the index of an older one), so
+   * the busy timeout comes first: a storage starting beside another, or
+   * beside an import, waits for the lock instead of failing at once */
+  int rc = sqlite3_open_v2(path, &d->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK) sqlite3_busy_timeout(d->db, 2000);
+  if (rc != SQLITE_OK || sqlite3_exec(d->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
     rpc_log_at(RPC_LOG_ERROR, "cannot open the database %s: %s", path,
                d->db ? sqlite3_errmsg(d->db) : "no memory");
     sq_close(&d->base);
     return NULL;
   }
-  sqlite3_busy_timeout(d->db, 2000);
   sqlite3_stmt *count;
   int empty = 0;
   if (sqlite3_prepare_v2(d->db, "SELECT count(*) FROM product", -1, &count, NULL) == SQLITE_OK &&
