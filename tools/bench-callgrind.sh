@@ -77,10 +77,32 @@ wait_port() {
 # The "totals:" (or "summary:") line of a callgrind output file: Ir.
 total_ir() { awk '$1 == "totals:" {t = $2} $1 == "summary:" && !t {t = $2} END {print t}' "$1"; }
 
+# report NAME A B UNITS: the line "NAME (B - A) / UNITS", from the totals of
+# two runs that differ by UNITS calls or messages.
+report() {
+  [ -n "$2" ] && [ -n "$3" ] || die "no callgrind totals ($1)"
+  echo "$1 $((($3 - $2) / $4))"
+}
+
+# stop_clean PID NAME: SIGTERM, then up to 30 s to exit (under valgrind a
+# daemon drains slowly), with status 0.
+stop_clean() {
+  local i=0 rc
+  kill -TERM "$1"
+  while kill -0 "$1" 2>/dev/null && [ "$i" -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -0 "$1" 2>/dev/null && die "$2 did not exit within 30 s of SIGTERM"
+  wait "$1"
+  rc=$?
+  [ "$rc" = 0 ] || die "$2 exited $rc"
+}
+
 # gateway_ir K [METHOD BODY STORAGE]: total Ir of a gateway run that serves
 # K calls (GetVendorProdTypes, no storage, unless told).
 gateway_ir() {
-  local k=$1 method=${2:-GetVendorProdTypes} body=${3:-$TMP/types.bin} port dead pid i rc
+  local k=$1 method=${2:-GetVendorProdTypes} body=${3:-$TMP/types.bin} port dead pid
   local out=$TMP/gw.$1.$method.cg
   port=$(free_port)
   dead=${4:-127.0.0.1:$(free_port)}
@@ -100,24 +122,14 @@ gateway_ir() {
   data=$(sed -n 's/^traffic: .* (\([0-9]*\)) data.*/\1/p' "$TMP/h2.$k" | tail -1)
   [ "$method" = GetVendorProdTypes ] || [ "${data:-0}" -ge $((k * PRODS * 60)) ] ||
     die "GetVendorProds: $data bytes of data for $k streams of $PRODS products"
-  kill -TERM "$pid"
-  i=0
-  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 300 ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-  kill -0 "$pid" 2>/dev/null && die "gateway did not exit within 30 s of SIGTERM"
-  wait "$pid"
-  rc=$?
-  [ "$rc" = 0 ] || die "gateway exited $rc"
+  stop_clean "$pid" gateway
   total_ir "$out"
 }
 
 printf '\x00\x00\x00\x00\x05\x0a\x03aws' >"$TMP/types.bin"
 a=$(gateway_ir "$K1") || exit 1
 b=$(gateway_ir "$K2") || exit 1
-[ -n "$a" ] && [ -n "$b" ] || die "no callgrind totals"
-echo "gateway_unary_per_call $(((b - a) / (K2 - K1)))"
+report gateway_unary_per_call "$a" "$b" $((K2 - K1))
 
 # The stream: a catalogue of PRODS products of vendor cg, type big, in a
 # storage of its own (native), imported as a file.
@@ -134,8 +146,7 @@ printf '\x00\x00\x00\x00\x09\x0a\x02cg\x12\x03big' >"$TMP/big.bin" # ClientReque
 s1=$((K1 / 10)) s2=$((K2 / 10))
 a=$(gateway_ir "$s1" GetVendorProds "$TMP/big.bin" "127.0.0.1:$sport") || exit 1
 b=$(gateway_ir "$s2" GetVendorProds "$TMP/big.bin" "127.0.0.1:$sport") || exit 1
-[ -n "$a" ] && [ -n "$b" ] || die "no callgrind totals (stream)"
-echo "gateway_stream_per_msg $(((b - a) / ((s2 - s1) * PRODS)))"
+report gateway_stream_per_msg "$a" "$b" $(((s2 - s1) * PRODS))
 kill -TERM "$spid"
 wait "$spid" 2>/dev/null
 
@@ -143,7 +154,7 @@ wait "$spid" 2>/dev/null
 # a gateway running natively, storage under callgrind over the seeded
 # catalogue (a fresh database each run).
 storage_ir() { # K: total Ir of a storage run that answers K calls
-  local k=$1 sp gp spid gpid i rc out=$TMP/st.$1.cg data
+  local k=$1 sp gp spid gpid out=$TMP/st.$1.cg data
   sp=$(free_port) gp=$(free_port)
   rm -f "$TMP/full.db"*
   valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN/storage" --listen "127.0.0.1:$sp" \
@@ -165,23 +176,13 @@ storage_ir() { # K: total Ir of a storage run that answers K calls
   [ "${data:-0}" -ge $((k * 7 * 60)) ] || die "GetVendorProds aws storage: $data bytes of data for $k calls"
   kill -TERM "$gpid"
   wait "$gpid" 2>/dev/null
-  kill -TERM "$spid"
-  i=0
-  while kill -0 "$spid" 2>/dev/null && [ "$i" -lt 300 ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-  kill -0 "$spid" 2>/dev/null && die "storage did not exit within 30 s of SIGTERM"
-  wait "$spid"
-  rc=$?
-  [ "$rc" = 0 ] || die "storage exited $rc"
+  stop_clean "$spid" storage
   total_ir "$out"
 }
 printf '\x00\x00\x00\x00\x0e\x0a\x03aws\x12\x07storage' >"$TMP/full.bin"
 a=$(storage_ir "$K1") || exit 1
 b=$(storage_ir "$K2") || exit 1
-[ -n "$a" ] && [ -n "$b" ] || die "no callgrind totals (storage)"
-echo "storage_per_call $(((b - a) / (K2 - K1)))"
+report storage_per_call "$a" "$b" $((K2 - K1))
 
 # The client, against a gateway running natively.
 port=$(free_port)
